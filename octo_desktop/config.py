@@ -1,0 +1,629 @@
+"""Typed configuration: built-in defaults, overridden by a TOML file, validated once at load.
+
+The user's file lives at ``default_config_path()`` (``octo_desktop config path`` prints it). Any key
+may be overridden there or on the command line with ``--set section.key=value``. A bad value or an
+unknown key raises ``ConfigError`` naming the key, e.g. ``strategy.threshold_bps: must be >= 0``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+APP_NAME = "octo"
+VENUE_IDS = ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")
+QUOTE_ASSET = "USDT"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or out of range; the message names the key."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Defaults. Fees are the venues' published base-tier spot fees; latency is the round trip of an order
+# (median and 95th percentile, lognormal); update_hz is how often the venue publishes book updates;
+# quote_lag_ms is how far behind the fundamental price the venue's quotes trail (leaders ~0, laggards
+# several hundred ms); basis_bias_bps is the venue's long-run premium around the fundamental.
+# ---------------------------------------------------------------------------------------------------
+_VENUE_TABLE = {
+    #          taker   maker   lat p50 p95  hz  lag  bias
+    "binance": (0.0010, 0.0010, 20, 60, 50, 0, 0.3),
+    "okx": (0.0010, 0.0008, 25, 70, 40, 60, -0.2),
+    "bybit": (0.0010, 0.0010, 30, 80, 40, 90, 0.1),
+    "kucoin": (0.0010, 0.0010, 60, 180, 20, 250, 0.5),
+    "gate": (0.0010, 0.0010, 70, 200, 15, 300, -0.5),
+    "mexc": (0.0005, 0.0000, 80, 250, 25, 200, 0.8),
+    "bitget": (0.0010, 0.0010, 45, 120, 20, 150, -0.3),
+    "htx": (0.0020, 0.0020, 110, 350, 10, 500, 0.4),
+}
+
+_SYMBOL_DEFAULTS = {
+    "BTC/USDT": {"initial_price": 60000.0, "volatility_annual": 0.50, "tick_size": 0.01,
+                 "lot_size": 0.00001, "min_notional": 5.0, "level_spacing_bps": 0.5,
+                 "touch_size_usdt": 15000.0, "trade_notional_usdt": 2000.0},
+    "ETH/USDT": {"initial_price": 3000.0, "volatility_annual": 0.65, "tick_size": 0.01,
+                 "lot_size": 0.0001, "min_notional": 5.0, "level_spacing_bps": 0.7,
+                 "touch_size_usdt": 10000.0, "trade_notional_usdt": 2000.0},
+    "SOL/USDT": {"initial_price": 150.0, "volatility_annual": 0.85, "tick_size": 0.01,
+                 "lot_size": 0.001, "min_notional": 5.0, "level_spacing_bps": 1.0,
+                 "touch_size_usdt": 6000.0, "trade_notional_usdt": 2000.0},
+}
+
+# Venue-specific trading rules that differ from the symbol defaults.
+_VENUE_SYMBOL_OVERRIDES = {
+    ("okx", "BTC/USDT"): {"lot_size": 0.00000001, "min_notional": 1.0},
+    ("bybit", "BTC/USDT"): {"lot_size": 0.000001, "min_notional": 1.0},
+    ("kucoin", "BTC/USDT"): {"tick_size": 0.1, "min_notional": 0.1},
+    ("gate", "BTC/USDT"): {"min_notional": 3.0},
+    ("mexc", "SOL/USDT"): {"tick_size": 0.001},
+    ("bitget", "BTC/USDT"): {"lot_size": 0.000001, "min_notional": 1.0},
+    ("htx", "BTC/USDT"): {"lot_size": 0.000001, "min_notional": 10.0},
+    ("htx", "ETH/USDT"): {"min_notional": 10.0},
+    ("htx", "SOL/USDT"): {"min_notional": 10.0},
+}
+
+_WITHDRAWAL_FEES = {
+    "USDT": {"TRC20": 1.0, "ERC20": 4.0, "SOL": 1.0},
+    "BTC": {"BTC": 0.0002},
+    "ETH": {"ERC20": 0.0012, "ARBITRUM": 0.0001},
+    "SOL": {"SOL": 0.008},
+}
+_WITHDRAWAL_OVERRIDES = {
+    "binance": {"USDT": {"TRC20": 1.5}},
+    "htx": {"USDT": {"TRC20": 1.2}, "BTC": {"BTC": 0.0004}},
+    "mexc": {"BTC": {"BTC": 0.0003}},
+}
+
+
+def _default_tree() -> dict:
+    venues = {}
+    for name, (taker, maker, p50, p95, hz, lag, bias) in _VENUE_TABLE.items():
+        overrides = {
+            symbol: dict(values)
+            for (venue, symbol), values in _VENUE_SYMBOL_OVERRIDES.items()
+            if venue == name
+        }
+        fees = copy.deepcopy(_WITHDRAWAL_FEES)
+        for asset, networks in _WITHDRAWAL_OVERRIDES.get(name, {}).items():
+            fees.setdefault(asset, {}).update(networks)
+        venues[name] = {
+            "enabled": True,
+            "taker_fee": taker,
+            "maker_fee": maker,
+            "latency_ms_median": float(p50),
+            "latency_ms_p95": float(p95),
+            "update_hz": float(hz),
+            "quote_lag_ms": float(lag),
+            "basis_bias_bps": bias,
+            "symbols": overrides,
+            "withdrawal_fees": fees,
+        }
+    return {
+        "market": {"kind": "simulated", "seed": 7},
+        "symbols": {"list": list(_SYMBOL_DEFAULTS), "specs": copy.deepcopy(_SYMBOL_DEFAULTS)},
+        "venues": venues,
+        "simulation": {
+            "correlation": 0.8,
+            "basis_stdev_bps": 1.0,
+            "basis_halflife_s": 30.0,
+            "half_spread_bps": 0.4,
+            "levels": 25,
+            "size_growth": 0.35,
+            "dislocations_per_minute": 0.6,
+            "dislocation_min_bps": 20.0,
+            "dislocation_max_bps": 100.0,
+            "dislocation_min_s": 2.0,
+            "dislocation_max_s": 8.0,
+            "trades_per_second": 4.0,
+            "outages_per_hour": 2.0,
+            "outage_min_s": 3.0,
+            "outage_max_s": 8.0,
+            "sequence_gap_probability": 0.0005,
+            "feed_latency_ms": 15.0,
+        },
+        "strategy": {
+            "threshold_bps": 5.0,
+            "min_score": 0.45,
+            "stale_after_s": 2.0,
+            "slippage_protection_bps": 15.0,
+            "spread_scale_bps": 40.0,
+            "slippage_scale_bps": 10.0,
+            "liquidity_band_bps": 10.0,
+            "latency_scale_ms": 500.0,
+            "flow_window_s": 10.0,
+            "weights": {"spread": 0.30, "liquidity": 0.15, "slippage": 0.10,
+                        "freshness": 0.10, "order_flow": 0.15, "execution_quality": 0.20},
+        },
+        "risk": {
+            "max_open_trades": 3,
+            "max_notional_per_trade": 5000.0,
+            "daily_loss_limit_pct": 2.0,
+        },
+        "account": {"quote_per_venue": 10000.0, "base_per_venue": {}},
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Typed, validated configuration.
+# ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    """One symbol's trading rules on one venue."""
+
+    symbol: str
+    tick_size: Decimal
+    lot_size: Decimal
+    min_notional: Decimal
+
+    @property
+    def base(self) -> str:
+        return self.symbol.split("/")[0]
+
+    @property
+    def quote(self) -> str:
+        return self.symbol.split("/")[1]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueConfig:
+    """One venue: fees, latency, market-data behaviour and per-symbol trading rules."""
+
+    name: str
+    taker_fee: Decimal
+    maker_fee: Decimal
+    latency_ms_median: float
+    latency_ms_p95: float
+    update_hz: float
+    quote_lag_ms: float
+    basis_bias_bps: float
+    symbols: Mapping[str, SymbolSpec]
+    withdrawal_fees: Mapping[str, Mapping[str, Decimal]]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolMarket:
+    """Simulation and sizing parameters of one symbol (shared by all venues)."""
+
+    symbol: str
+    initial_price: float
+    volatility_annual: float
+    level_spacing_bps: float
+    touch_size_usdt: float
+    trade_notional_usdt: float
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationConfig:
+    """Parameters of the simulated market."""
+
+    correlation: float
+    basis_stdev_bps: float
+    basis_halflife_s: float
+    half_spread_bps: float
+    levels: int
+    size_growth: float
+    dislocations_per_minute: float
+    dislocation_min_bps: float
+    dislocation_max_bps: float
+    dislocation_min_s: float
+    dislocation_max_s: float
+    trades_per_second: float
+    outages_per_hour: float
+    outage_min_s: float
+    outage_max_s: float
+    sequence_gap_probability: float
+    feed_latency_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyConfig:
+    """Detector and signal settings."""
+
+    threshold_bps: float
+    min_score: float
+    stale_after_s: float
+    slippage_protection_bps: float
+    spread_scale_bps: float
+    slippage_scale_bps: float
+    liquidity_band_bps: float
+    latency_scale_ms: float
+    flow_window_s: float
+    weights: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    """Basic risk limits."""
+
+    max_open_trades: int
+    max_notional_per_trade: Decimal
+    daily_loss_limit_pct: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """How each venue's paper account is funded when a database is created."""
+
+    quote_per_venue: Decimal
+    base_per_venue: Mapping[str, Decimal]  # asset -> amount; missing assets match quote_per_venue
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration."""
+
+    market: str
+    seed: int
+    symbols: tuple[str, ...]
+    markets: Mapping[str, SymbolMarket]
+    venues: Mapping[str, VenueConfig]
+    simulation: SimulationConfig
+    strategy: StrategyConfig
+    risk: RiskConfig
+    account: AccountConfig
+    source: str  # the file it was read from, or "built-in defaults"
+
+    @property
+    def venue_names(self) -> tuple[str, ...]:
+        return tuple(self.venues)
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        bases = [s.split("/")[0] for s in self.symbols]
+        return (QUOTE_ASSET, *dict.fromkeys(bases))
+
+    def spec(self, venue: str, symbol: str) -> SymbolSpec:
+        return self.venues[venue].symbols[symbol]
+
+    def initial_balances(self) -> dict[str, dict[str, Decimal]]:
+        """Return venue -> asset -> amount for a freshly funded account."""
+        result = {}
+        for venue in self.venues:
+            balances = {QUOTE_ASSET: self.account.quote_per_venue}
+            for symbol in self.symbols:
+                base = symbol.split("/")[0]
+                amount = self.account.base_per_venue.get(base)
+                if amount is None:
+                    lot = self.spec(venue, symbol).lot_size
+                    raw = self.account.quote_per_venue / Decimal(repr(self.markets[symbol].initial_price))
+                    amount = (raw / lot).to_integral_value(rounding="ROUND_FLOOR") * lot
+                balances[base] = amount
+            result[venue] = balances
+        return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading.
+# ---------------------------------------------------------------------------------------------------
+def default_config_path() -> Path:
+    """Return where the user's config file lives (it need not exist)."""
+    env = os.environ.get("OCTO_CONFIG")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory (database, logs)."""
+    env = os.environ.get("OCTO_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Load defaults, merge the TOML file (the user's file if ``path`` is None) and ``--set`` overrides."""
+    tree, source = config_as_tree(path, overrides)
+    return _build(tree, source)
+
+
+def config_as_tree(path: str | Path | None = None, overrides: list[str] | None = None) -> tuple[dict, str]:
+    """Return the merged, not yet validated tree (defaults + file + overrides) and where it came from."""
+    tree = _default_tree()
+    source = "built-in defaults"
+    file_path = Path(path) if path is not None else default_config_path()
+    if path is not None and not file_path.exists():
+        raise ConfigError(f"config file not found: {file_path}")
+    if file_path.exists():
+        try:
+            with open(file_path, "rb") as handle:
+                user = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file_path}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{file_path}: cannot read: {exc.strerror}") from exc
+        _merge(tree, user, "")
+        source = str(file_path)
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        _merge(tree, _dotted(key.strip(), _parse_value(raw.strip())), "")
+    return tree, source
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _dotted(key: str, value: Any) -> dict:
+    parts = [p.strip().strip('"') for p in _split_key(key)]
+    tree: dict = {parts[-1]: value}
+    for part in reversed(parts[:-1]):
+        tree = {part: tree}
+    return tree
+
+
+def _split_key(key: str) -> list[str]:
+    # Split on dots outside double quotes, so symbols.specs."BTC/USDT".tick_size works.
+    parts, current, quoted = [], "", False
+    for char in key:
+        if char == '"':
+            quoted = not quoted
+        if char == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+# Tables whose keys are user-chosen (symbols, assets, networks), so new keys are allowed there.
+_OPEN_TABLES = {"symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
+                "venues.*.withdrawal_fees.*", "account.base_per_venue"}
+
+
+def _is_open(prefix: str) -> bool:
+    parts = prefix.split(".") if prefix else []
+    for pattern in _OPEN_TABLES:
+        pattern_parts = pattern.split(".")
+        if len(pattern_parts) == len(parts) and all(
+            p == "*" or p == q for p, q in zip(pattern_parts, parts)
+        ):
+            return True
+    return False
+
+
+def _merge(base: dict, user: dict, prefix: str) -> None:
+    for key, value in user.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if key not in base:
+            if not _is_open(prefix):
+                raise ConfigError(f"{path}: unknown key")
+            base[key] = copy.deepcopy(value)
+            continue
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: must be a table")
+            _merge(base[key], value, path)
+        else:
+            base[key] = value
+
+
+def _number(tree: dict, key: str, path: str, low: float | None = None, high: float | None = None,
+            integer: bool = False) -> float:
+    value = tree.get(key)
+    full = f"{path}.{key}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{full}: must be a number, got {value!r}")
+    if integer and not float(value).is_integer():
+        raise ConfigError(f"{full}: must be a whole number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{full}: must be finite, got {value!r}")
+    if low is not None and value < low:
+        raise ConfigError(f"{full}: must be >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ConfigError(f"{full}: must be <= {high}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _decimal(tree: dict, key: str, path: str, low: float = 0.0, high: float | None = None,
+             positive: bool = False) -> Decimal:
+    number = _number(tree, key, path, low, high)
+    if positive and number <= 0:
+        raise ConfigError(f"{path}.{key}: must be > 0, got {number!r}")
+    try:
+        return Decimal(repr(number))
+    except InvalidOperation as exc:  # repr of a finite float always parses; kept for clarity
+        raise ConfigError(f"{path}.{key}: not a decimal number") from exc
+
+
+def _build(tree: dict, source: str) -> Config:
+    market = tree["market"]
+    if market.get("kind") != "simulated":
+        raise ConfigError(f"market.kind: must be 'simulated' (the only market this build has), "
+                          f"got {market.get('kind')!r}")
+    seed = _number(market, "seed", "market", 0, 2**63 - 1, integer=True)
+
+    symbol_list = tree["symbols"]["list"]
+    if not isinstance(symbol_list, list) or not symbol_list:
+        raise ConfigError("symbols.list: must be a non-empty list of symbols like 'BTC/USDT'")
+    specs_tree = tree["symbols"]["specs"]
+    markets = {}
+    for symbol in symbol_list:
+        if not isinstance(symbol, str) or symbol.count("/") != 1 or not symbol.endswith("/" + QUOTE_ASSET):
+            raise ConfigError(f"symbols.list: {symbol!r} is not a {QUOTE_ASSET}-quoted symbol like 'BTC/USDT'")
+        if symbol not in specs_tree:
+            raise ConfigError(f'symbols.specs."{symbol}": no parameters for this symbol; add a table '
+                              f'[symbols.specs."{symbol}"] with initial_price, volatility_annual, '
+                              f"tick_size, lot_size, min_notional, level_spacing_bps, "
+                              f"touch_size_usdt, trade_notional_usdt")
+        spec = specs_tree[symbol]
+        path = f'symbols.specs."{symbol}"'
+        markets[symbol] = SymbolMarket(
+            symbol=symbol,
+            initial_price=_number(spec, "initial_price", path, 1e-9),
+            volatility_annual=_number(spec, "volatility_annual", path, 0.0, 10.0),
+            level_spacing_bps=_number(spec, "level_spacing_bps", path, 0.01, 100.0),
+            touch_size_usdt=_number(spec, "touch_size_usdt", path, 1.0),
+            trade_notional_usdt=_number(spec, "trade_notional_usdt", path, 1.0),
+        )
+
+    venues = {}
+    for name, venue in tree["venues"].items():
+        path = f"venues.{name}"
+        if name not in VENUE_IDS:
+            raise ConfigError(f"{path}: unknown venue; known venues: {', '.join(VENUE_IDS)}")
+        if not isinstance(venue.get("enabled"), bool):
+            raise ConfigError(f"{path}.enabled: must be true or false")
+        if not venue["enabled"]:
+            continue
+        symbols = {}
+        for symbol in symbol_list:
+            merged = dict(specs_tree[symbol])
+            merged.update(venue["symbols"].get(symbol, {}))
+            spath = f'{path}.symbols."{symbol}"'
+            symbols[symbol] = SymbolSpec(
+                symbol=symbol,
+                tick_size=_decimal(merged, "tick_size", spath, positive=True),
+                lot_size=_decimal(merged, "lot_size", spath, positive=True),
+                min_notional=_decimal(merged, "min_notional", spath),
+            )
+        fees = {}
+        for asset, networks in venue["withdrawal_fees"].items():
+            if not isinstance(networks, dict):
+                raise ConfigError(f"{path}.withdrawal_fees.{asset}: must be a table of network = fee")
+            fees[asset] = MappingProxyType({
+                net: _decimal(networks, net, f"{path}.withdrawal_fees.{asset}") for net in networks
+            })
+        median = _number(venue, "latency_ms_median", path, 0.1, 60000)
+        p95 = _number(venue, "latency_ms_p95", path, 0.1, 60000)
+        if p95 < median:
+            raise ConfigError(f"{path}.latency_ms_p95: must be >= latency_ms_median ({median})")
+        venues[name] = VenueConfig(
+            name=name,
+            taker_fee=_decimal(venue, "taker_fee", path, 0.0, 0.05),
+            maker_fee=_decimal(venue, "maker_fee", path, -0.01, 0.05),
+            latency_ms_median=median,
+            latency_ms_p95=p95,
+            update_hz=_number(venue, "update_hz", path, 0.1, 1000),
+            quote_lag_ms=_number(venue, "quote_lag_ms", path, 0.0, 10000),
+            basis_bias_bps=_number(venue, "basis_bias_bps", path, -100, 100),
+            symbols=MappingProxyType(symbols),
+            withdrawal_fees=MappingProxyType(fees),
+        )
+    if len(venues) < 2:
+        raise ConfigError("venues: at least two venues must be enabled to find spreads")
+
+    sim = tree["simulation"]
+    simulation = SimulationConfig(
+        correlation=_number(sim, "correlation", "simulation", -0.99, 0.99),
+        basis_stdev_bps=_number(sim, "basis_stdev_bps", "simulation", 0.0, 100),
+        basis_halflife_s=_number(sim, "basis_halflife_s", "simulation", 0.01),
+        half_spread_bps=_number(sim, "half_spread_bps", "simulation", 0.0, 100),
+        levels=_number(sim, "levels", "simulation", 5, 1000, integer=True),
+        size_growth=_number(sim, "size_growth", "simulation", 0.0, 10),
+        dislocations_per_minute=_number(sim, "dislocations_per_minute", "simulation", 0.0, 60),
+        dislocation_min_bps=_number(sim, "dislocation_min_bps", "simulation", 0.0, 5000),
+        dislocation_max_bps=_number(sim, "dislocation_max_bps", "simulation", 0.0, 5000),
+        dislocation_min_s=_number(sim, "dislocation_min_s", "simulation", 0.1, 3600),
+        dislocation_max_s=_number(sim, "dislocation_max_s", "simulation", 0.1, 3600),
+        trades_per_second=_number(sim, "trades_per_second", "simulation", 0.0, 1000),
+        outages_per_hour=_number(sim, "outages_per_hour", "simulation", 0.0, 3600),
+        outage_min_s=_number(sim, "outage_min_s", "simulation", 0.1, 3600),
+        outage_max_s=_number(sim, "outage_max_s", "simulation", 0.1, 3600),
+        sequence_gap_probability=_number(sim, "sequence_gap_probability", "simulation", 0.0, 0.5),
+        feed_latency_ms=_number(sim, "feed_latency_ms", "simulation", 0.0, 10000),
+    )
+    if simulation.dislocation_max_bps < simulation.dislocation_min_bps:
+        raise ConfigError("simulation.dislocation_max_bps: must be >= dislocation_min_bps")
+    if simulation.dislocation_max_s < simulation.dislocation_min_s:
+        raise ConfigError("simulation.dislocation_max_s: must be >= dislocation_min_s")
+    if simulation.outage_max_s < simulation.outage_min_s:
+        raise ConfigError("simulation.outage_max_s: must be >= outage_min_s")
+
+    st = tree["strategy"]
+    weights_tree = st["weights"]
+    weights = {name: _number(weights_tree, name, "strategy.weights", 0.0, 1.0) for name in weights_tree}
+    total = sum(weights.values())
+    if abs(total - 1.0) > 1e-9:
+        raise ConfigError(f"strategy.weights: must add up to 1.0, they add up to {total:g}")
+    strategy = StrategyConfig(
+        threshold_bps=_number(st, "threshold_bps", "strategy", -1000, 10000),
+        min_score=_number(st, "min_score", "strategy", 0.0, 1.0),
+        stale_after_s=_number(st, "stale_after_s", "strategy", 0.05, 3600),
+        slippage_protection_bps=_number(st, "slippage_protection_bps", "strategy", 0.0, 10000),
+        spread_scale_bps=_number(st, "spread_scale_bps", "strategy", 0.01),
+        slippage_scale_bps=_number(st, "slippage_scale_bps", "strategy", 0.01),
+        liquidity_band_bps=_number(st, "liquidity_band_bps", "strategy", 0.01),
+        latency_scale_ms=_number(st, "latency_scale_ms", "strategy", 1.0),
+        flow_window_s=_number(st, "flow_window_s", "strategy", 0.1, 3600),
+        weights=MappingProxyType(weights),
+    )
+
+    rk = tree["risk"]
+    risk = RiskConfig(
+        max_open_trades=_number(rk, "max_open_trades", "risk", 0, 1000, integer=True),
+        max_notional_per_trade=_decimal(rk, "max_notional_per_trade", "risk", positive=True),
+        daily_loss_limit_pct=_decimal(rk, "daily_loss_limit_pct", "risk", 0.0, 100.0),
+    )
+
+    acc = tree["account"]
+    base_tree = acc["base_per_venue"]
+    account = AccountConfig(
+        quote_per_venue=_decimal(acc, "quote_per_venue", "account"),
+        base_per_venue=MappingProxyType({
+            asset: _decimal(base_tree, asset, "account.base_per_venue") for asset in base_tree
+        }),
+    )
+    return Config(
+        market="simulated",
+        seed=seed,
+        symbols=tuple(symbol_list),
+        markets=MappingProxyType(markets),
+        venues=MappingProxyType(venues),
+        simulation=simulation,
+        strategy=strategy,
+        risk=risk,
+        account=account,
+        source=source,
+    )
+
+
+def default_config_text() -> str:
+    """Return a commented TOML file with the most-used settings, for ``octo_desktop config init``."""
+    return """# Octo configuration. Every key is optional: missing keys keep their built-in defaults.
+# Run `python -m octo_desktop config show` to see every key with its current value.
+
+[market]
+kind = "simulated"
+seed = 7
+
+[symbols]
+list = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
+
+[strategy]
+threshold_bps = 5.0      # minimum net spread after both taker fees
+min_score = 0.45         # minimum composite signal score to trade
+stale_after_s = 2.0      # a venue with no update for this long is excluded
+
+[risk]
+max_open_trades = 3
+max_notional_per_trade = 5000.0
+daily_loss_limit_pct = 2.0
+
+[account]
+quote_per_venue = 10000.0
+
+# Per-venue settings, for example:
+# [venues.htx]
+# taker_fee = 0.002
+# latency_ms_median = 110
+# [venues.okx.symbols."BTC/USDT"]
+# lot_size = 0.00000001
+"""

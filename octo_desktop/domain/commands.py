@@ -1,0 +1,54 @@
+"""Commands: what the GUI or the CLI asks the engine to do.
+
+Commands are immutable values sent through ``Runtime.submit``; the engine consumes them in order on
+its own thread. Names are imperative (events, by contrast, are in the past tense).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Base class of every command the engine accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Halt(Command):
+    """Stop opening trades at once (the kill switch); in-flight legs finish and are recorded."""
+
+    reason: str = "kill switch"
+
+
+@dataclass(frozen=True, slots=True)
+class Resume(Command):
+    """Clear a kill-switch halt (a daily-loss halt stays until the next UTC day)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetThreshold(Command):
+    """Set the minimum net spread after fees, in basis points, that makes an opportunity."""
+
+    threshold_bps: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetMinScore(Command):
+    """Set the minimum composite signal score in [0, 1] an opportunity needs to be traded."""
+
+    min_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSetting(Command):
+    """Persist one user-interface setting (a JSON-serialisable value) in the settings table."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown(Command):
+    """Stop the engine: the sentinel that ends the command loop."""

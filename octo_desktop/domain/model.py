@@ -1,0 +1,165 @@
+"""Immutable domain values: market events, orders, fills, trades and decisions.
+
+Market data (book levels, trades) are floats; anything that moves money (fill price and quantity,
+fees) is ``Decimal``, formed at the boundary where an order meets a venue's tick and lot rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import Enum
+
+BUY = "buy"
+SELL = "sell"
+
+
+@dataclass(frozen=True, slots=True)
+class BookUpdate:
+    """A normalized L2 book message: a full snapshot or a delta (size 0 deletes a level)."""
+
+    venue: str
+    symbol: str
+    sequence: int
+    bids: tuple[tuple[float, float], ...]
+    asks: tuple[tuple[float, float], ...]
+    is_snapshot: bool
+    exchange_time: float  # the venue's own timestamp, unix seconds
+    received_time: float  # when Octo received it, engine clock
+
+
+@dataclass(frozen=True, slots=True)
+class MarketTrade:
+    """A public trade printed by a venue; ``side`` is the aggressor's side."""
+
+    venue: str
+    symbol: str
+    side: str
+    price: float
+    quantity: float
+    exchange_time: float
+    received_time: float
+
+
+class TradeState(str, Enum):
+    """Final or current state of an arbitrage trade."""
+
+    OPEN = "open"
+    COMPLETE = "complete"  # both legs filled in full
+    PARTIAL = "partial"  # legs filled less than planned; any mismatch was unwound
+    FAILED = "failed"  # nothing matched; any filled leg was unwound
+    INTERRUPTED = "interrupted"  # the process stopped while the trade was open
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of an order against one price level."""
+
+    trade_id: int
+    venue: str
+    symbol: str
+    side: str  # BUY or SELL
+    price: Decimal
+    quantity: Decimal  # base asset
+    fee: Decimal
+    fee_asset: str
+    liquidity: str  # "taker" or "maker"
+    order_type: str  # "ioc_limit" or "market"
+    time: float  # engine clock when the fill happened (after the leg's latency)
+    purpose: str = "entry"  # "entry" or "unwind"
+
+    @property
+    def base(self) -> str:
+        return self.symbol.split("/")[0]
+
+    @property
+    def quote(self) -> str:
+        return self.symbol.split("/")[1]
+
+    @property
+    def notional(self) -> Decimal:
+        return self.price * self.quantity
+
+    @property
+    def fee_in_quote(self) -> Decimal:
+        """The fee valued in the quote asset, at this fill's price."""
+        return self.fee if self.fee_asset == self.quote else self.fee * self.price
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """An arbitrage trade: buy on one venue, sell on another, with its fills and outcome."""
+
+    trade_id: int
+    opportunity_id: int
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    planned_quantity: Decimal
+    opened_at: float
+    expected_bps: float
+    state: TradeState = TradeState.OPEN
+    closed_at: float | None = None
+    fills: tuple[Fill, ...] = field(default_factory=tuple)
+    note: str = ""
+
+    def quantity(self, side: str, purpose: str = "entry") -> Decimal:
+        return sum((f.quantity for f in self.fills if f.side == side and f.purpose == purpose), Decimal(0))
+
+    def average_price(self, side: str) -> Decimal:
+        entry = [f for f in self.fills if f.side == side and f.purpose == "entry"]
+        quantity = sum((f.quantity for f in entry), Decimal(0))
+        if not quantity:
+            return Decimal(0)
+        return sum((f.notional for f in entry), Decimal(0)) / quantity
+
+    @property
+    def matched_quantity(self) -> Decimal:
+        return min(self.quantity("buy"), self.quantity("sell"))
+
+    @property
+    def fees_in_quote(self) -> Decimal:
+        return sum((f.fee_in_quote for f in self.fills), Decimal(0))
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        """Quote proceeds of every sell minus cost of every buy, minus every fee valued in quote.
+
+        Entry and unwind fills of a closed trade leave no net base position beyond the fee taken
+        in base and any remainder too small to unwind (below the venue's minimums), so this is the
+        trade's realized P&L in the quote asset.
+        """
+        cash = Decimal(0)
+        for f in self.fills:
+            cash += f.notional if f.side == SELL else -f.notional
+        return cash - self.fees_in_quote
+
+    def with_fills(self, fills: tuple[Fill, ...]) -> "Trade":
+        return replace(self, fills=self.fills + fills)
+
+    def closed(self, state: TradeState, time: float, note: str = "") -> "Trade":
+        return replace(self, state=state, closed_at=time, note=note or self.note)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's verdict on one opportunity: taken, or rejected with a reason."""
+
+    opportunity_id: int
+    time: float
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    net_bps: float
+    quantity: float
+    buy_vwap: float
+    sell_vwap: float
+    score: float
+    parts: tuple[tuple[str, float], ...]
+    accepted: bool
+    reason: str  # rejection reason code ("" when accepted), e.g. "score", "risk:max_open_trades"
+    detail: str  # one human-readable line
+

@@ -1,0 +1,174 @@
+"""The immutable snapshot the engine publishes and the GUI polls.
+
+One writer (the engine, on the runtime thread) builds a fresh ``Snapshot`` after a batch of events;
+readers get the whole object through ``Runtime.latest_snapshot()``. Nothing in it is mutated after
+publication: containers are tuples or read-only mappings, numpy arrays are marked read-only.
+Market data are floats; money (balances, P&L, fees) is ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+# Venue/book status values, shown as the status dot in the GUI.
+LIVE = "live"
+STALE = "stale"
+DEGRADED = "degraded"  # crossed book, sequence gap: waiting for a fresh snapshot
+WAITING = "waiting"  # no data yet
+
+EMPTY_LEVELS = np.zeros((0, 2))
+EMPTY_LEVELS.flags.writeable = False
+
+
+def frozen_array(values, dtype=float) -> np.ndarray:
+    """Return a read-only float64 copy of ``values``."""
+    array = np.array(values, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
+def frozen_mapping(items) -> Mapping:
+    """Return a read-only mapping over a fresh dict of ``items``."""
+    return MappingProxyType(dict(items))
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """One (venue, symbol) book as the GUI sees it."""
+
+    venue: str
+    symbol: str
+    bid: float  # NaN when the side is empty
+    ask: float
+    bid_size: float
+    ask_size: float
+    age_ms: float  # engine time since the last update was received
+    latency_ms: float  # receive time minus the exchange's own timestamp for the last update
+    status: str  # LIVE, STALE, DEGRADED or WAITING
+    bids: np.ndarray = field(default_factory=lambda: EMPTY_LEVELS)  # top levels (n, 2): price, size
+    asks: np.ndarray = field(default_factory=lambda: EMPTY_LEVELS)  # best first
+
+    @property
+    def mid(self) -> float:
+        return (self.bid + self.ask) / 2.0
+
+    @property
+    def spread_bps(self) -> float:
+        mid = self.mid
+        return (self.ask - self.bid) / mid * 1e4 if mid > 0 else float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadMatrixView:
+    """Net spread after taker fees, in bps, for buying on row venue i and selling on column venue j."""
+
+    symbol: str
+    venues: tuple[str, ...]
+    net_bps: np.ndarray  # (n, n); NaN on the diagonal and for excluded venues
+    excluded: tuple[bool, ...]  # per venue: stale or degraded, so not used
+    trade_quantity: float  # base-asset quantity the VWAPs were computed for
+
+
+@dataclass(frozen=True, slots=True)
+class OpportunityView:
+    """An opportunity the detector found, with its score and the six parts of the score."""
+
+    opportunity_id: int
+    time: float
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    net_bps: float
+    quantity: float
+    buy_vwap: float
+    sell_vwap: float
+    score: float
+    parts: Mapping[str, float]  # factor name -> value in [0, 1]
+    status: str  # "open", "taken" or "rejected"
+    reason: str  # why it was rejected ("" otherwise)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeView:
+    """One arbitrage trade for the blotter."""
+
+    trade_id: int
+    time: float
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    quantity: Decimal  # matched quantity
+    buy_price: Decimal  # average fill prices; 0 if that leg did not fill
+    sell_price: Decimal
+    fees_usdt: Decimal
+    realized_pnl: Decimal
+    state: str  # open, complete, partial, failed, interrupted
+    expected_bps: float
+    realized_bps: float
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """One line of the decision log: why an opportunity was taken or rejected."""
+
+    time: float
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    accepted: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskView:
+    """Risk state for column 4."""
+
+    state: str  # "ACTIVE" or "HALTED"
+    reason: str
+    open_trades: int
+    max_open_trades: int
+    daily_pnl: Decimal
+    daily_loss_limit: Decimal
+    max_notional_per_trade: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the GUI shows, as of one instant on the engine's clock."""
+
+    sequence: int
+    time: float  # engine clock, unix seconds
+    engine_state: str  # starting, running, halted, stopping, stopped, failed
+    market: str  # e.g. "simulated"
+    speed: str  # "1", "10", "max"
+    venues: tuple[str, ...]
+    symbols: tuple[str, ...]
+    events: int
+    events_per_second: float  # book/trade events per second of engine time, recent window
+    books: Mapping[tuple[str, str], BookView]
+    matrices: Mapping[str, SpreadMatrixView]
+    opportunities: tuple[OpportunityView, ...]  # recent ones, newest first
+    trades: tuple[TradeView, ...]  # recent ones, newest first
+    decisions: tuple[DecisionView, ...]  # newest first
+    balances: Mapping[str, Mapping[str, Decimal]]  # venue -> asset -> amount
+    marks: Mapping[str, float]  # asset -> USDT mark price (median mid across live venues)
+    equity_usdt: float  # balances marked at mid
+    initial_equity_usdt: float  # the initial balances marked at today's mid
+    realized_pnl: Decimal
+    fees_usdt: Decimal
+    trade_count: int
+    opportunity_count: int
+    rejections: Mapping[str, int]  # reason -> count
+    pnl_times: np.ndarray  # bounded history for the P&L curve
+    pnl_realized: np.ndarray
+    pnl_marked: np.ndarray  # equity minus the initial balances marked at the same marks
+    risk: RiskView
+    threshold_bps: float
+    min_score: float
+    last_error: str = ""
+    settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
