@@ -127,6 +127,7 @@ def _default_tree() -> dict:
             "outage_max_s": 8.0,
             "sequence_gap_probability": 0.0005,
             "feed_latency_ms": 15.0,
+            "liquidity_refill_s": 3.0,
         },
         "strategy": {
             "threshold_bps": 5.0,
@@ -220,6 +221,7 @@ class SimulationConfig:
     outage_max_s: float
     sequence_gap_probability: float
     feed_latency_ms: float
+    liquidity_refill_s: float  # how long a level our orders emptied stays empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,6 +541,7 @@ def _build(tree: dict, source: str) -> Config:
         outage_max_s=_number(sim, "outage_max_s", "simulation", 0.1, 3600),
         sequence_gap_probability=_number(sim, "sequence_gap_probability", "simulation", 0.0, 0.5),
         feed_latency_ms=_number(sim, "feed_latency_ms", "simulation", 0.0, 10000),
+        liquidity_refill_s=_number(sim, "liquidity_refill_s", "simulation", 0.0, 3600),
     )
     if simulation.dislocation_max_bps < simulation.dislocation_min_bps:
         raise ConfigError("simulation.dislocation_max_bps: must be >= dislocation_min_bps")

@@ -1,0 +1,231 @@
+"""Command line: the GUI, headless runs, exports and the config file, with ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from octo_desktop import __version__
+from octo_desktop.config import ConfigError, default_config_path, default_config_text, load_config
+
+PROG = "octo_desktop"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line naming the problem, exit code 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: a positive number or 'max'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: a positive number or 'max'")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH",
+                        help=f"TOML config file (default: the user's file, {default_config_path()})")
+    parser.add_argument("--db", metavar="PATH", help="SQLite database (default: octo.db in the user data dir)")
+    parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                        help="override one config key, e.g. --set strategy.threshold_bps=8 (repeatable)")
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--headless", action="store_true", help="run without a window and print a summary")
+    parser.add_argument("--seconds", type=_positive, metavar="N",
+                        help="stop after N seconds of engine time (headless default: 60)")
+    parser.add_argument("--seed", type=int, metavar="S", help="seed of the simulated market (default: config)")
+    parser.add_argument("--speed", type=_speed, metavar="X|max",
+                        help="engine clock speed: 1 = real time (GUI default), 10 = ten times faster, "
+                             "max = as fast as possible (headless default)")
+    parser.add_argument("--start-time", type=float, metavar="UNIX",
+                        help="engine clock start, unix seconds (default: now)")
+    parser.add_argument("--json", action="store_true", help="print the headless summary as one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every command."""
+    parser = _Parser(prog=PROG, description="Octo: cross-venue crypto arbitrage terminal, trading on paper. "
+                                            "Without a command, opens the terminal on the simulated market.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _run_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run the engine: the GUI, or headless with --headless",
+                              description="Run the engine on the simulated market, with the GUI or headless.")
+    _run_options(run)
+
+    export = commands.add_parser("export", help="export fills or trades as CSV",
+                                 description="Write every fill (or trade) in the database as CSV.")
+    export.add_argument("what", choices=["fills", "trades"], help="what to export")
+    export.add_argument("--format", choices=["csv"], default="csv", help="output format (csv)")
+    export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    _common(export)
+
+    config = commands.add_parser("config", help="show, locate or create the config file",
+                                 description="Work with the configuration file.")
+    config.add_argument("action", choices=["path", "show", "init"],
+                        help="path: where the user's file lives; show: every setting in effect "
+                             "(--json for JSON); init: write a commented starter file")
+    config.add_argument("--json", action="store_true", help="with show: print JSON")
+    _common(config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    command = args.command or "run"
+    try:
+        if command == "run":
+            return _run(args)
+        if command == "export":
+            return _export(args)
+        return _config(args)
+    except ConfigError as exc:
+        print(f"{PROG}: config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(args) -> "Config":  # noqa: F821 - imported lazily for start-up time
+    config = load_config(args.config, args.overrides)
+    if getattr(args, "seed", None) is not None:
+        from dataclasses import replace
+
+        config = replace(config, seed=args.seed)
+    return config
+
+
+def _open_runtime(args, config, speed, seconds):
+    from octo_desktop.app import build_runtime
+    from octo_desktop.storage import StorageError
+
+    try:
+        return build_runtime(config, db_path=args.db, speed=speed, start_time=args.start_time,
+                             run_seconds=seconds)
+    except StorageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return None
+
+
+def _run(args) -> int:
+    config = _load(args)
+    if args.headless:
+        seconds = args.seconds if args.seconds is not None else 60.0
+        speed = args.speed  # None ("max") unless given
+        runtime = _open_runtime(args, config, speed, seconds)
+        if runtime is None:
+            return 1
+        runtime.start()
+        runtime.wait()
+        if runtime.failure is not None or runtime.summary is None:
+            print(f"{PROG}: engine failed: {runtime.failure!r}", file=sys.stderr)
+            return 1
+        summary = runtime.summary
+        if args.json:
+            print(json.dumps(summary))
+        else:
+            _print_summary(summary, runtime.wall_seconds)
+        return 0
+    speed = args.speed if args.speed is not None else 1.0
+    runtime = _open_runtime(args, config, speed, args.seconds)
+    if runtime is None:
+        return 1
+    from octo_desktop.gui.app import run_gui
+
+    runtime.start()
+    return run_gui(runtime)
+
+
+def _print_summary(summary: dict, wall_seconds: float) -> None:
+    print(f"engine time {summary['engine_time']:.0f}  events {summary['events']}  "
+          f"({summary['events_per_second']:.0f}/s over {wall_seconds:.1f} s wall)")
+    print(f"opportunities {summary['opportunities']}  trades {summary['trades']}  "
+          f"realized P&L {float(summary['realized_pnl']):+.4f} USDT  fees {float(summary['fees']):.4f} USDT")
+    if summary["rejections"]:
+        print("rejections: " + ", ".join(f"{k} {v}" for k, v in summary["rejections"].items()))
+    print(f"risk {summary['risk']['state']} {summary['risk']['reason']}".rstrip())
+    if summary.get("storage_error"):
+        print(f"storage: {summary['storage_error']}")
+
+
+def _export(args) -> int:
+    from octo_desktop.app import default_db_path
+    from octo_desktop.storage import StorageError, write_fills_csv, write_trades_csv
+
+    db = Path(args.db) if args.db else default_db_path()
+    if not db.exists():
+        print(f"{PROG}: no database at {db}", file=sys.stderr)
+        return 1
+    writer = write_fills_csv if args.what == "fills" else write_trades_csv
+    try:
+        if args.output:
+            with open(args.output, "w", newline="", encoding="utf-8") as handle:
+                writer(db, handle)
+        else:
+            writer(db, sys.stdout)
+    except StorageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _config(args) -> int:
+    if args.action == "path":
+        path = Path(args.config) if args.config else default_config_path()
+        print(f"{path}{'' if path.exists() else '  (not created yet: built-in defaults apply)'}")
+        return 0
+    if args.action == "init":
+        path = Path(args.config) if args.config else default_config_path()
+        if path.exists():
+            print(f"{PROG}: {path} exists already; not overwritten", file=sys.stderr)
+            return 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_config_text(), encoding="utf-8")
+        print(path)
+        return 0
+    from octo_desktop.config import config_as_tree
+
+    load_config(args.config, args.overrides)  # validate first: a bad file is an error, not a listing
+    tree, source = config_as_tree(args.config, args.overrides)
+    if args.json:
+        print(json.dumps({"source": source, "config": tree}))
+    else:
+        print(f"# source: {source}")
+        _print_tree(tree, "")
+    return 0
+
+
+def _print_tree(tree: dict, prefix: str) -> None:
+    for key, value in tree.items():
+        name = f'"{key}"' if "/" in key else key
+        path = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, dict):
+            _print_tree(value, path)
+        else:
+            print(f"{path} = {json.dumps(value)}")

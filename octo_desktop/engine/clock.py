@@ -1,0 +1,96 @@
+"""The one clock, and the event loop that lets it run faster than real time.
+
+Every component reads time from a ``Clock`` and waits with ``Clock.sleep``; both go through the
+runtime's event loop. At ``speed == 1`` that loop is an ordinary asyncio loop. Otherwise it is a
+``VirtualTimeLoop``: its ``time()`` is virtual and advances by the loop's own timeouts, so
+``asyncio.sleep`` (and everything built on it) runs ``speed`` times faster than real time, or as fast
+as the CPU allows with ``speed=None`` ("max"). Real I/O (commands from the GUI thread arriving through
+``call_soon_threadsafe``) still wakes the loop at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import time
+
+
+class _VirtualSelector:
+    """Wrap a real selector; a timeout advances virtual time instead of (or faster than) waiting."""
+
+    def __init__(self, selector: selectors.BaseSelector, loop: "VirtualTimeLoop") -> None:
+        self._selector = selector
+        self._loop = loop
+
+    def select(self, timeout: float | None = None):
+        loop = self._loop
+        if timeout is None:
+            # Nothing is scheduled: only real I/O (a command, a shutdown) can wake the loop.
+            return self._selector.select(None)
+        if timeout <= 0:
+            return self._selector.select(0)
+        if loop.speed is None:
+            events = self._selector.select(0)
+            if not events:
+                loop.advance(timeout)
+            return events
+        started = time.monotonic()
+        events = self._selector.select(timeout / loop.speed)
+        if events:
+            loop.advance(min(timeout, (time.monotonic() - started) * loop.speed))
+        else:
+            loop.advance(timeout)
+        return events
+
+    def __getattr__(self, name):
+        return getattr(self._selector, name)
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop whose ``time()`` is virtual: ``speed`` x real time, or as fast as possible."""
+
+    def __init__(self, speed: float | None) -> None:
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive, or None for as fast as possible")
+        self.speed = speed
+        self._virtual_time = 0.0
+        super().__init__(selector=_VirtualSelector(selectors.DefaultSelector(), self))
+
+    def time(self) -> float:
+        return self._virtual_time
+
+    def advance(self, seconds: float) -> None:
+        """Move virtual time forward (called by the selector when it would otherwise wait)."""
+        self._virtual_time += seconds
+
+
+def new_event_loop(speed: float | None) -> asyncio.AbstractEventLoop:
+    """Return a real-time loop for ``speed == 1``, else a virtual-time loop."""
+    if speed == 1:
+        return asyncio.new_event_loop()
+    return VirtualTimeLoop(speed)
+
+
+class Clock:
+    """Engine time in unix seconds, and sleeping on it; bound to the runtime loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, origin: float) -> None:
+        self._loop = loop
+        self._origin = origin
+        self._loop_zero = loop.time()
+
+    def now(self) -> float:
+        """Return the engine time, unix seconds."""
+        return self._origin + (self._loop.time() - self._loop_zero)
+
+    def monotonic(self) -> float:
+        """Return the loop's own time (for intervals)."""
+        return self._loop.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of engine time."""
+        await asyncio.sleep(seconds)
+
+    def call_later(self, seconds: float, callback, *args) -> asyncio.TimerHandle:
+        """Run ``callback(*args)`` after ``seconds`` of engine time."""
+        return self._loop.call_later(seconds, callback, *args)

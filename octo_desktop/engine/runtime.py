@@ -1,0 +1,166 @@
+"""The runtime: one named thread running one asyncio loop with the feed, engine and executor.
+
+Only two things cross threads: ``submit(command)`` (any thread -> the loop, through
+``call_soon_threadsafe`` onto one asyncio queue) and ``latest_snapshot()`` (the loop publishes a new
+immutable Snapshot by replacing one reference; readers get a whole object).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Callable
+
+from octo_desktop.domain.commands import Command, Shutdown
+from octo_desktop.domain.snapshot import Snapshot
+from octo_desktop.engine.clock import Clock, new_event_loop
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME = "octo-runtime"
+TRADE_DRAIN_S = 1.5  # engine seconds that trades in flight get to land at shutdown
+
+
+class RuntimeFailure(RuntimeError):
+    """The runtime failed to start or died; the message says why."""
+
+
+class Runtime:
+    """Own the runtime thread; start it, talk to it, stop it."""
+
+    def __init__(self, config, store, state, compose: Callable, *, speed: float | None = 1.0,
+                 start_time: float | None = None, run_seconds: float | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.settings: dict = dict(state.settings)
+        self._state = state
+        self._compose = compose
+        self.speed = speed
+        self._start_time = start_time
+        self._run_seconds = run_seconds
+        self._snapshot: Snapshot | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopped = False
+        self.failure: BaseException | None = None
+        self.summary: dict | None = None
+        self.wall_seconds = 0.0
+
+    # --- the two cross-thread calls -------------------------------------------------------------
+    def submit(self, command: Command) -> None:
+        """Queue ``command`` for the engine. Safe from any thread; a no-op once the runtime stopped."""
+        loop, queue = self._loop, self._queue
+        if loop is None or queue is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, command)
+        except RuntimeError:  # the loop closed between the check and the call
+            pass
+
+    def latest_snapshot(self) -> Snapshot | None:
+        """Return the newest published snapshot (immutable), or None before the first. Thread-safe."""
+        return self._snapshot
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the runtime thread and wait until its loop accepts commands."""
+        if self._thread is not None:
+            raise RuntimeFailure("runtime already started")
+        self._thread = threading.Thread(target=self._thread_main, name=THREAD_NAME, daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        if self.failure is not None:
+            raise RuntimeFailure(f"runtime failed to start: {self.failure}") from self.failure
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the engine to shut down, wait for the thread, then close the store."""
+        if self._thread is not None:
+            self.submit(Shutdown())
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("runtime thread did not stop within %.1f s", timeout)
+        self._close_store()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a run with ``run_seconds`` to finish on its own, then close the store."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if not self.is_running:
+            self._close_store()
+
+    def _close_store(self) -> None:
+        if not self._stopped and not self.is_running:
+            self._stopped = True
+            self.store.close(timeout=5.0)
+
+    # --- the thread -----------------------------------------------------------------------------
+    def _thread_main(self) -> None:
+        loop = new_event_loop(self.speed)
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._main(loop))
+        except BaseException as exc:  # noqa: BLE001 - recorded, logged and shown; the thread must end cleanly
+            self.failure = exc
+            log.exception("runtime failed")
+        finally:
+            self._ready.set()
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+
+    async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
+        origin = self._start_time if self._start_time is not None else time.time()
+        clock = Clock(loop, origin)
+        self._queue = asyncio.Queue()
+        engine, feed = self._compose(self.config, self.store, self._state, clock, self._publish,
+                                     self.speed)
+        self._loop = loop
+        wall_start = time.perf_counter()
+        engine.started_wall = wall_start
+        tasks = [loop.create_task(feed.run(), name="feed"),
+                 loop.create_task(engine.housekeeping(), name="housekeeping")]
+        for task in tasks:
+            task.add_done_callback(self._background_done)
+        if self._run_seconds is not None:
+            clock.call_later(self._run_seconds, self._queue.put_nowait, Shutdown())
+        engine.maybe_publish(force=True)
+        self._ready.set()
+        try:
+            while True:
+                command = await self._queue.get()
+                if isinstance(command, Shutdown):
+                    break
+                try:
+                    engine.handle(command)
+                except (TypeError, ValueError) as exc:
+                    engine.last_error = f"command {command!r} refused: {exc}"
+                    log.error(engine.last_error)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.shutdown(TRADE_DRAIN_S)
+            self.wall_seconds = time.perf_counter() - wall_start
+            self.summary = engine.summary(self.wall_seconds)
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot  # one reference swap: readers see the old or the new, never half
+
+    def _background_done(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s stopped: %r", task.get_name(), exc, exc_info=exc)
+            self.failure = exc
+            if self._queue is not None:
+                self._queue.put_nowait(Shutdown())

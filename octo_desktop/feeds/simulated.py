@@ -1,0 +1,387 @@
+"""The simulated market: eight venues quoting correlated symbols, deterministic for a seed.
+
+Per symbol a fundamental price follows a geometric random walk on a 10 ms grid (annualised
+volatility from the config, shocks correlated across symbols). Each venue quotes every symbol around
+the fundamental as it was ``quote_lag_ms`` ago (leaders ~0, laggards up to 500 ms), shifted by its own
+slowly mean-reverting basis of a few bps, with a ladder of ``levels`` price levels per side whose
+sizes grow away from the touch. Levels persist between updates, so an update is a small delta.
+Prices moving through resting levels print trades, and small random trades nibble at the touch.
+
+From time to time a venue is swept: its price jumps 20-100 bps away for a few seconds, then reverts.
+These dislocations (and only these) open spreads wider than both taker fees. Venues also have short
+outages (no updates: the engine must mark them stale) and, rarely, drop a message (a sequence gap:
+the engine must resync from a snapshot).
+
+``SimulatedMarket`` is pure (no asyncio); ``SimulatedFeed`` drives it on the runtime's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from octo_desktop.config import Config
+from octo_desktop.domain.model import BUY, SELL, BookUpdate, MarketTrade
+from octo_desktop.feeds.base import EventSink, MarketEvent
+
+SECONDS_PER_YEAR = 365.25 * 86_400
+GRID_SECONDS = 0.01
+CHUNK = 4096
+
+
+class _Fundamental:
+    """Correlated log-random-walk prices on a fixed grid, generated in chunks, read by time."""
+
+    def __init__(self, initial: np.ndarray, vol_annual: np.ndarray, correlation: float,
+                 rng: np.random.Generator, origin: float) -> None:
+        n = len(initial)
+        corr = np.full((n, n), correlation)
+        np.fill_diagonal(corr, 1.0)
+        self._chol = np.linalg.cholesky(corr)
+        self._sigma = vol_annual * math.sqrt(GRID_SECONDS / SECONDS_PER_YEAR)
+        self._drift = -0.5 * self._sigma ** 2
+        self._rng = rng
+        self._origin = origin
+        self._chunks: dict[int, np.ndarray] = {}
+        self._last_log = np.log(initial)
+        self._next_chunk = 0
+        self._extend()
+
+    def _extend(self) -> None:
+        shocks = self._rng.standard_normal((CHUNK, len(self._last_log))) @ self._chol.T
+        steps = shocks * self._sigma + self._drift
+        logs = self._last_log + np.cumsum(steps, axis=0)
+        self._last_log = logs[-1]
+        self._chunks[self._next_chunk] = np.exp(logs)
+        self._chunks.pop(self._next_chunk - 3, None)
+        self._next_chunk += 1
+
+    def at(self, t: float, index: int) -> float:
+        """Return symbol ``index``'s fundamental price at engine time ``t``."""
+        step = max(0, int((t - self._origin) / GRID_SECONDS))
+        chunk, offset = divmod(step, CHUNK)
+        while chunk >= self._next_chunk:
+            self._extend()
+        values = self._chunks.get(chunk)
+        if values is None:  # older than the kept window: use the oldest kept value
+            values = self._chunks[min(self._chunks)]
+            offset = 0
+        return float(values[offset, index])
+
+
+@dataclass
+class _Dislocation:
+    start: float
+    jump_bps: float
+    hold_s: float
+
+    def bps(self, now: float) -> float:
+        elapsed = now - self.start
+        if elapsed < self.hold_s:
+            return self.jump_bps
+        return self.jump_bps * math.exp(-(elapsed - self.hold_s) / 0.6)
+
+
+class _Quote:
+    """One venue's book for one symbol, on an integer price grid (price = index * step)."""
+
+    __slots__ = ("venue", "symbol", "index", "step", "decimals", "lot", "bids", "asks", "sequence",
+                 "basis_bps", "last_time", "dislocation", "next_dislocation", "needs_snapshot",
+                 "touch_usdt", "bid_depleted", "ask_depleted")
+
+    def __init__(self, venue: str, symbol: str, index: int, step: float, decimals: int, lot: float,
+                 touch_usdt: float) -> None:
+        self.venue = venue
+        self.symbol = symbol
+        self.index = index
+        self.step = step
+        self.decimals = decimals
+        self.lot = lot
+        self.bids: dict[int, float] = {}
+        self.asks: dict[int, float] = {}
+        self.sequence = 0
+        self.basis_bps = 0.0
+        self.last_time = math.nan
+        self.dislocation: _Dislocation | None = None
+        self.next_dislocation = math.inf
+        self.needs_snapshot = True
+        self.touch_usdt = touch_usdt
+        self.bid_depleted: dict[int, float] = {}  # level -> time until which it stays empty
+        self.ask_depleted: dict[int, float] = {}
+
+    def price(self, k: int) -> float:
+        return round(k * self.step, self.decimals)
+
+
+class SimulatedMarket:
+    """Generate book updates and trades for every venue and symbol; pure and seeded."""
+
+    def __init__(self, config: Config, origin: float, seed: int | None = None) -> None:
+        self.config = config
+        self.sim = config.simulation
+        seed = config.seed if seed is None else seed
+        seeds = np.random.SeedSequence(seed).spawn(len(config.venues) + 1)
+        self.symbols = config.symbols
+        self.venues = config.venue_names
+        markets = [config.markets[s] for s in self.symbols]
+        self._fundamental = _Fundamental(
+            np.array([m.initial_price for m in markets]), np.array([m.volatility_annual for m in markets]),
+            self.sim.correlation, np.random.default_rng(seeds[0]), origin)
+        self._rng = {v: random.Random(int(seeds[i + 1].generate_state(1)[0]))
+                     for i, v in enumerate(self.venues)}
+        self._quotes: dict[tuple[str, str], _Quote] = {}
+        self._outage_until = {v: -math.inf for v in self.venues}
+        self._next_outage = {}
+        per_pair_rate = self.sim.dislocations_per_minute / 60.0 / (len(self.venues) * len(self.symbols))
+        per_venue_outage_rate = self.sim.outages_per_hour / 3600.0 / len(self.venues)
+        for venue in self.venues:
+            rng = self._rng[venue]
+            spec_venue = config.venues[venue]
+            self._next_outage[venue] = origin + _exponential(rng, per_venue_outage_rate)
+            for i, symbol in enumerate(self.symbols):
+                spec = spec_venue.symbols[symbol]
+                market = config.markets[symbol]
+                tick = float(spec.tick_size)
+                decimals = max(0, -spec.tick_size.normalize().as_tuple().exponent)
+                raw_step = market.initial_price * market.level_spacing_bps / 10_000
+                step = max(1, round(raw_step / tick)) * tick
+                quote = _Quote(venue, symbol, i, step, decimals, float(spec.lot_size), market.touch_size_usdt)
+                quote.basis_bps = spec_venue.basis_bias_bps
+                quote.next_dislocation = origin + _exponential(rng, per_pair_rate)
+                self._quotes[(venue, symbol)] = quote
+        self._per_pair_rate = per_pair_rate
+        self._per_venue_outage_rate = per_venue_outage_rate
+
+    # --- scheduling -----------------------------------------------------------------------------
+    def next_interval(self, venue: str) -> float:
+        """Return the seconds until ``venue`` publishes its next update."""
+        return self._rng[venue].uniform(0.5, 1.5) / self.config.venues[venue].update_hz
+
+    def is_in_outage(self, venue: str, now: float) -> bool:
+        """Return True while ``venue`` publishes nothing."""
+        return now < self._outage_until[venue]
+
+    def request_resync(self, venue: str, symbol: str) -> None:
+        """Send a full snapshot of this book with its next update."""
+        quote = self._quotes.get((venue, symbol))
+        if quote is not None:
+            quote.needs_snapshot = True
+
+    def fundamental(self, symbol: str, now: float) -> float:
+        """Return the fundamental price of ``symbol`` at ``now``."""
+        return self._fundamental.at(now, self.symbols.index(symbol))
+
+    # --- generation -----------------------------------------------------------------------------
+    def tick(self, venue: str, now: float) -> list[MarketEvent]:
+        """Advance one of ``venue``'s books to ``now`` and return the events it publishes."""
+        rng = self._rng[venue]
+        if now >= self._next_outage[venue]:
+            length = rng.uniform(self.sim.outage_min_s, self.sim.outage_max_s)
+            self._outage_until[venue] = now + length
+            self._next_outage[venue] = now + length + _exponential(rng, self._per_venue_outage_rate)
+            for symbol in self.symbols:  # a reconnect after an outage starts from a snapshot
+                self._quotes[(venue, symbol)].needs_snapshot = True
+        if now < self._outage_until[venue]:
+            return []
+        symbol = self.symbols[rng.randrange(len(self.symbols))]
+        return self._update(self._quotes[(venue, symbol)], now, rng)
+
+    def snapshots(self, venue: str, now: float) -> list[MarketEvent]:
+        """Return a full snapshot of every book of ``venue`` (sent when a feed connects)."""
+        rng = self._rng[venue]
+        events: list[MarketEvent] = []
+        for symbol in self.symbols:
+            quote = self._quotes[(venue, symbol)]
+            quote.needs_snapshot = True
+            events.extend(self._update(quote, now, rng))
+        return events
+
+    def _update(self, q: _Quote, now: float, rng: random.Random) -> list[MarketEvent]:
+        sim = self.sim
+        venue_cfg = self.config.venues[q.venue]
+        dt = 0.0 if math.isnan(q.last_time) else max(0.0, now - q.last_time)
+        q.last_time = now
+        # Basis: Ornstein-Uhlenbeck around the venue's bias, exact discretisation.
+        if dt > 0:
+            decay = math.exp(-dt * math.log(2) / sim.basis_halflife_s)
+            noise = sim.basis_stdev_bps * math.sqrt(max(0.0, 1 - decay * decay))
+            q.basis_bps = venue_cfg.basis_bias_bps + (q.basis_bps - venue_cfg.basis_bias_bps) * decay \
+                + noise * rng.gauss(0.0, 1.0)
+        jump = 0.0
+        if q.dislocation is not None:
+            jump = q.dislocation.bps(now)
+            if abs(jump) < 0.2:
+                q.dislocation = None
+                jump = 0.0
+        elif now >= q.next_dislocation:
+            size = rng.uniform(sim.dislocation_min_bps, sim.dislocation_max_bps)
+            q.dislocation = _Dislocation(now, size if rng.random() < 0.5 else -size,
+                                         rng.uniform(sim.dislocation_min_s, sim.dislocation_max_s))
+            q.next_dislocation = now + _exponential(rng, self._per_pair_rate)
+            jump = q.dislocation.jump_bps
+        fundamental = self._fundamental.at(now - venue_cfg.quote_lag_ms / 1000.0, q.index)
+        mid = fundamental * (1.0 + (q.basis_bps + jump) / 10_000.0)
+        half = mid * sim.half_spread_bps / 10_000.0
+        top_bid = math.floor((mid - half) / q.step)
+        top_ask = math.ceil((mid + half) / q.step)
+        if top_ask <= top_bid:
+            top_ask = top_bid + 1
+        exchange_time = now - self._feed_latency(q.venue, rng)
+        trades: list[MarketEvent] = []
+        bid_changes: dict[int, float] = {}
+        ask_changes: dict[int, float] = {}
+        levels = sim.levels
+        unit = q.touch_usdt / mid  # base size at the touch
+
+        # Price moving down through resting bids: they were hit (aggressive sells), and vice versa.
+        for k in sorted((k for k in q.bids if k > top_bid), reverse=True):
+            trades.append(MarketTrade(q.venue, q.symbol, SELL, q.price(k), q.bids.pop(k), exchange_time, now))
+            bid_changes[k] = 0.0
+        for k in sorted(k for k in q.asks if k < top_ask):
+            trades.append(MarketTrade(q.venue, q.symbol, BUY, q.price(k), q.asks.pop(k), exchange_time, now))
+            ask_changes[k] = 0.0
+        if q.bid_depleted:
+            q.bid_depleted = {k: until for k, until in q.bid_depleted.items() if until > now}
+        if q.ask_depleted:
+            q.ask_depleted = {k: until for k, until in q.ask_depleted.items() if until > now}
+        for depth in range(levels):
+            # Levels our own orders emptied stay empty until the liquidity refills.
+            k = top_bid - depth
+            if k not in q.bids and k > 0 and k not in q.bid_depleted:
+                q.bids[k] = bid_changes[k] = self._level_size(q, unit, depth, rng)
+            k = top_ask + depth
+            if k not in q.asks and k not in q.ask_depleted:
+                q.asks[k] = ask_changes[k] = self._level_size(q, unit, depth, rng)
+        for k in [k for k in q.bids if k <= top_bid - levels]:
+            del q.bids[k]
+            bid_changes[k] = 0.0
+        for k in [k for k in q.asks if k >= top_ask + levels]:
+            del q.asks[k]
+            ask_changes[k] = 0.0
+        # Resting size changes a little somewhere in the book.
+        for _ in range(2):
+            side, changes = (q.bids, bid_changes) if rng.random() < 0.5 else (q.asks, ask_changes)
+            k = (top_bid - rng.randrange(levels)) if side is q.bids else (top_ask + rng.randrange(levels))
+            if k in side:
+                side[k] = changes[k] = self._round_lot(q, side[k] * rng.lognormvariate(0.0, 0.25))
+        # Small aggressive trades at the touch.
+        expected = sim.trades_per_second * dt
+        while expected > 0 and rng.random() < min(0.95, expected):
+            expected -= 1.0
+            is_buy = rng.random() < 0.5
+            side, changes, k = (q.asks, ask_changes, top_ask) if is_buy else (q.bids, bid_changes, top_bid)
+            if k not in side:
+                break
+            size = self._round_lot(q, side[k] * rng.uniform(0.05, 0.4))
+            trades.append(MarketTrade(q.venue, q.symbol, BUY if is_buy else SELL, q.price(k), size,
+                                      exchange_time, now))
+            remaining = self._round_lot(q, side[k] - size)
+            if remaining > 0:
+                side[k] = changes[k] = remaining
+            else:
+                del side[k]
+                changes[k] = 0.0
+
+        return self._publish(q, bid_changes, ask_changes, exchange_time, now, rng) + trades
+
+    def consume(self, venue: str, symbol: str, side: str, taken: tuple[tuple[float, float], ...],
+                now: float) -> list[MarketEvent]:
+        """Remove liquidity our own order took; return the delta and the trades it printed."""
+        q = self._quotes[(venue, symbol)]
+        rng = self._rng[venue]
+        book, depleted = (q.asks, q.ask_depleted) if side == BUY else (q.bids, q.bid_depleted)
+        changes: dict[int, float] = {}
+        trades: list[MarketEvent] = []
+        for price, size in taken:
+            k = round(price / q.step)
+            if k not in book:
+                continue
+            trades.append(MarketTrade(venue, symbol, side, price, size, now, now))
+            remaining = self._round_lot(q, book[k] - size)
+            if remaining > 0:
+                book[k] = changes[k] = remaining
+            else:
+                del book[k]
+                changes[k] = 0.0
+                depleted[k] = now + self.sim.liquidity_refill_s
+        if not changes:
+            return trades
+        bids, asks = ({}, changes) if side == BUY else (changes, {})
+        return self._publish(q, bids, asks, now, now, rng) + trades
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _publish(self, q: _Quote, bid_changes: dict[int, float], ask_changes: dict[int, float],
+                 exchange_time: float, now: float, rng: random.Random) -> list[MarketEvent]:
+        if q.needs_snapshot:
+            q.needs_snapshot = False
+            q.sequence += 1
+            bids = tuple((q.price(k), q.bids[k]) for k in sorted(q.bids, reverse=True))
+            asks = tuple((q.price(k), q.asks[k]) for k in sorted(q.asks))
+            return [BookUpdate(q.venue, q.symbol, q.sequence, bids, asks, True, exchange_time, now)]
+        if not bid_changes and not ask_changes:
+            return []
+        q.sequence += 1
+        if self.sim.sequence_gap_probability and rng.random() < self.sim.sequence_gap_probability:
+            q.sequence += 1  # a message lost on the way: the receiver sees a gap
+        bids = tuple((q.price(k), size) for k, size in bid_changes.items())
+        asks = tuple((q.price(k), size) for k, size in ask_changes.items())
+        return [BookUpdate(q.venue, q.symbol, q.sequence, bids, asks, False, exchange_time, now)]
+
+    def _level_size(self, q: _Quote, unit: float, depth: int, rng: random.Random) -> float:
+        size = unit * (1.0 + self.sim.size_growth * depth) * rng.lognormvariate(0.0, 0.35)
+        return max(q.lot, self._round_lot(q, size))
+
+    @staticmethod
+    def _round_lot(q: _Quote, size: float) -> float:
+        lots = math.floor(size / q.lot + 1e-9)
+        return round(lots * q.lot, 12)
+
+    def _feed_latency(self, venue: str, rng: random.Random) -> float:
+        base_ms = self.sim.feed_latency_ms * self.config.venues[venue].latency_ms_median / 50.0
+        return rng.lognormvariate(math.log(max(base_ms, 0.01) / 1000.0), 0.3) if base_ms > 0 else 0.0
+
+
+def _exponential(rng: random.Random, rate: float) -> float:
+    return rng.expovariate(rate) if rate > 0 else math.inf
+
+
+class SimulatedFeed:
+    """Drive a ``SimulatedMarket`` on the runtime clock: one task per venue."""
+
+    name = "simulated"
+
+    def __init__(self, market: SimulatedMarket, clock, sink: EventSink) -> None:
+        self.market = market
+        self._clock = clock
+        self._sink = sink
+
+    async def run(self) -> None:
+        """Publish every venue's updates until cancelled."""
+        tasks = [asyncio.create_task(self._run_venue(v), name=f"feed-{v}") for v in self.market.venues]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _run_venue(self, venue: str) -> None:
+        market, clock, sink = self.market, self._clock, self._sink
+        for event in market.snapshots(venue, clock.now()):
+            sink(event)
+        while True:
+            await clock.sleep(market.next_interval(venue))
+            for event in market.tick(venue, clock.now()):
+                sink(event)
+
+    def request_resync(self, venue: str, symbol: str) -> None:
+        """Send a snapshot of this book with its next update."""
+        self.market.request_resync(venue, symbol)
+
+    def on_own_fill(self, venue: str, symbol: str, side: str, taken: tuple[tuple[float, float], ...]) -> None:
+        """Take the liquidity our order consumed out of the simulated book, and publish the change."""
+        for event in self.market.consume(venue, symbol, side, taken, self._clock.now()):
+            self._sink(event)
