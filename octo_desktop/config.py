@@ -401,11 +401,16 @@ def _is_open(prefix: str) -> bool:
     return False
 
 
+_VENUE_SYMBOL_KEYS = {"tick_size", "lot_size", "min_notional"}
+
+
 def _merge(base: dict, user: dict, prefix: str) -> None:
+    parts = prefix.split(".")
+    is_venue_symbol = len(parts) == 4 and parts[0] == "venues" and parts[2] == "symbols"
     for key, value in user.items():
         path = f"{prefix}.{key}" if prefix else key
         if key not in base:
-            if not _is_open(prefix):
+            if not (_is_open(prefix) or (is_venue_symbol and key in _VENUE_SYMBOL_KEYS)):
                 raise ConfigError(f"{path}: unknown key")
             base[key] = copy.deepcopy(value)
             continue

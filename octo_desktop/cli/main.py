@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -43,26 +44,30 @@ def _positive(text: str) -> float:
     return value
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="PATH",
+def _common(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+    # Options may come before or after the command; a sub-command must not reset what came before.
+    kw = {"default": argparse.SUPPRESS} if sub else {}
+    parser.add_argument("--config", metavar="PATH", **kw,
                         help=f"TOML config file (default: the user's file, {default_config_path()})")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (default: octo.db in the user data dir)")
-    parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+    parser.add_argument("--db", metavar="PATH", **kw, help="SQLite database (default: octo.db in the user data dir)")
+    parser.add_argument("--set", metavar="KEY=VALUE", action="append", dest="overrides",
+                        **({"default": argparse.SUPPRESS} if sub else {"default": []}),
                         help="override one config key, e.g. --set strategy.threshold_bps=8 (repeatable)")
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    _common(parser)
-    parser.add_argument("--headless", action="store_true", help="run without a window and print a summary")
-    parser.add_argument("--seconds", type=_positive, metavar="N",
+def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+    _common(parser, sub)
+    kw = {"default": argparse.SUPPRESS} if sub else {}
+    parser.add_argument("--headless", action="store_true", **kw, help="run without a window and print a summary")
+    parser.add_argument("--seconds", type=_positive, **kw, metavar="N",
                         help="stop after N seconds of engine time (headless default: 60)")
-    parser.add_argument("--seed", type=int, metavar="S", help="seed of the simulated market (default: config)")
-    parser.add_argument("--speed", type=_speed, metavar="X|max",
+    parser.add_argument("--seed", type=int, **kw, metavar="S", help="seed of the simulated market (default: config)")
+    parser.add_argument("--speed", type=_speed, **kw, metavar="X|max",
                         help="engine clock speed: 1 = real time (GUI default), 10 = ten times faster, "
                              "max = as fast as possible (headless default)")
-    parser.add_argument("--start-time", type=float, metavar="UNIX",
+    parser.add_argument("--start-time", type=float, **kw, metavar="UNIX",
                         help="engine clock start, unix seconds (default: now)")
-    parser.add_argument("--json", action="store_true", help="print the headless summary as one JSON object")
+    parser.add_argument("--json", action="store_true", **kw, help="print the headless summary as one JSON object")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,14 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the engine: the GUI, or headless with --headless",
                               description="Run the engine on the simulated market, with the GUI or headless.")
-    _run_options(run)
+    _run_options(run, sub=True)
 
     export = commands.add_parser("export", help="export fills or trades as CSV",
                                  description="Write every fill (or trade) in the database as CSV.")
     export.add_argument("what", choices=["fills", "trades"], help="what to export")
     export.add_argument("--format", choices=["csv"], default="csv", help="output format (csv)")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    _common(export)
+    _common(export, sub=True)
 
     config = commands.add_parser("config", help="show, locate or create the config file",
                                  description="Work with the configuration file.")
@@ -90,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="path: where the user's file lives; show: every setting in effect "
                              "(--json for JSON); init: write a commented starter file")
     config.add_argument("--json", action="store_true", help="with show: print JSON")
-    _common(config)
+    _common(config, sub=True)
     return parser
 
 
@@ -110,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (e.g. `head`) closed the pipe: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _load(args) -> "Config":  # noqa: F821 - imported lazily for start-up time

@@ -34,10 +34,14 @@ class _VirtualSelector:
             if not events:
                 loop.advance(timeout)
             return events
-        started = time.monotonic()
-        events = self._selector.select(timeout / loop.speed)
+        # Pace against one real-time anchor rather than sleeping timeout/speed per timer: epoll
+        # rounds sub-millisecond waits up to 1 ms, which would cap the speed at ~1000 timers/s.
+        wake = loop.time() + timeout
+        wait = loop.real_time_of(wake) - time.monotonic()
+        events = self._selector.select(wait if wait > 0 else 0)
         if events:
-            loop.advance(min(timeout, (time.monotonic() - started) * loop.speed))
+            reached = loop.virtual_time_of(time.monotonic())
+            loop.advance(max(0.0, min(wake, reached) - loop.time()))
         else:
             loop.advance(timeout)
         return events
@@ -54,7 +58,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             raise ValueError("speed must be positive, or None for as fast as possible")
         self.speed = speed
         self._virtual_time = 0.0
+        self._real_anchor = time.monotonic()
         super().__init__(selector=_VirtualSelector(selectors.DefaultSelector(), self))
+
+    def real_time_of(self, virtual: float) -> float:
+        """Return the monotonic real time at which ``virtual`` is due (finite speed only)."""
+        return self._real_anchor + virtual / self.speed
+
+    def virtual_time_of(self, real: float) -> float:
+        """Return the virtual time that real monotonic time ``real`` corresponds to."""
+        return (real - self._real_anchor) * self.speed
 
     def time(self) -> float:
         return self._virtual_time

@@ -118,7 +118,9 @@ class Runtime:
                 loop.close()
 
     async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
-        origin = self._start_time if self._start_time is not None else time.time()
+        origin = self._start_time
+        if origin is None:  # continue after the last recorded engine time, never before it
+            origin = max(time.time(), self._state.last_time or 0.0)
         clock = Clock(loop, origin)
         self._queue = asyncio.Queue()
         engine, feed = self._compose(self.config, self.store, self._state, clock, self._publish,

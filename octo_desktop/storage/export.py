@@ -1,0 +1,82 @@
+"""CSV exports of fills and trades, read through a connection of their own (any thread).
+
+Exports show what is committed: call ``Store.flush()`` first to include what is still queued.
+Money is written as exact decimal text (``0.00000001``, never ``1E-8``); times as engine-clock unix
+seconds. Rows end with ``\\n``; open a file with ``newline=""``.
+"""
+
+from __future__ import annotations
+
+import csv
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator, TextIO
+
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError
+
+from octo_desktop.storage.store import Store, StorageError, _describe, _open_reader
+from octo_desktop.storage.tables import FillRow, TradeRow
+
+FILL_COLUMNS = ("time", "trade_id", "venue", "symbol", "side", "price", "quantity", "fee", "fee_asset",
+                "liquidity", "order_type")
+TRADE_COLUMNS = ("trade_id", "opened_at", "closed_at", "symbol", "buy_venue", "sell_venue",
+                 "planned_quantity", "matched_quantity", "state", "expected_bps", "realized_pnl", "fees",
+                 "note")
+
+
+def write_fills_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
+    """Write every fill, in insertion order, as CSV with a header row; return the number of fills."""
+    table = FillRow.__table__
+    with _reading(store_or_path) as conn:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(FILL_COLUMNS)
+        count = 0
+        for row in conn.execute(select(table).order_by(FillRow.id)):
+            writer.writerow((repr(row.time), row.trade_id, row.venue, row.symbol, row.side,
+                             _text(row.price), _text(row.quantity), _text(row.fee), row.fee_asset,
+                             row.liquidity, row.order_type))
+            count += 1
+    return count
+
+
+def write_trades_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
+    """Write every trade, by trade id, as CSV with a header row; return the number of trades."""
+    table = TradeRow.__table__
+    with _reading(store_or_path) as conn:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(TRADE_COLUMNS)
+        count = 0
+        for row in conn.execute(select(table).order_by(TradeRow.trade_id)):
+            writer.writerow((row.trade_id, repr(row.opened_at),
+                             "" if row.closed_at is None else repr(row.closed_at), row.symbol,
+                             row.buy_venue, row.sell_venue, _text(row.planned_quantity),
+                             _text(row.matched_quantity), row.state,
+                             "" if row.expected_bps is None else repr(row.expected_bps),
+                             _text(row.realized_pnl), _text(row.fees_in_quote), row.note))
+            count += 1
+    return count
+
+
+def _text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+@contextmanager
+def _reading(store_or_path: Store | str | Path) -> Iterator[Connection]:
+    if isinstance(store_or_path, Store):
+        path, engine, owned = store_or_path.path, None, False
+        connect = store_or_path._read_connection
+    else:
+        path = Path(store_or_path)
+        engine, owned = _open_reader(path), True
+        connect = engine.connect
+    try:
+        with connect() as conn:
+            yield conn
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, path, "read")) from exc
+    finally:
+        if owned:
+            engine.dispose()

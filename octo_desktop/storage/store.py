@@ -1,0 +1,750 @@
+"""Octo's SQLite store: one writer thread behind a queue, so the engine never waits on the disk.
+
+Threads:
+- ``open_store`` and ``Store.load`` run on the caller's thread, once, before the runtime starts.
+- ``record_*``, ``save_setting``, ``initialize`` are called from the runtime thread. They validate and
+  convert their arguments to rows (so a bad value raises at the call site, not in the writer), append
+  them to an unbounded queue and return. Nothing is ever dropped; a backlog shows in ``pending``.
+- The ``octo-storage`` thread owns the write connection. It takes everything queued (up to
+  ``_MAX_BATCH_OPS`` calls) and commits it in one transaction, so a kill -9 loses at most the batch
+  being written and never leaves part of one. A failed batch (disk full, database locked, read-only
+  file) is kept and retried with backoff; ``last_error`` / ``healthy`` say so until it succeeds.
+- ``flush``, ``close`` and the exports may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from octo_desktop.domain.model import Decision, Fill, Trade, TradeState
+from octo_desktop.storage.tables import (
+    SCHEMA_VERSION,
+    Base,
+    BalanceRow,
+    DecisionRow,
+    EquityRow,
+    FillRow,
+    InitialBalanceRow,
+    MetaRow,
+    SettingRow,
+    TradeRow,
+)
+
+log = logging.getLogger(__name__)
+
+APP_ID = "octo"
+RECENT_TRADES = 200
+RECENT_DECISIONS = 200
+EQUITY_HISTORY = 2000
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_MAX_BATCH_OPS = 5000
+_RETRY_FIRST_S = 0.05
+_RETRY_MAX_S = 2.0
+
+
+class StorageError(Exception):
+    """The database cannot be opened, read or written; the message is one line naming the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """Everything the engine needs from the database at start."""
+
+    is_new: bool  # no initial balances recorded yet: the engine should fund and call initialize()
+    initial_balances: dict[str, dict[str, Decimal]] | None  # venue -> asset -> amount
+    fills: tuple[Fill, ...]  # every fill, in insertion order
+    open_trades: tuple[Trade, ...]  # state == open, oldest first, with their fills
+    recent_trades: tuple[Trade, ...]  # the last RECENT_TRADES trades, newest first, with fills
+    next_trade_id: int
+    next_opportunity_id: int
+    trade_count: int
+    opportunity_count: int
+    rejections: dict[str, int]  # rejection reason -> count over all rejected decisions
+    realized_pnl: Decimal  # sum over all trades
+    fees_in_quote: Decimal  # sum over all trades
+    settings: dict[str, object]
+    last_time: float | None  # the last engine clock time recorded with record_clock()
+    # Oldest first: (time, equity_usdt, realized_pnl, marked_pnl).
+    equity_history: tuple[tuple[float, float, float, float], ...]
+    recent_decisions: tuple[Decision, ...]  # the last RECENT_DECISIONS, newest first
+
+
+# ---------------------------------------------------------------------------------------------------
+# Opening.
+# ---------------------------------------------------------------------------------------------------
+def open_store(path: str | Path, *, busy_timeout_ms: int = 5000,
+               max_size_bytes: int | None = None) -> "Store":
+    """Open (creating if missing) the Octo database at ``path`` and start its writer thread.
+
+    ``busy_timeout_ms`` is how long one write waits for another connection's lock before the batch
+    is retried. ``max_size_bytes`` caps the file (SQLite's ``max_page_count``): writes that would
+    grow it further fail as "disk full" and are retried, like a full disk.
+    Raises ``StorageError`` if the file is not SQLite, not Octo's, corrupt, or from a newer Octo;
+    such a file is left exactly as it was.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise StorageError(f"database {path} is a directory, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create directory {path.parent}: {exc.strerror}") from exc
+    _check_header(path)
+    engine = _create_engine(path, busy_timeout_ms=busy_timeout_ms, max_size_bytes=max_size_bytes)
+    try:
+        initialized = _prepare(engine, path)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(path, engine, initialized=initialized)
+
+
+def _check_header(path: Path) -> None:
+    # Refuse a non-SQLite file before SQLite touches it: nothing is ever written to a foreign file.
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+    if header and header != _SQLITE_HEADER:
+        raise StorageError(f"database {path} is not an Octo database (file is not a database)")
+
+
+def _create_engine(path: Path, *, busy_timeout_ms: int, max_size_bytes: int | None = None,
+                   read_only: bool = False) -> Engine:
+    if read_only:
+        # path.as_uri() percent-encodes spaces, '?' and '#' in the file name.
+        url = URL.create("sqlite", database=path.absolute().as_uri(), query={"mode": "ro", "uri": "true"})
+    else:
+        url = URL.create("sqlite", database=str(path))
+    # check_same_thread=False: pooled connections move between threads, one thread at a time.
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, record: object) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's implicit BEGIN is deferred
+        # and skips some statements); see SQLAlchemy's "Serializable isolation" recipe.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        if max_size_bytes is not None:
+            page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+            cursor.execute(f"PRAGMA max_page_count = {max(1, int(max_size_bytes) // page_size)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # The writer takes the write lock up front, so a busy database fails at BEGIN, not halfway.
+        immediate = connection.get_execution_options().get("octo_writer", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _read_meta(engine: Engine, path: Path) -> tuple[set[str], dict[str, str]]:
+    try:
+        with engine.connect() as conn:
+            tables = set(conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+            meta = {}
+            if "meta" in tables:
+                meta = {row.key: row.value for row in conn.execute(select(MetaRow.key, MetaRow.value))}
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, path, "open")) from exc
+    return tables, meta
+
+
+def _validate(path: Path, tables: set[str], meta: dict[str, str]) -> int | None:
+    """Return the file's schema version (None for an empty database) or raise StorageError."""
+    user_tables = {name for name in tables if not name.startswith("sqlite_")}
+    if not user_tables:
+        return None
+    if meta.get("app") != APP_ID:
+        what = "no Octo metadata" if not meta else f"app is {meta.get('app')!r}"
+        raise StorageError(f"database {path} is not an Octo database ({what})")
+    try:
+        version = int(meta.get("schema_version", ""))
+    except ValueError:
+        raise StorageError(f"database {path} is not an Octo database "
+                           f"(bad schema version {meta.get('schema_version')!r})") from None
+    if version > SCHEMA_VERSION:
+        raise StorageError(f"database {path} has schema version {version}, newer than this Octo "
+                           f"understands ({SCHEMA_VERSION}); use a newer Octo or another database")
+    if version < SCHEMA_VERSION:
+        raise StorageError(f"database {path} has schema version {version} and no migration to "
+                           f"{SCHEMA_VERSION} exists")
+    return version
+
+
+def _prepare(engine: Engine, path: Path) -> bool:
+    """Validate, switch to WAL, create missing tables; return whether initial balances exist."""
+    tables, meta = _read_meta(engine, path)
+    version = _validate(path, tables, meta)
+    try:
+        raw = engine.raw_connection()
+        try:
+            mode = raw.driver_connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        finally:
+            raw.close()
+        if mode.lower() != "wal":
+            log.warning("database %s: journal mode is %s, not WAL (filesystem without shared memory?)",
+                        path, mode)
+        with engine.begin() as conn:
+            Base.metadata.create_all(conn)
+            if version is None:
+                _upsert_meta(conn, {"app": APP_ID, "schema_version": str(SCHEMA_VERSION),
+                                    "created_at": datetime.now(timezone.utc).isoformat()})
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, path, "open")) from exc
+    return "initialized_at" in meta
+
+
+def _describe(exc: BaseException, path: Path, action: str) -> str:
+    """Translate a database or OS error into one line naming the file."""
+    original = getattr(exc, "orig", None) or exc
+    name = getattr(original, "sqlite_errorname", "") or ""
+    reasons = (
+        ("SQLITE_FULL", "disk full"),
+        ("SQLITE_BUSY", "database is locked by another connection"),
+        ("SQLITE_LOCKED", "database is locked by another connection"),
+        ("SQLITE_READONLY", "the file or its directory is read-only"),
+        ("SQLITE_IOERR", "disk I/O error"),
+        ("SQLITE_CORRUPT", "the database file is corrupt"),
+        ("SQLITE_NOTADB", "file is not a database"),
+        ("SQLITE_CANTOPEN", "cannot open the file"),
+        ("SQLITE_PERM", "permission denied"),
+    )
+    for prefix, reason in reasons:
+        if name.startswith(prefix):
+            if prefix == "SQLITE_NOTADB":
+                return f"database {path} is not an Octo database ({reason})"
+            return f"cannot {action} {path}: {reason}"
+    if isinstance(original, OSError) and original.strerror:
+        return f"cannot {action} {path}: {original.strerror}"
+    first_line = str(original).splitlines()[0] if str(original) else type(original).__name__
+    return f"cannot {action} {path}: {first_line}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Row conversion, done on the caller's thread.
+# ---------------------------------------------------------------------------------------------------
+def _exact(value: object, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"{what} must be a Decimal, got {type(value).__name__} {value!r}")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{what} must be finite, got {number}")
+    return number
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _finite(value: object, what: str) -> float:
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be finite, got {number}")
+    return number
+
+
+def _nullable_float(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return number if not math.isnan(number) else None
+
+
+def _float_or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _fill_row(fill: Fill) -> dict[str, Any]:
+    return {
+        "trade_id": int(fill.trade_id), "venue": _text(fill.venue, "fill venue"),
+        "symbol": _text(fill.symbol, "fill symbol"), "side": _text(fill.side, "fill side"),
+        "price": _exact(fill.price, "fill price"), "quantity": _exact(fill.quantity, "fill quantity"),
+        "fee": _exact(fill.fee, "fill fee"), "fee_asset": _text(fill.fee_asset, "fill fee asset"),
+        "liquidity": _text(fill.liquidity, "fill liquidity"),
+        "order_type": _text(fill.order_type, "fill order type"), "time": _finite(fill.time, "fill time"),
+        "purpose": _text(fill.purpose, "fill purpose"),
+    }
+
+
+def _trade_row(trade: Trade) -> dict[str, Any]:
+    return {
+        "trade_id": int(trade.trade_id), "opportunity_id": int(trade.opportunity_id),
+        "symbol": _text(trade.symbol, "trade symbol"), "buy_venue": _text(trade.buy_venue, "buy venue"),
+        "sell_venue": _text(trade.sell_venue, "sell venue"),
+        "planned_quantity": _exact(trade.planned_quantity, "planned quantity"),
+        "matched_quantity": _exact(trade.matched_quantity, "matched quantity"),
+        "opened_at": _finite(trade.opened_at, "trade opened_at"),
+        "closed_at": None if trade.closed_at is None else _finite(trade.closed_at, "trade closed_at"),
+        "expected_bps": _nullable_float(trade.expected_bps), "state": TradeState(trade.state).value,
+        "realized_pnl": _exact(trade.realized_pnl, "realized pnl"),
+        "fees_in_quote": _exact(trade.fees_in_quote, "fees"), "note": _text(trade.note, "trade note"),
+    }
+
+
+def _decision_row(decision: Decision) -> dict[str, Any]:
+    return {
+        "opportunity_id": int(decision.opportunity_id), "time": _finite(decision.time, "decision time"),
+        "symbol": _text(decision.symbol, "decision symbol"),
+        "buy_venue": _text(decision.buy_venue, "buy venue"),
+        "sell_venue": _text(decision.sell_venue, "sell venue"),
+        "net_bps": _nullable_float(decision.net_bps), "quantity": _nullable_float(decision.quantity),
+        "buy_vwap": _nullable_float(decision.buy_vwap), "sell_vwap": _nullable_float(decision.sell_vwap),
+        "score": _nullable_float(decision.score),
+        "parts": json.dumps([[str(name), float(value)] for name, value in decision.parts]),
+        "accepted": bool(decision.accepted), "reason": _text(decision.reason, "decision reason"),
+        "detail": _text(decision.detail, "decision detail"),
+    }
+
+
+def _balance_rows(balances: Mapping[str, Mapping[str, Decimal]], time: float | None,
+                  what: str) -> list[dict[str, Any]]:
+    rows = []
+    for venue, assets in balances.items():
+        for asset, amount in assets.items():
+            row = {"venue": _text(venue, f"{what} venue"), "asset": _text(asset, f"{what} asset"),
+                   "amount": _exact(amount, f"{what} {venue} {asset}")}
+            if time is not None:
+                row["time"] = time
+            rows.append(row)
+    return rows
+
+
+def _pnl_decimal(value: object) -> Decimal | None:
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    number = float(value)  # type: ignore[arg-type]
+    return Decimal(repr(number)) if math.isfinite(number) else None
+
+
+def _upsert(model: type[Base], keys: list[str]):
+    statement = sqlite_insert(model)
+    columns = [c.name for c in model.__table__.columns if c.name not in keys]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in columns})
+
+
+_UPSERT_TRADE = _upsert(TradeRow, ["trade_id"])
+_UPSERT_DECISION = _upsert(DecisionRow, ["opportunity_id"])
+_UPSERT_SETTING = _upsert(SettingRow, ["key"])
+_UPSERT_META = _upsert(MetaRow, ["key"])
+
+
+def _upsert_meta(conn: Connection, values: Mapping[str, str]) -> None:
+    conn.execute(_UPSERT_META, [{"key": k, "value": v} for k, v in values.items()])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The store.
+# ---------------------------------------------------------------------------------------------------
+class Store:
+    """An open Octo database: reads at start, queued writes committed by the ``octo-storage`` thread.
+
+    Build it with ``open_store``. Write methods never block on the disk; ``flush`` and ``close`` wait.
+    """
+
+    def __init__(self, path: Path, engine: Engine, *, initialized: bool) -> None:
+        self._path = path
+        self._engine = engine
+        self._initialized = initialized
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)  # the writer waits here for work
+        self._done = threading.Condition(self._lock)  # flush() waits here for commits
+        self._queue: list[tuple[str, Any]] = []
+        self._enqueued = 0  # calls ever queued
+        self._committed = 0  # calls committed (a prefix of the queued ones)
+        self._closing = False
+        self._close_lock = threading.Lock()
+        self._close_result: bool | None = None
+        self._abandon = threading.Event()  # set by close() when the backlog cannot be written
+        self._last_error = ""
+        self._connection: Connection | None = None
+        self._thread = threading.Thread(target=self._run, name="octo-storage", daemon=True)
+        self._thread.start()
+
+    # -- status, any thread ------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    @property
+    def last_error(self) -> str:
+        """The current write failure ("" when writes succeed), e.g. "cannot write /x/octo.db: disk full"."""
+        return self._last_error
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the last write attempt succeeded and the writer is running."""
+        return not self._last_error and (self._thread.is_alive() or self._closing)
+
+    @property
+    def pending(self) -> int:
+        """How many write calls are queued or being written and not yet committed."""
+        with self._lock:
+            return self._enqueued - self._committed
+
+    # -- reading, at start -------------------------------------------------------------------------
+    def load(self) -> StoredState:
+        """Read everything the engine needs to resume (committed data only; call once at start)."""
+        try:
+            with self._engine.connect() as conn:  # one read transaction: a consistent snapshot
+                return _load(conn)
+        except DBAPIError as exc:
+            raise StorageError(_describe(exc, self._path, "read")) from exc
+
+    # -- writing, from the runtime thread ----------------------------------------------------------
+    def initialize(self, initial_balances: Mapping[str, Mapping[str, Decimal]], time: float) -> None:
+        """Record the initial funding (venue -> asset -> amount); raise StorageError if already done."""
+        rows = _balance_rows(initial_balances, None, "initial balance")
+        meta = {"initialized_at": repr(_finite(time, "initialization time"))}
+        with self._lock:
+            if self._initialized:
+                raise StorageError(f"database {self._path} already has initial balances")
+            self._put_locked("initial", (rows, meta))
+            self._initialized = True
+
+    def record_trade(self, trade: Trade) -> None:
+        """Queue an insert or update of ``trade`` (by trade_id); its fills are recorded separately."""
+        self._put("trade", _trade_row(trade))
+
+    def record_fills(self, fills: Iterable[Fill]) -> None:
+        """Queue new fills; all fills of one call are committed together."""
+        rows = [_fill_row(fill) for fill in fills]
+        if rows:
+            self._put("fills", rows)
+
+    def record_decision(self, decision: Decision) -> None:
+        """Queue one decision (accepted or rejected) for the opportunities table."""
+        self._put("decision", _decision_row(decision))
+
+    def record_balances(self, time: float, balances: Mapping[str, Mapping[str, Decimal]]) -> None:
+        """Queue a balance history snapshot (venue -> asset -> amount) at engine time ``time``."""
+        rows = _balance_rows(balances, _finite(time, "balance time"), "balance")
+        if rows:
+            self._put("balances", rows)
+
+    def record_equity(self, time: float, equity_usdt: float, realized_pnl: Decimal | float,
+                      marked_pnl: float) -> None:
+        """Queue one equity curve point."""
+        self._put("equity", {"time": _finite(time, "equity time"),
+                             "equity_usdt": _nullable_float(equity_usdt),
+                             "realized_pnl": _pnl_decimal(realized_pnl),
+                             "marked_pnl": _nullable_float(marked_pnl)})
+
+    def save_setting(self, key: str, value: object) -> None:
+        """Queue an upsert of a JSON-serializable setting (raises TypeError/ValueError otherwise)."""
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"setting key must be a non-empty string, got {key!r}")
+        self._put("setting", {"key": key, "value": json.dumps(value, allow_nan=False)})
+
+    def record_clock(self, time: float) -> None:
+        """Queue the engine clock time, returned as ``last_time`` by the next ``load``."""
+        self._put("meta", {"key": "last_time", "value": repr(_finite(time, "clock time"))})
+
+    def _put(self, kind: str, payload: Any) -> None:
+        with self._lock:
+            self._put_locked(kind, payload)
+
+    def _put_locked(self, kind: str, payload: Any) -> None:
+        if self._closing:
+            raise StorageError(f"storage {self._path} is closed; {kind} not recorded")
+        self._queue.append((kind, payload))
+        self._enqueued += 1
+        self._work.notify()
+
+    # -- waiting, any thread but the writer --------------------------------------------------------
+    def flush(self, timeout: float | None = 5.0) -> bool:
+        """Wait until every call queued before this one is committed; False on timeout.
+
+        Blocks: call it from a worker or at shutdown, not from the runtime loop's hot path.
+        """
+        with self._lock:
+            target = self._enqueued
+            return self._done.wait_for(
+                lambda: self._committed >= target or not self._thread.is_alive(), timeout
+            ) and self._committed >= target
+
+    def close(self, timeout: float | None = 5.0) -> bool:
+        """Flush, stop the writer and release the database; return whether everything was written.
+
+        Safe to call twice (later calls return the first result). If the backlog cannot be written
+        within ``timeout`` (the disk is still full), it is discarded and logged as an error.
+        """
+        with self._close_lock:
+            if self._close_result is not None:
+                return self._close_result
+            with self._lock:
+                self._closing = True
+                self._work.notify()
+            complete = self.flush(timeout)
+            if not complete:
+                lost = self.pending
+                self._abandon.set()
+                log.error("closing %s with %d write calls not committed: %s",
+                          self._path, lost, self._last_error or "timed out")
+            self._thread.join(timeout=None if complete else 30.0)
+            self._engine.dispose()
+            self._close_result = complete
+            return complete
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the writer thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    while not self._queue and not self._closing:
+                        self._work.wait()
+                    if not self._queue or self._abandon.is_set():
+                        return
+                    batch = self._queue[:_MAX_BATCH_OPS]
+                    del self._queue[:_MAX_BATCH_OPS]
+                if not self._write_with_retry(batch):
+                    return
+                with self._lock:
+                    self._committed += len(batch)
+                    self._done.notify_all()
+        except Exception as exc:  # a bug in the writer itself: say so instead of dying silently
+            self._last_error = f"storage writer stopped: {exc}"
+            log.exception("storage writer for %s stopped", self._path)
+        finally:
+            if self._connection is not None:
+                try:
+                    self._connection.close()
+                except SQLAlchemyError:
+                    log.warning("closing the write connection to %s failed", self._path, exc_info=True)
+                self._connection = None
+            with self._lock:
+                self._done.notify_all()
+
+    def _write_with_retry(self, batch: list[tuple[str, Any]]) -> bool:
+        delay = _RETRY_FIRST_S
+        attempts = 0
+        while True:
+            try:
+                self._write(batch)
+            except Exception as exc:  # keep the batch whatever failed: nothing is dropped silently
+                attempts += 1
+                message = _describe(exc, self._path, "write")
+                if message != self._last_error:
+                    unexpected = not isinstance(exc, (SQLAlchemyError, sqlite3.Error, OSError))
+                    log.error("%s (keeping %d write calls, retrying)", message, len(batch),
+                              exc_info=unexpected)
+                self._last_error = message
+                if self._abandon.wait(delay):
+                    return False
+                delay = min(delay * 2, _RETRY_MAX_S)
+                continue
+            if self._last_error:
+                log.warning("writes to %s recovered after %d failed attempts", self._path, attempts)
+                self._last_error = ""
+            return True
+
+    def _write(self, batch: list[tuple[str, Any]]) -> None:
+        fills: list[dict] = []
+        balances: list[dict] = []
+        equity: list[dict] = []
+        initial: list[dict] = []
+        # Upserts keyed by primary key: only the last value in a batch matters.
+        trades: dict[int, dict] = {}
+        decisions: dict[int, dict] = {}
+        settings: dict[str, dict] = {}
+        meta: dict[str, str] = {}
+        for kind, payload in batch:
+            if kind == "fills":
+                fills.extend(payload)
+            elif kind == "trade":
+                trades[payload["trade_id"]] = payload
+            elif kind == "decision":
+                decisions[payload["opportunity_id"]] = payload
+            elif kind == "balances":
+                balances.extend(payload)
+            elif kind == "equity":
+                equity.append(payload)
+            elif kind == "setting":
+                settings[payload["key"]] = payload
+            elif kind == "meta":
+                meta[payload["key"]] = payload["value"]
+            elif kind == "initial":
+                initial.extend(payload[0])
+                meta.update(payload[1])
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(octo_writer=True)
+        conn = self._connection
+        try:
+            with conn.begin():
+                if initial:
+                    conn.execute(InitialBalanceRow.__table__.insert(), initial)
+                if fills:
+                    conn.execute(FillRow.__table__.insert(), fills)
+                if trades:
+                    conn.execute(_UPSERT_TRADE, list(trades.values()))
+                if decisions:
+                    conn.execute(_UPSERT_DECISION, list(decisions.values()))
+                if balances:
+                    conn.execute(BalanceRow.__table__.insert(), balances)
+                if equity:
+                    conn.execute(EquityRow.__table__.insert(), equity)
+                if settings:
+                    conn.execute(_UPSERT_SETTING, list(settings.values()))
+                if meta:
+                    _upsert_meta(conn, meta)
+        except BaseException:
+            # After a disk or I/O error the connection may be unusable: start afresh next attempt.
+            self._connection = None
+            try:
+                conn.invalidate()
+            except SQLAlchemyError:
+                log.debug("invalidating the failed write connection to %s failed", self._path,
+                          exc_info=True)
+            raise
+
+    def _read_connection(self) -> Connection:
+        # For exports: a pooled connection of its own, used by the calling thread only.
+        return self._engine.connect()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading.
+# ---------------------------------------------------------------------------------------------------
+# Fill's fields, in the order of its constructor: rows built positionally are ~4x faster than by name.
+_FILL_COLUMNS = (FillRow.trade_id, FillRow.venue, FillRow.symbol, FillRow.side, FillRow.price,
+                 FillRow.quantity, FillRow.fee, FillRow.fee_asset, FillRow.liquidity, FillRow.order_type,
+                 FillRow.time, FillRow.purpose)
+
+
+def _trade_from_row(row: Any, fills: tuple[Fill, ...]) -> Trade:
+    return Trade(trade_id=row.trade_id, opportunity_id=row.opportunity_id, symbol=row.symbol,
+                 buy_venue=row.buy_venue, sell_venue=row.sell_venue,
+                 planned_quantity=row.planned_quantity, opened_at=row.opened_at,
+                 expected_bps=_float_or_nan(row.expected_bps), state=TradeState(row.state),
+                 closed_at=row.closed_at, fills=fills, note=row.note)
+
+
+def _decision_from_row(row: Any) -> Decision:
+    return Decision(opportunity_id=row.opportunity_id, time=row.time, symbol=row.symbol,
+                    buy_venue=row.buy_venue, sell_venue=row.sell_venue,
+                    net_bps=_float_or_nan(row.net_bps), quantity=_float_or_nan(row.quantity),
+                    buy_vwap=_float_or_nan(row.buy_vwap), sell_vwap=_float_or_nan(row.sell_vwap),
+                    score=_float_or_nan(row.score),
+                    parts=tuple((name, float(value)) for name, value in json.loads(row.parts)),
+                    accepted=bool(row.accepted), reason=row.reason, detail=row.detail)
+
+
+def _load(conn: Connection) -> StoredState:
+    meta = {row.key: row.value for row in conn.execute(select(MetaRow.key, MetaRow.value))}
+
+    initial: dict[str, dict[str, Decimal]] | None = None
+    if "initialized_at" in meta:
+        initial = {}
+        for row in conn.execute(select(InitialBalanceRow)):
+            initial.setdefault(row.venue, {})[row.asset] = row.amount
+
+    fills = tuple(Fill(*row) for row in conn.execute(select(*_FILL_COLUMNS).order_by(FillRow.id)).all())
+    fills_by_trade: dict[int, list[Fill]] = defaultdict(list)
+    for fill in fills:
+        fills_by_trade[fill.trade_id].append(fill)
+
+    def trades(statement) -> tuple[Trade, ...]:
+        return tuple(_trade_from_row(row, tuple(fills_by_trade.get(row.trade_id, ())))
+                     for row in conn.execute(statement))
+
+    trade_table = TradeRow.__table__
+    open_trades = trades(select(trade_table).where(TradeRow.state == TradeState.OPEN.value)
+                         .order_by(TradeRow.trade_id))
+    recent_trades = trades(select(trade_table).order_by(TradeRow.trade_id.desc()).limit(RECENT_TRADES))
+
+    max_trade, trade_count = conn.execute(select(func.max(TradeRow.trade_id), func.count())
+                                          .select_from(trade_table)).one()
+    max_opportunity, opportunity_count = conn.execute(
+        select(func.max(DecisionRow.opportunity_id), func.count()).select_from(DecisionRow.__table__)).one()
+    rejections = {reason: count for reason, count in conn.execute(
+        select(DecisionRow.reason, func.count()).where(DecisionRow.accepted.is_(False))
+        .group_by(DecisionRow.reason))}
+
+    # Summed in Python: SQLite's SUM over TEXT would go through a binary float.
+    realized = Decimal(0)
+    fees = Decimal(0)
+    for pnl, fee in conn.execute(select(TradeRow.realized_pnl, TradeRow.fees_in_quote)):
+        realized += pnl
+        fees += fee
+
+    settings = {row.key: json.loads(row.value) for row in conn.execute(select(SettingRow))}
+    equity_rows = conn.execute(select(EquityRow.__table__).order_by(EquityRow.id.desc())
+                               .limit(EQUITY_HISTORY)).all()
+    equity = tuple(
+        (row.time, _float_or_nan(row.equity_usdt),
+         math.nan if row.realized_pnl is None else float(row.realized_pnl), _float_or_nan(row.marked_pnl))
+        for row in reversed(equity_rows)
+    )
+    decisions = tuple(_decision_from_row(row) for row in conn.execute(
+        select(DecisionRow.__table__).order_by(DecisionRow.opportunity_id.desc()).limit(RECENT_DECISIONS)))
+
+    return StoredState(
+        is_new=initial is None,
+        initial_balances=initial,
+        fills=fills,
+        open_trades=open_trades,
+        recent_trades=recent_trades,
+        next_trade_id=(max_trade or 0) + 1,
+        next_opportunity_id=(max_opportunity or 0) + 1,
+        trade_count=trade_count,
+        opportunity_count=opportunity_count,
+        rejections=rejections,
+        realized_pnl=realized,
+        fees_in_quote=fees,
+        settings=settings,
+        last_time=float(meta["last_time"]) if "last_time" in meta else None,
+        equity_history=equity,
+        recent_decisions=decisions,
+    )
+
+
+def _open_reader(path: str | Path) -> Engine:
+    # A read-only engine on an existing Octo database, for exports by path.
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise StorageError(f"database {path} does not exist")
+    _check_header(path)
+    engine = _create_engine(path, busy_timeout_ms=5000, read_only=True)
+    try:
+        tables, meta = _read_meta(engine, path)
+        if _validate(path, tables, meta) is None:
+            raise StorageError(f"database {path} is not an Octo database (it is empty)")
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+

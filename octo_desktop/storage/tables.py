@@ -1,0 +1,160 @@
+"""SQLAlchemy 2.x declarative tables of Octo's database.
+
+Money (prices, quantities, fees, balances, P&L) is stored as TEXT through ``DecimalText``: SQLite has
+no decimal type, and SQLAlchemy's ``Numeric`` on SQLite rounds through a binary float. Market data and
+analytics (times, bps, scores, equity marks) are ``Float``. Float columns that may legitimately hold
+NaN are nullable, because SQLite stores a bound NaN as NULL; readers map NULL back to NaN.
+
+There are no foreign keys between fills, trades and opportunities on purpose: the engine may record a
+trade's fills before the trade itself, and a constraint failure would stall the single writer.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Float, Index, Integer, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 1
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Store a ``Decimal`` exactly, as its plain decimal text (``0.00000001``, never ``1E-8``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: object, dialect: object) -> str | None:
+        if value is None:
+            return None
+        # A float here would already carry binary rounding; refuse it instead of storing it.
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+            raise TypeError(f"expected a Decimal, got {type(value).__name__} {value!r}")
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"expected a finite Decimal, got {number}")
+        return format(number, "f")
+
+    def process_result_value(self, value: object, dialect: object) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Octo table."""
+
+
+class MetaRow(Base):
+    """Key/value facts about the database: app id, schema version, creation, last engine time."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class InitialBalanceRow(Base):
+    """One venue's funding of one asset when the database was created."""
+
+    __tablename__ = "initial_balances"
+
+    venue: Mapped[str] = mapped_column(Text, primary_key=True)
+    asset: Mapped[str] = mapped_column(Text, primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class TradeRow(Base):
+    """One arbitrage trade, upserted by ``trade_id`` as it opens and closes."""
+
+    __tablename__ = "trades"
+
+    trade_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    opportunity_id: Mapped[int] = mapped_column(Integer)
+    symbol: Mapped[str] = mapped_column(Text)
+    buy_venue: Mapped[str] = mapped_column(Text)
+    sell_venue: Mapped[str] = mapped_column(Text)
+    planned_quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    matched_quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    opened_at: Mapped[float] = mapped_column(Float)
+    closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    state: Mapped[str] = mapped_column(Text, index=True)
+    realized_pnl: Mapped[Decimal] = mapped_column(DecimalText)
+    fees_in_quote: Mapped[Decimal] = mapped_column(DecimalText)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FillRow(Base):
+    """One fill; ``id`` is the insertion order."""
+
+    __tablename__ = "fills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trade_id: Mapped[int] = mapped_column(Integer, index=True)
+    venue: Mapped[str] = mapped_column(Text)
+    symbol: Mapped[str] = mapped_column(Text)
+    side: Mapped[str] = mapped_column(Text)
+    price: Mapped[Decimal] = mapped_column(DecimalText)
+    quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    fee: Mapped[Decimal] = mapped_column(DecimalText)
+    fee_asset: Mapped[str] = mapped_column(Text)
+    liquidity: Mapped[str] = mapped_column(Text)
+    order_type: Mapped[str] = mapped_column(Text)
+    time: Mapped[float] = mapped_column(Float)
+    purpose: Mapped[str] = mapped_column(Text)
+
+
+class DecisionRow(Base):
+    """The engine's decision on one opportunity; ``parts`` is the score breakdown as JSON pairs."""
+
+    __tablename__ = "opportunities"
+    __table_args__ = (Index("ix_opportunities_accepted_reason", "accepted", "reason"),)
+
+    opportunity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[float] = mapped_column(Float)
+    symbol: Mapped[str] = mapped_column(Text)
+    buy_venue: Mapped[str] = mapped_column(Text)
+    sell_venue: Mapped[str] = mapped_column(Text)
+    net_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    quantity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    buy_vwap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sell_vwap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    parts: Mapped[str] = mapped_column(Text)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class BalanceRow(Base):
+    """One venue's balance of one asset at one engine time."""
+
+    __tablename__ = "balance_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[float] = mapped_column(Float)
+    venue: Mapped[str] = mapped_column(Text)
+    asset: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class EquityRow(Base):
+    """One point of the equity curve."""
+
+    __tablename__ = "equity_curve"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[float] = mapped_column(Float)
+    equity_usdt: Mapped[float | None] = mapped_column(Float, nullable=True)
+    realized_pnl: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    marked_pnl: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SettingRow(Base):
+    """One user setting; ``value`` is JSON."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,39 @@
+import math
+
+import numpy as np
+import pytest
+
+from octo_desktop.domain.book import OrderBook
+from octo_desktop.domain.spread import net_spread_bps, net_spread_matrix
+
+
+def test_net_spread_matches_a_hand_worked_example():
+    # Buy 1.5 on A: 1 @ 100.00 + 0.5 @ 100.10 = 150.05. Sell 1.5 on B: 0.5 @ 100.50 + 1 @ 100.40 = 150.65.
+    # Fees: A 0.10 %, B 0.05 %. Cost 150.05 * 1.001 = 150.20005; proceeds 150.65 * 0.9995 = 150.574675.
+    # Net = (150.574675 - 150.20005) / 150.05 * 10_000 = 24.9667 bps.
+    a, b = OrderBook("a", "X/USDT"), OrderBook("b", "X/USDT")
+    a.apply_snapshot([(99.9, 5.0)], [(100.00, 1.0), (100.10, 2.0)], 1)
+    b.apply_snapshot([(100.50, 0.5), (100.40, 2.0)], [(100.6, 5.0)], 1)
+    buy, _ = a.vwap("buy", 1.5)
+    sell, _ = b.vwap("sell", 1.5)
+    assert net_spread_bps(buy, sell, 0.001, 0.0005) == pytest.approx(24.96668, abs=1e-4)
+
+
+def test_matrix_rows_buy_columns_sell_with_nan_diagonal_and_excluded_venues():
+    buy = np.array([100.0, 101.0, 99.0])
+    sell = np.array([99.9, 100.9, 98.9])
+    fees = np.array([0.001, 0.001, 0.0])
+    usable = np.array([True, True, False])
+    m = net_spread_matrix(buy, sell, fees, usable)
+    assert m.shape == (3, 3)
+    assert all(math.isnan(m[i, i]) for i in range(3))
+    assert np.isnan(m[2, :]).all() and np.isnan(m[:, 2]).all()
+    # Buy on venue 0 at 100.0 (+0.1 %), sell on venue 1 at 100.9 (-0.1 %).
+    assert m[0, 1] == pytest.approx((100.9 * 0.999 - 100.0 * 1.001) / 100.0 * 1e4)
+    assert m[1, 0] == pytest.approx((99.9 * 0.999 - 101.0 * 1.001) / 101.0 * 1e4)
+    assert m[0, 1] == pytest.approx(net_spread_bps(100.0, 100.9, 0.001, 0.001))
+
+
+def test_matrix_is_nan_where_depth_is_missing():
+    m = net_spread_matrix(np.array([100.0, np.nan]), np.array([99.0, 101.0]), np.zeros(2), np.ones(2, bool))
+    assert math.isnan(m[1, 0]) and not math.isnan(m[0, 1])

@@ -1,0 +1,126 @@
+"""The writer thread under real SQLite failures: a full database and a lock held by another connection.
+
+"Disk full" is SQLite's own SQLITE_FULL, produced by capping the file with ``max_size_bytes``
+(``PRAGMA max_page_count``); space is then freed the way a user would, by deleting rows from another
+connection. "Locked" is another connection holding the write lock past the store's busy timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from octo_desktop.domain.model import BUY, Fill
+from octo_desktop.storage import open_store
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def make_fill(n: int) -> Fill:
+    return Fill(trade_id=n // 2, venue="binance", symbol="BTC/USDT", side=BUY,
+                price=Decimal("60123.45") + Decimal(n) / 100, quantity=Decimal(n + 1) * Decimal("0.00000001"),
+                fee=Decimal("0.00000001"), fee_asset="BTC", liquidity="taker", order_type="ioc_limit",
+                time=1_700_000_000.0 + n)
+
+
+def eventually(predicate, timeout: float = 10.0) -> None:
+    """Wait until ``predicate()`` is true, checking every few milliseconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met within %.1fs" % timeout)
+        pause.wait(0.005)
+
+
+def fill_database_to_its_cap(path: Path) -> int:
+    """Create a database holding ~150 KB of padding rows; return its size in bytes."""
+    with open_store(path) as store:
+        store.record_balances(1.0, {"padding": {f"ASSET{i}": Decimal(i) for i in range(3000)}})
+    return path.stat().st_size
+
+
+def test_writer_thread_is_named_octo_storage(tmp_path):
+    with open_store(tmp_path / "octo.db"):
+        names = {thread.name for thread in threading.enumerate()}
+
+    assert "octo-storage" in names
+
+
+def test_writer_keeps_its_batch_through_disk_full_and_commits_it_after_space_frees(tmp_path):
+    path = tmp_path / "octo.db"
+    store = open_store(path, max_size_bytes=fill_database_to_its_cap(path))
+    fills = [make_fill(n) for n in range(500)]
+
+    store.record_fills(fills[:300])
+    eventually(lambda: not store.healthy)
+    store.record_fills(fills[300:])  # still accepted while the writer is failing
+
+    assert store.last_error == f"cannot write {path}: disk full"
+    assert store.flush(timeout=0.05) is False
+    assert store.pending == 2
+
+    with closing(sqlite3.connect(path)) as other:  # free space: delete the padding
+        other.execute("DELETE FROM balance_history")
+        other.commit()
+
+    assert store.flush(timeout=20), store.last_error
+    assert store.healthy and store.last_error == ""
+    assert store.load().fills == tuple(fills)
+    assert store.close() is True
+
+
+def test_writer_keeps_order_through_a_lock_held_by_another_connection(tmp_path):
+    path = tmp_path / "octo.db"
+    store = open_store(path, busy_timeout_ms=20)
+    fills = [make_fill(n) for n in range(30)]
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+
+    try:
+        store.record_fills(fills[:10])
+        eventually(lambda: not store.healthy)
+        for n in range(10, 30):
+            store.record_fills([fills[n]])
+        store.save_setting("during_outage", True)
+        assert store.last_error == f"cannot write {path}: database is locked by another connection"
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+    assert store.flush(timeout=20), store.last_error
+    state = store.load()
+    assert state.fills == tuple(fills)
+    assert state.settings == {"during_outage": True}
+    assert store.healthy
+    store.close()
+
+
+def test_close_gives_up_on_an_unwritable_backlog_without_hanging_and_says_so(tmp_path):
+    path = tmp_path / "octo.db"
+    store = open_store(path, busy_timeout_ms=20)
+    with closing(sqlite3.connect(path, isolation_level=None)) as blocker:
+        blocker.execute("BEGIN IMMEDIATE")
+        store.record_fills([make_fill(1)])
+        eventually(lambda: not store.healthy)
+
+        assert store.close(timeout=0.2) is False
+        assert store.close() is False
+        assert "locked" in store.last_error
+        blocker.execute("ROLLBACK")
+
+
+def test_many_small_calls_are_committed_in_order(tmp_path):
+    with open_store(tmp_path / "octo.db") as store:
+        fills = [make_fill(n) for n in range(5000)]
+        for fill in fills:
+            store.record_fills([fill])
+
+        assert store.flush(timeout=30)
+        assert store.load().fills == tuple(fills)
