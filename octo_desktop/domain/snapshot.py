@@ -152,7 +152,7 @@ class Snapshot:
     events_per_second: float  # book/trade events per second of engine time, recent window
     books: Mapping[tuple[str, str], BookView]
     matrices: Mapping[str, SpreadMatrixView]
-    opportunities: tuple[OpportunityView, ...]  # recent ones, newest first
+    opportunities: tuple[OpportunityView, ...]  # recent ones, one per opportunity id, newest first
     trades: tuple[TradeView, ...]  # recent ones, newest first
     decisions: tuple[DecisionView, ...]  # newest first
     balances: Mapping[str, Mapping[str, Decimal]]  # venue -> asset -> amount

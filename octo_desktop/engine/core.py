@@ -390,6 +390,9 @@ class Engine:
             # Log a decision once per change of outcome within an episode, not on every tick.
             episode.last_reason = reason
             self._decisions.appendleft(decision)
+            # One entry per opportunity, showing its latest decision.
+            for view in [v for v in self._opportunities if v.opportunity_id == episode.opportunity_id]:
+                self._opportunities.remove(view)
             self._opportunities.appendleft(_opportunity_view(decision))
             self.store.record_decision(decision)
             if not accepted:

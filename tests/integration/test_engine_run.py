@@ -138,3 +138,9 @@ def test_sequence_gaps_and_outages_are_survived(tmp_path):
     snapshot = runtime.latest_snapshot()
     assert sum(view.status == "live" for view in snapshot.books.values()) >= len(snapshot.books) // 2
     assert runtime.summary["events"] > 10_000
+
+
+def test_snapshot_lists_each_opportunity_once(ten_minutes):
+    _, runtime = ten_minutes
+    ids = [view.opportunity_id for view in runtime.latest_snapshot().opportunities]
+    assert ids and len(ids) == len(set(ids))

@@ -1,0 +1,292 @@
+"""The Octo window: four columns and a status bar, refreshed by a 20 Hz poll of the runtime's snapshot.
+
+Threads: the runtime thread never touches Tk. This window polls ``runtime.latest_snapshot()`` with
+``after`` (poll instead of ``event_generate``: cross-thread Tk events are not reliable) and sends what
+the user asks for as commands through ``runtime.submit``. The GUI never writes the database: settings
+are persisted by submitting ``SaveSetting``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import deque
+
+import customtkinter as ctk
+
+from octo_desktop.domain.commands import Halt, Resume, SaveSetting
+from octo_desktop.domain.snapshot import Snapshot
+from octo_desktop.gui import presenters, theme
+from octo_desktop.gui.account_view import AccountView
+from octo_desktop.gui.book_view import BookView
+from octo_desktop.gui.market_view import MarketView
+from octo_desktop.gui.opportunities_view import OpportunitiesView
+from octo_desktop.gui.status_bar import StatusBar
+from octo_desktop.gui.widgets import install_styles
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 50
+FRAME_STATS_WINDOW_S = 2.0
+PAIR_SWITCH_INTERVAL_S = 2.0  # "follow best" changes the charted pair at most this often
+GEOMETRY_SAVE_DELAY_MS = 1000
+COLUMN_WEIGHTS = (35, 40, 47, 38)  # market, opportunities, book, account (of 1600 px)
+
+
+class OctoApp(ctk.CTk):
+    """The main window; build it with a started runtime, then run ``mainloop`` (tests pump ``update``)."""
+
+    def __init__(self, runtime) -> None:
+        ctk.set_appearance_mode("dark")
+        ctk.set_default_color_theme("blue")
+        super().__init__(fg_color=theme.WINDOW_BG)
+        self.runtime = runtime
+        config = runtime.config
+        settings = dict(getattr(runtime, "settings", None) or {})
+        self.frame_times_ms: deque[float] = deque(maxlen=4000)
+        self._frame_started: deque[float] = deque(maxlen=4000)
+        self.gui_error = ""
+        self.snapshot: Snapshot | None = None
+        self._closing = False
+        self._last_sequence: int | None = None
+        self._last_status = -1.0
+        self._poll_id: str | None = None
+        self._geometry_after: str | None = None
+        self._geometry_seen: tuple[int, int] | None = None
+
+        venues = tuple(config.venue_names)
+        symbols = tuple(config.symbols)
+        saved_symbol = settings.get("symbol")
+        self.symbol = saved_symbol if saved_symbol in symbols else symbols[0]
+        self.pair: tuple[str, str] = (venues[0], venues[1 if len(venues) > 1 else 0])
+        self.follow_best = True
+        self.selected_opportunity: object = None
+        self._pair_switched = -1e9
+        self._market = config.market
+
+        self.title(presenters.window_title(config.market))
+        width, height = presenters.parse_geometry(settings.get("window_geometry"),
+                                                  (self.winfo_screenwidth(), self.winfo_screenheight()))
+        self.geometry(f"{width}x{height}")
+        self.minsize(*presenters.MIN_GEOMETRY)
+        self.resizable(True, True)
+        install_styles(self)
+
+        self.market_view = MarketView(self, venues, symbols, self.symbol, self.choose_symbol)
+        self.opportunities_view = OpportunitiesView(self, self._opportunity_selected)
+        self.book_view = BookView(self, venues, self.pair, self.choose_pair, self.set_follow_best)
+        self.account_view = AccountView(self, venues, config.assets, self.toggle_kill_switch)
+        self.columns = (self.market_view.frame, self.opportunities_view.frame, self.book_view.frame,
+                        self.account_view.frame)
+        for index, (frame, weight) in enumerate(zip(self.columns, COLUMN_WEIGHTS)):
+            self.grid_columnconfigure(index, weight=weight, uniform="columns")
+            frame.grid(row=0, column=index, sticky="nsew", padx=(6 if index == 0 else 3, 6 if index == 3 else 3),
+                       pady=(6, 4))
+        self.grid_rowconfigure(0, weight=1)
+        self.status_bar = StatusBar(self)
+        self.status_bar.grid(row=1, column=0, columnspan=len(self.columns), sticky="ew")
+
+        self.kill_button = self.account_view.kill_button
+        self.heatmap = self.opportunities_view.heatmap
+        self.depth_chart = self.book_view.depth
+        self.pnl_chart = self.account_view.pnl
+        self.charts = (self.heatmap, self.depth_chart, self.pnl_chart)
+        self._chart_turn = 0
+
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self.bind_all("<Control-k>", self.halt)
+        self.bind_all("<Control-K>", self.halt)
+        self.bind("<Configure>", self._on_configure, add="+")
+        self._show_status(time.perf_counter())
+        self._poll_id = self.after(POLL_MS, self._poll)
+
+    # ---------------------------------------------------------------------------------------------
+    # User actions: each becomes a command on the runtime's queue.
+    # ---------------------------------------------------------------------------------------------
+    def toggle_kill_switch(self) -> None:
+        """Halt the engine, or resume it if the latest snapshot says it is halted."""
+        snapshot = self.runtime.latest_snapshot()
+        if snapshot is not None and snapshot.risk.state.upper() == "HALTED":
+            self.runtime.submit(Resume())
+        else:
+            self.runtime.submit(Halt("kill switch"))
+
+    def halt(self, _event=None) -> str:
+        """Halt the engine at once (bound to Ctrl+K)."""
+        self.runtime.submit(Halt("kill switch (Ctrl+K)"))
+        return "break"
+
+    def choose_symbol(self, symbol: str) -> None:
+        """Show ``symbol`` in every panel and remember it."""
+        if symbol == self.symbol:
+            return
+        self.symbol = symbol
+        self.selected_opportunity = None
+        self._pair_switched = -1e9
+        self.runtime.submit(SaveSetting("symbol", symbol))
+        if self.snapshot is not None:
+            self._render(self.snapshot, time.monotonic())
+
+    def choose_pair(self, buy_venue: str, sell_venue: str) -> None:
+        """Chart the depth of this venue pair and stop following the best pair."""
+        self.pair = (buy_venue, sell_venue)
+        self.follow_best = False
+        self.book_view.show_pair(self.pair, self.follow_best)
+        if self.snapshot is not None:
+            self._render(self.snapshot, time.monotonic())
+
+    def set_follow_best(self, follow: bool) -> None:
+        """Let the charted pair follow the best opportunity, or keep the chosen one."""
+        self.follow_best = follow
+        self._pair_switched = -1e9
+        if self.snapshot is not None:
+            self._render(self.snapshot, time.monotonic())
+
+    def _opportunity_selected(self, key: object) -> None:
+        self.selected_opportunity = key
+        opportunity = presenters.find_opportunity(self.snapshot, key) if self.snapshot and key else None
+        if opportunity is not None:
+            if opportunity.symbol != self.symbol:
+                self.market_view.set_symbols(self.snapshot.symbols, opportunity.symbol)
+                self.choose_symbol(opportunity.symbol)
+                self.selected_opportunity = key
+            self.choose_pair(opportunity.buy_venue, opportunity.sell_venue)
+
+    # ---------------------------------------------------------------------------------------------
+    # The poll loop.
+    # ---------------------------------------------------------------------------------------------
+    def _poll(self) -> None:
+        started = time.perf_counter()
+        try:
+            self._frame(started)
+        except Exception:
+            self.report_callback_exception(*sys.exc_info())
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            self.frame_times_ms.append(elapsed_ms)
+            self._frame_started.append(started)
+            # Schedule at the end: a slow callback scheduled at the top would starve Tk's idle queue.
+            if not self._closing:
+                self._poll_id = self.after(max(1, int(POLL_MS - elapsed_ms)), self._poll)
+
+    def _frame(self, started: float) -> None:
+        snapshot = self.runtime.latest_snapshot()
+        now = time.monotonic()
+        if snapshot is not None and snapshot.sequence != self._last_sequence:
+            self._last_sequence = snapshot.sequence
+            self.snapshot = snapshot
+            self._render(snapshot, now)
+        self._draw_one_chart(now)
+        if started - self._last_status >= 0.25:
+            self._show_status(started)
+
+    def _render(self, snapshot: Snapshot, now: float) -> None:
+        if snapshot.market != self._market:
+            self._market = snapshot.market
+            self.title(presenters.window_title(snapshot.market))
+        if self.symbol not in snapshot.symbols and snapshot.symbols:
+            self.symbol = snapshot.symbols[0]
+        self.market_view.set_symbols(snapshot.symbols, self.symbol)
+        if self.follow_best and now - self._pair_switched >= PAIR_SWITCH_INTERVAL_S:
+            pair = presenters.choose_pair(snapshot, self.symbol, self.pair)
+            if pair != self.pair:
+                self.pair = pair
+                self._pair_switched = now
+        self.book_view.show_pair(self.pair, self.follow_best)
+        self.market_view.render(snapshot, self.symbol)
+        self.opportunities_view.render(snapshot, self.symbol, self.pair, self.selected_opportunity)
+        self.book_view.render(snapshot, self.symbol, self.pair)
+        self.account_view.render(snapshot)
+
+    def _draw_one_chart(self, now: float) -> None:
+        # Round-robin: at most one canvas is redrawn per frame, so each chart refreshes at ~6-7 Hz
+        # while the tables refresh at 20 Hz.
+        count = len(self.charts)
+        for step in range(count):
+            index = (self._chart_turn + step) % count
+            chart = self.charts[index]
+            if chart.needs_redraw():
+                chart.render(now)
+                self._chart_turn = index + 1
+                return
+
+    def frame_stats(self, window_s: float = FRAME_STATS_WINDOW_S) -> tuple[float, float]:
+        """Return the p50 and p95 of the poll callback's duration over the last ``window_s`` seconds."""
+        cutoff = time.perf_counter() - window_s
+        recent = [ms for ms, at in zip(self.frame_times_ms, self._frame_started) if at >= cutoff]
+        p50, p95 = presenters.percentiles(recent, (50, 95))
+        return p50, p95
+
+    def _show_status(self, started: float) -> None:
+        self._last_status = started
+        p50, p95 = self.frame_stats()
+        self.status_bar.show(presenters.status_line(self.snapshot, p50, p95, self.runtime.config.source,
+                                                    self.gui_error, self._market, self.runtime.is_running))
+
+    # ---------------------------------------------------------------------------------------------
+    # Window size, errors, closing.
+    # ---------------------------------------------------------------------------------------------
+    def _on_configure(self, event) -> None:
+        if event.widget is not self or self._closing:
+            return
+        size = (event.width, event.height)
+        if size == self._geometry_seen:
+            return
+        self._geometry_seen = size
+        if self._geometry_after is not None:
+            self.after_cancel(self._geometry_after)
+        self._geometry_after = self.after(GEOMETRY_SAVE_DELAY_MS, self._save_geometry)
+
+    def _save_geometry(self) -> None:
+        self._geometry_after = None
+        self.runtime.submit(SaveSetting("window_geometry", f"{self.winfo_width()}x{self.winfo_height()}"))
+
+    def report_callback_exception(self, exc, val, tb) -> None:
+        """Log a failed Tk callback and show it in the status bar instead of losing it."""
+        log.error("GUI callback failed", exc_info=(exc, val, tb))
+        self.gui_error = f"GUI error: {exc.__name__}: {val}"
+        try:
+            self.status_bar.error.set(self.gui_error[:90])
+        except Exception:  # the status bar itself may be what failed; the log has the error
+            log.debug("status bar could not show the error", exc_info=True)
+
+    def close(self) -> None:
+        """Save the window size, stop the runtime, cancel pending callbacks and destroy the window."""
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            self._save_geometry()
+        finally:
+            try:
+                self.runtime.stop()
+            finally:
+                self.cancel_pending_callbacks()
+                self.destroy()
+
+    def cancel_pending_callbacks(self) -> None:
+        """Cancel every pending ``after`` callback (CustomTkinter leaves some behind on destroy)."""
+        for after_id in self.tk.splitlist(self.tk.call("after", "info")):
+            self.tk.call("after", "cancel", after_id)
+
+    @property
+    def is_closing(self) -> bool:
+        """Return True once ``close`` has started."""
+        return self._closing
+
+
+def run_gui(runtime) -> int:
+    """Show the window for an already started runtime until it is closed; stop the runtime; return 0."""
+    app = OctoApp(runtime)
+    try:
+        app.mainloop()
+    finally:
+        if not app.is_closing:
+            try:
+                app.close()
+            except Exception:  # the window may already be gone (e.g. destroyed by the window manager)
+                log.debug("closing the window failed", exc_info=True)
+        if runtime.is_running:
+            runtime.stop()
+    return 0

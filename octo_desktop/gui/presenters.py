@@ -1,0 +1,780 @@
+"""Pure functions from a ``Snapshot`` to what the views show: strings, colours, rows, the venue pair.
+
+Nothing here imports Tk or matplotlib, so every rule of presentation is unit-tested without a display.
+Prices are floats (NaN when a side is empty, shown as "—"); money is ``Decimal`` and shown with a fixed
+number of decimals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from octo_desktop.domain.snapshot import (
+    DEGRADED,
+    LIVE,
+    STALE,
+    WAITING,
+    BookView,
+    OpportunityView,
+    Snapshot,
+    SpreadMatrixView,
+)
+from octo_desktop.gui import theme
+
+DASH = "—"
+ARROW = "→"
+MINUS = "−"  # U+2212: as wide as "+", so signed numbers line up
+SCORE_PARTS = ("spread", "liquidity", "slippage", "freshness", "order_flow", "execution_quality")
+SCORE_PART_LABELS = {
+    "spread": "spread",
+    "liquidity": "liquidity",
+    "slippage": "slippage",
+    "freshness": "freshness",
+    "order_flow": "order flow",
+    "execution_quality": "exec quality",
+}
+ASSET_DECIMALS = {"USDT": 2, "USDC": 2, "BTC": 5, "ETH": 4, "SOL": 3}
+DEFAULT_GEOMETRY = (1600, 950)
+MIN_GEOMETRY = (1280, 760)
+
+_STATUS_COLOURS = {LIVE: theme.GREEN, STALE: theme.GREY, DEGRADED: theme.ORANGE, WAITING: theme.TEXT_DIM}
+_ENGINE_STATE_COLOURS = {
+    "running": theme.GREEN,
+    "halted": theme.RED,
+    "starting": theme.AMBER,
+    "stopping": theme.AMBER,
+    "stopped": theme.GREY,
+    "failed": theme.RED,
+}
+_TRADE_STATE_TAGS = {"complete": "good", "open": "neutral", "partial": "warn", "failed": "bad",
+                     "interrupted": "bad"}
+_GEOMETRY = re.compile(r"^\s*(\d{2,5})x(\d{2,5})")
+
+
+# --------------------------------------------------------------------------------------------------
+# Formatting.
+# --------------------------------------------------------------------------------------------------
+def is_missing(value) -> bool:
+    """Return True for None and NaN (a value the view shows as a dash)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def price_decimals(price: float) -> int:
+    """Return how many decimals to show for a price of this magnitude."""
+    if is_missing(price) or price >= 100:
+        return 2
+    if price >= 1:
+        return 3
+    if price >= 0.01:
+        return 5
+    return 8
+
+
+def format_price(price: float, decimals: int | None = None) -> str:
+    """Format a price with fixed decimals, or a dash when it is missing."""
+    if is_missing(price):
+        return DASH
+    if decimals is None:
+        decimals = price_decimals(price)
+    return f"{price:,.{decimals}f}".replace(",", "")
+
+
+def format_bps(value: float, decimals: int = 1, signed: bool = True) -> str:
+    """Format basis points with a sign, or a dash when missing."""
+    if is_missing(value):
+        return DASH
+    text = f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
+    return text.replace("-", MINUS)
+
+
+def format_ms(value: float) -> str:
+    """Format a duration in milliseconds, switching to seconds above 10 s."""
+    if is_missing(value) or value < 0:
+        return DASH
+    if value >= 10_000:
+        return f"{value / 1000:.0f}s"
+    return f"{value:.0f}"
+
+
+def format_money(value: Decimal | float, decimals: int = 2, signed: bool = False) -> str:
+    """Format an amount of money with fixed decimals and thousands separators."""
+    if is_missing(value):
+        return DASH
+    amount = Decimal(value) if not isinstance(value, Decimal) else value
+    text = f"{amount:+,.{decimals}f}" if signed else f"{amount:,.{decimals}f}"
+    return text.replace("-", MINUS)
+
+
+def format_quantity(value: Decimal | float, decimals: int = 5) -> str:
+    """Format a base-asset quantity with fixed decimals."""
+    if is_missing(value):
+        return DASH
+    return f"{Decimal(value) if not isinstance(value, Decimal) else value:.{decimals}f}"
+
+
+def format_clock(unix_seconds: float) -> str:
+    """Format engine time as HH:MM:SS in UTC."""
+    if is_missing(unix_seconds):
+        return DASH
+    return time.strftime("%H:%M:%S", time.gmtime(unix_seconds))
+
+
+def format_count(value: int) -> str:
+    """Format a count with thousands separators."""
+    return f"{value:,}"
+
+
+def short_symbol(symbol: str) -> str:
+    """Return the base asset of a USDT-quoted symbol ("BTC/USDT" -> "BTC")."""
+    base, _, quote = symbol.partition("/")
+    return base if quote == "USDT" else symbol
+
+
+def route(buy_venue: str, sell_venue: str) -> str:
+    """Return "buy→sell" for a pair of venues."""
+    return f"{buy_venue}{ARROW}{sell_venue}"
+
+
+def pnl_colour(value: Decimal | float) -> str:
+    """Return green for a gain, red for a loss, the muted colour for zero."""
+    if is_missing(value) or value == 0:
+        return theme.TEXT_MUTED
+    return theme.GREEN if value > 0 else theme.RED
+
+
+def status_colour(status: str) -> str:
+    """Return the colour of a venue status dot."""
+    return _STATUS_COLOURS.get(status, theme.TEXT_DIM)
+
+
+def engine_state_colour(state: str) -> str:
+    """Return the colour the status bar shows the engine state in."""
+    return _ENGINE_STATE_COLOURS.get(state, theme.TEXT_MUTED)
+
+
+def window_title(market: str) -> str:
+    """Return the window title for a market name."""
+    return f"Octo — paper trading · {market} market"
+
+
+def parse_geometry(text: object, screen: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Return (width, height) from a saved "WxH" setting, the default if it is unusable."""
+    match = _GEOMETRY.match(text) if isinstance(text, str) else None
+    if match is None:
+        return DEFAULT_GEOMETRY
+    width = max(MIN_GEOMETRY[0], int(match.group(1)))
+    height = max(MIN_GEOMETRY[1], int(match.group(2)))
+    if screen is not None:
+        width = min(width, max(MIN_GEOMETRY[0], screen[0]))
+        height = min(height, max(MIN_GEOMETRY[1], screen[1]))
+    return width, height
+
+
+def percentiles(values: Iterable[float], points: Sequence[float] = (50, 95)) -> tuple[float, ...]:
+    """Return the given percentiles of the values (NaN each when there are none)."""
+    data = np.fromiter(values, dtype=float)
+    if data.size == 0:
+        return tuple(float("nan") for _ in points)
+    return tuple(float(v) for v in np.percentile(data, points))
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 1: market.
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    """One venue's line in the prices table."""
+
+    venue: str
+    dot_colour: str
+    venue_colour: str
+    bid: str
+    bid_colour: str
+    ask: str
+    ask_colour: str
+    spread_bps: str
+    age_ms: str
+    latency_ms: str
+    text_colour: str
+
+
+def price_rows(snapshot: Snapshot, symbol: str) -> tuple[PriceRow, ...]:
+    """Return one row per venue for ``symbol``, best bid and best ask highlighted."""
+    books = [snapshot.books.get((venue, symbol)) for venue in snapshot.venues]
+    usable = [b for b in books if b is not None and b.status == LIVE]
+    best_bid = max((b.bid for b in usable if not math.isnan(b.bid)), default=math.nan)
+    best_ask = min((b.ask for b in usable if not math.isnan(b.ask)), default=math.nan)
+    reference = next((b.bid for b in books if b is not None and not math.isnan(b.bid)), math.nan)
+    decimals = price_decimals(reference)
+    rows = []
+    for venue, book in zip(snapshot.venues, books):
+        if book is None:
+            rows.append(PriceRow(venue, status_colour(WAITING), theme.TEXT_DIM, DASH, theme.TEXT_DIM,
+                                 DASH, theme.TEXT_DIM, DASH, DASH, DASH, theme.TEXT_DIM))
+            continue
+        live = book.status == LIVE
+        text = theme.TEXT if live else theme.TEXT_DIM
+        bid_colour = theme.BID if live and book.bid == best_bid else text
+        ask_colour = theme.ASK if live and book.ask == best_ask else text
+        rows.append(PriceRow(
+            venue=venue,
+            dot_colour=status_colour(book.status),
+            venue_colour=text,
+            bid=format_price(book.bid, decimals),
+            bid_colour=bid_colour,
+            ask=format_price(book.ask, decimals),
+            ask_colour=ask_colour,
+            spread_bps=format_bps(book.spread_bps, 1, signed=False),
+            age_ms=format_ms(book.age_ms),
+            latency_ms=format_ms(book.latency_ms),
+            text_colour=text,
+        ))
+    return tuple(rows)
+
+
+def format_size(size: float) -> str:
+    """Format a base-asset size with decimals that suit its magnitude."""
+    if is_missing(size):
+        return DASH
+    if size >= 1000:
+        return f"{size:.0f}"
+    if size >= 100:
+        return f"{size:.1f}"
+    if size >= 1:
+        return f"{size:.2f}"
+    return f"{size:.4f}"
+
+
+def consolidated_rows(snapshot: Snapshot, symbol: str, depth: int = 5) -> tuple[tuple[str, ...], ...]:
+    """Return the best ``depth`` levels across live venues: (venue, size, bid, ask, size, venue)."""
+    bids: list[tuple[float, float, str]] = []
+    asks: list[tuple[float, float, str]] = []
+    for venue in snapshot.venues:
+        book = snapshot.books.get((venue, symbol))
+        if book is None or book.status != LIVE:
+            continue
+        bids.extend((p, q, venue) for p, q in book.bids[:depth].tolist())
+        asks.extend((p, q, venue) for p, q in book.asks[:depth].tolist())
+    bids.sort(key=lambda level: -level[0])
+    asks.sort(key=lambda level: level[0])
+    reference = bids[0][0] if bids else (asks[0][0] if asks else math.nan)
+    decimals = price_decimals(reference)
+    rows = []
+    for index in range(depth):
+        bid = bids[index] if index < len(bids) else (math.nan, math.nan, "")
+        ask = asks[index] if index < len(asks) else (math.nan, math.nan, "")
+        rows.append((bid[2], format_size(bid[1]) if bid[2] else "", format_price(bid[0], decimals),
+                     format_price(ask[0], decimals), format_size(ask[1]) if ask[2] else "", ask[2]))
+    return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSummaryRow:
+    """One symbol's line in the all-symbols summary: mark, best pair, best net spread."""
+
+    symbol: str
+    mark: str
+    live_venues: str
+    best_route: str
+    best_net_bps: str
+    best_colour: str
+
+
+def symbol_summary_rows(snapshot: Snapshot) -> tuple[SymbolSummaryRow, ...]:
+    """Return one summary line per symbol, from the marks and the spread matrices."""
+    rows = []
+    for symbol in snapshot.symbols:
+        base = short_symbol(symbol)
+        mark = snapshot.marks.get(base, math.nan)
+        live = sum(1 for v in snapshot.venues
+                   if (b := snapshot.books.get((v, symbol))) is not None and b.status == LIVE)
+        pair = best_cell(snapshot, symbol)
+        if pair is None:
+            best_route, best_text, colour = DASH, DASH, theme.TEXT_DIM
+        else:
+            buy, sell, value = pair
+            best_route, best_text = route(buy, sell), format_bps(value)
+            colour = theme.GREEN if value >= snapshot.threshold_bps else (
+                theme.TEXT_MUTED if value < 0 else theme.AMBER)
+        rows.append(SymbolSummaryRow(symbol, format_price(mark), f"{live}/{len(snapshot.venues)}",
+                                     best_route, best_text, colour))
+    return tuple(rows)
+
+
+def rejection_rows(snapshot: Snapshot, limit: int = 6) -> tuple[tuple[str, str], ...]:
+    """Return the most frequent rejection reasons with their counts, most frequent first."""
+    items = sorted(snapshot.rejections.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return tuple((reason, format_count(count)) for reason, count in items)
+
+
+def session_rows(snapshot: Snapshot) -> tuple[tuple[str, str, str], ...]:
+    """Return (caption, value, colour) lines summarising the session: counts, hit rate, edge kept."""
+    rejected = sum(snapshot.rejections.values())
+    found = snapshot.opportunity_count
+    trades = snapshot.trades
+    expected = [t.expected_bps for t in trades if not math.isnan(t.expected_bps)]
+    realized = [t.realized_bps for t in trades if not math.isnan(t.realized_bps)]
+    wins = sum(1 for t in trades if t.realized_pnl > 0)
+    take_rate = f"{snapshot.trade_count / found * 100:.0f} %" if found else DASH
+    avg_expected = sum(expected) / len(expected) if expected else math.nan
+    avg_realized = sum(realized) / len(realized) if realized else math.nan
+    kept = (f"{avg_realized / avg_expected * 100:.0f} %"
+            if expected and realized and avg_expected > 0 else DASH)
+    muted = theme.TEXT
+    return (
+        ("opportunities found", format_count(found), muted),
+        ("trades taken", format_count(snapshot.trade_count), muted),
+        ("rejected", format_count(rejected), theme.AMBER if rejected else muted),
+        ("take rate", take_rate, muted),
+        ("avg expected (recent)", f"{format_bps(avg_expected)} bps" if expected else DASH, muted),
+        ("avg realized (recent)", f"{format_bps(avg_realized)} bps" if realized else DASH,
+         pnl_colour(avg_realized) if realized else muted),
+        ("edge kept", kept, muted),
+        ("winning trades (recent)", f"{wins} / {len(trades)}" if trades else DASH, muted),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 2: opportunities.
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HeatmapModel:
+    """The net-spread matrix of one symbol, ready to rasterise."""
+
+    symbol: str
+    venues: tuple[str, ...]
+    values: np.ndarray  # (n, n) net bps; NaN on the diagonal and for excluded venues
+    excluded: tuple[bool, ...]
+    texts: tuple[tuple[str, ...], ...]  # annotation per cell, "" where blank
+
+    def same_as(self, other: "HeatmapModel | None") -> bool:
+        """Return True when ``other`` would render exactly the same picture."""
+        return (other is not None and self.symbol == other.symbol and self.venues == other.venues
+                and self.excluded == other.excluded and self.texts == other.texts)
+
+
+def heatmap_cell_text(value: float) -> str:
+    """Return the annotation of one heatmap cell: one decimal below 10 bps, whole bps above."""
+    if is_missing(value):
+        return ""
+    text = f"{value:+.0f}" if abs(value) >= 9.95 else f"{value:+.1f}"
+    return text.replace("-", MINUS)
+
+
+def usable_net_bps(matrix: SpreadMatrixView) -> np.ndarray:
+    """Return a copy of the matrix's net spreads with the diagonal and excluded venues set to NaN."""
+    values = np.array(matrix.net_bps, dtype=float, copy=True)
+    for i, is_excluded in enumerate(matrix.excluded):
+        if is_excluded:
+            values[i, :] = np.nan
+            values[:, i] = np.nan
+    np.fill_diagonal(values, np.nan)
+    return values
+
+
+def heatmap_model(snapshot: Snapshot, symbol: str) -> HeatmapModel | None:
+    """Return the heatmap of ``symbol``, excluded venues and the diagonal blanked."""
+    matrix = snapshot.matrices.get(symbol)
+    if matrix is None:
+        return None
+    values = usable_net_bps(matrix)
+    texts = tuple(tuple(heatmap_cell_text(v) for v in row) for row in values.tolist())
+    return HeatmapModel(symbol, tuple(matrix.venues), values, tuple(bool(x) for x in matrix.excluded),
+                        texts)
+
+
+def best_cell(snapshot: Snapshot, symbol: str) -> tuple[str, str, float] | None:
+    """Return (buy venue, sell venue, net bps) of the best usable cell of ``symbol``'s matrix."""
+    matrix = snapshot.matrices.get(symbol)
+    if matrix is None:
+        return None
+    values = usable_net_bps(matrix)
+    if np.all(np.isnan(values)):
+        return None
+    i, j = divmod(int(np.nanargmax(values)), len(matrix.venues))
+    return matrix.venues[i], matrix.venues[j], float(values[i, j])
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of a list view: a stable key, the cell texts and a tag naming its colour."""
+
+    key: object
+    values: tuple[str, ...]
+    tag: str
+
+
+OPPORTUNITY_COLUMNS = (("time", 50), ("sym", 30), ("buy→sell", 86), ("net", 40), ("score", 38),
+                       ("status", 120))
+
+
+def opportunity_status_text(opportunity: OpportunityView) -> str:
+    """Return the status column: the status, or the reason of a rejection."""
+    if opportunity.status == "rejected" and opportunity.reason:
+        return opportunity.reason
+    return opportunity.status
+
+
+def opportunity_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
+    """Return the newest opportunities first, keyed by their id."""
+    rows = []
+    for opp in snapshot.opportunities[:limit]:
+        tag = {"taken": "good", "rejected": "warn"}.get(opp.status, "neutral")
+        rows.append(Row(opp.opportunity_id, (
+            format_clock(opp.time), short_symbol(opp.symbol), route(opp.buy_venue, opp.sell_venue),
+            format_bps(opp.net_bps), f"{opp.score:.2f}", opportunity_status_text(opp)), tag))
+    return tuple(rows)
+
+
+def find_opportunity(snapshot: Snapshot, opportunity_id: object) -> OpportunityView | None:
+    """Return the opportunity with this id if it is still in the snapshot."""
+    for opp in snapshot.opportunities:
+        if opp.opportunity_id == opportunity_id:
+            return opp
+    return None
+
+
+def focus_opportunity(snapshot: Snapshot, symbol: str, selected_id: object = None) -> OpportunityView | None:
+    """Return the opportunity whose score is shown: the selected one, else the newest for ``symbol``."""
+    if selected_id is not None:
+        chosen = find_opportunity(snapshot, selected_id)
+        if chosen is not None:
+            return chosen
+    for opp in snapshot.opportunities:
+        if opp.symbol == symbol:
+            return opp
+    return snapshot.opportunities[0] if snapshot.opportunities else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreModel:
+    """The score of one opportunity and its six parts, each in [0, 1]."""
+
+    title: str
+    score: str
+    score_colour: str
+    parts: tuple[tuple[str, float, str], ...]  # label, value in [0, 1], value text
+
+
+def score_model(opportunity: OpportunityView | None, min_score: float) -> ScoreModel:
+    """Return the score panel of an opportunity (empty bars when there is none)."""
+    if opportunity is None:
+        return ScoreModel("no opportunity yet", DASH, theme.TEXT_DIM,
+                          tuple((SCORE_PART_LABELS[p], 0.0, DASH) for p in SCORE_PARTS))
+    parts = []
+    for name in SCORE_PARTS:
+        value = float(opportunity.parts.get(name, math.nan))
+        shown = 0.0 if math.isnan(value) else min(1.0, max(0.0, value))
+        parts.append((SCORE_PART_LABELS[name], shown, DASH if math.isnan(value) else f"{value:.2f}"))
+    title = (f"#{opportunity.opportunity_id} {short_symbol(opportunity.symbol)} "
+             f"{route(opportunity.buy_venue, opportunity.sell_venue)} {format_bps(opportunity.net_bps)} bps")
+    colour = theme.GREEN if opportunity.score >= min_score else theme.AMBER
+    return ScoreModel(title, f"{opportunity.score:.2f}", colour, tuple(parts))
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 3: book.
+# --------------------------------------------------------------------------------------------------
+def choose_pair(snapshot: Snapshot, symbol: str, current: tuple[str, str] | None = None,
+                margin_bps: float = 2.0) -> tuple[str, str]:
+    """Return the (buy, sell) pair to chart: the best cell, keeping ``current`` unless beaten by a margin."""
+    matrix = snapshot.matrices.get(symbol)
+    venues = snapshot.venues
+    values = usable_net_bps(matrix) if matrix is not None else None
+    if values is None or np.all(np.isnan(values)):
+        if current is not None and current[0] in venues and current[1] in venues:
+            return current
+        return (venues[0], venues[1]) if len(venues) > 1 else (venues[0], venues[0])
+    names = matrix.venues
+    i, j = divmod(int(np.nanargmax(values)), len(names))
+    best = (names[i], names[j])
+    if current is not None and current != best and current[0] in names and current[1] in names:
+        held = values[names.index(current[0]), names.index(current[1])]
+        if not math.isnan(held) and values[i, j] - held < margin_bps:
+            return current
+    return best
+
+
+@dataclass(frozen=True, slots=True)
+class DepthCurve:
+    """One side of one book as a cumulative step curve: prices and cumulative base size."""
+
+    prices: np.ndarray
+    cumulative: np.ndarray
+
+
+def depth_curve(levels: np.ndarray) -> DepthCurve:
+    """Return the cumulative size curve of levels (price, size), best first, as steps from size 0."""
+    if levels is None or len(levels) == 0:
+        return DepthCurve(np.zeros(0), np.zeros(0))
+    prices = np.asarray(levels[:, 0], dtype=float)
+    cumulative = np.cumsum(np.asarray(levels[:, 1], dtype=float))
+    # Start at the touch with size 0, then hold each cumulative size until the next level.
+    step_prices = np.repeat(prices, 2)
+    step_sizes = np.concatenate(([0.0], np.repeat(cumulative, 2)[:-1]))
+    return DepthCurve(step_prices, step_sizes)
+
+
+@dataclass(frozen=True, slots=True)
+class DepthModel:
+    """The two books of a venue pair, each side as a cumulative curve."""
+
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+    buy_bids: DepthCurve
+    buy_asks: DepthCurve
+    sell_bids: DepthCurve
+    sell_asks: DepthCurve
+    cross_bps: float  # sell venue's best bid over the buy venue's best ask, before fees
+    key: tuple  # changes whenever the picture would change
+
+    def price_range(self) -> tuple[float, float] | None:
+        """Return (lowest, highest) price over the four curves."""
+        arrays = [c.prices for c in (self.buy_bids, self.buy_asks, self.sell_bids, self.sell_asks)
+                  if c.prices.size]
+        if not arrays:
+            return None
+        return min(float(a.min()) for a in arrays), max(float(a.max()) for a in arrays)
+
+    def max_size(self) -> float:
+        """Return the largest cumulative size over the four curves."""
+        sizes = [float(c.cumulative[-1]) for c in (self.buy_bids, self.buy_asks, self.sell_bids,
+                                                   self.sell_asks) if c.cumulative.size]
+        return max(sizes, default=0.0)
+
+
+def _book_key(book: BookView | None) -> tuple:
+    if book is None:
+        return ()
+    return (book.bid, book.ask, book.bids.shape, book.asks.shape,
+            float(book.bids[:, 1].sum()) if len(book.bids) else 0.0,
+            float(book.asks[:, 1].sum()) if len(book.asks) else 0.0,
+            float(book.bids[-1, 0]) if len(book.bids) else 0.0,
+            float(book.asks[-1, 0]) if len(book.asks) else 0.0)
+
+
+def depth_model(snapshot: Snapshot, symbol: str, buy_venue: str, sell_venue: str) -> DepthModel:
+    """Return the depth curves of the buy venue's and the sell venue's books of ``symbol``."""
+    buy = snapshot.books.get((buy_venue, symbol))
+    sell = snapshot.books.get((sell_venue, symbol))
+    empty = depth_curve(None)
+    cross = math.nan
+    if buy is not None and sell is not None and buy.ask > 0 and not math.isnan(sell.bid):
+        cross = (sell.bid - buy.ask) / buy.ask * 1e4
+    return DepthModel(
+        symbol, buy_venue, sell_venue,
+        depth_curve(buy.bids) if buy is not None else empty,
+        depth_curve(buy.asks) if buy is not None else empty,
+        depth_curve(sell.bids) if sell is not None else empty,
+        depth_curve(sell.asks) if sell is not None else empty,
+        cross,
+        (symbol, buy_venue, sell_venue, _book_key(buy), _book_key(sell)),
+    )
+
+
+def cross_text(model: DepthModel) -> tuple[str, str]:
+    """Return the line above the depth chart: the pair's cross before fees, and its colour."""
+    if math.isnan(model.cross_bps):
+        return f"{model.sell_venue} bid vs {model.buy_venue} ask: {DASH}", theme.TEXT_DIM
+    colour = theme.GREEN if model.cross_bps > 0 else theme.TEXT_MUTED
+    return (f"{model.sell_venue} bid vs {model.buy_venue} ask: {format_bps(model.cross_bps)} bps "
+            f"before fees", colour)
+
+
+BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 84), ("qty", 48), ("buy px", 54),
+                   ("sell px", 54), ("fees", 34), ("P&L", 40), ("state", 56))
+
+
+def trade_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
+    """Return the newest trades first for the blotter, keyed by trade id."""
+    rows = []
+    for trade in snapshot.trades[:limit]:
+        decimals = 2 if trade.buy_price >= 100 or trade.sell_price >= 100 else 3
+        base = short_symbol(trade.symbol)
+        rows.append(Row(trade.trade_id, (
+            format_clock(trade.time), base, route(trade.buy_venue, trade.sell_venue),
+            format_quantity(trade.quantity, ASSET_DECIMALS.get(base, 5)),
+            format_price(float(trade.buy_price), decimals) if trade.buy_price else DASH,
+            format_price(float(trade.sell_price), decimals) if trade.sell_price else DASH,
+            format_money(trade.fees_usdt, 2),
+            format_money(trade.realized_pnl, 2, signed=True),
+            str(trade.state)), _TRADE_STATE_TAGS.get(str(trade.state), "neutral")))
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 4: account.
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """The headline numbers of the account."""
+
+    equity: str
+    equity_change: str
+    equity_colour: str
+    realized: str
+    realized_colour: str
+    fees: str
+    trades: str
+
+
+def account_summary(snapshot: Snapshot) -> AccountSummary:
+    """Return equity, its change since the start, realized P&L, fees and the trade count."""
+    change = snapshot.equity_usdt - snapshot.initial_equity_usdt
+    return AccountSummary(
+        equity=format_money(snapshot.equity_usdt, 2),
+        equity_change=format_money(change, 2, signed=True),
+        equity_colour=pnl_colour(change),
+        realized=format_money(snapshot.realized_pnl, 2, signed=True),
+        realized_colour=pnl_colour(snapshot.realized_pnl),
+        fees=format_money(snapshot.fees_usdt, 2),
+        trades=format_count(snapshot.trade_count),
+    )
+
+
+def balance_assets(snapshot: Snapshot) -> tuple[str, ...]:
+    """Return the assets to show as balance columns: USDT first, then the symbols' base assets."""
+    assets = ["USDT"]
+    for symbol in snapshot.symbols:
+        base = short_symbol(symbol)
+        if base not in assets:
+            assets.append(base)
+    for balances in snapshot.balances.values():
+        for asset in balances:
+            if asset not in assets:
+                assets.append(asset)
+    return tuple(assets)
+
+
+def balance_rows(snapshot: Snapshot, assets: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Return (venue, amounts as text) per venue, one amount per asset with that asset's decimals."""
+    rows = []
+    for venue in snapshot.venues:
+        balances = snapshot.balances.get(venue, {})
+        cells = []
+        for asset in assets:
+            amount = balances.get(asset)
+            cells.append(DASH if amount is None else format_money(amount, ASSET_DECIMALS.get(asset, 4)))
+        rows.append((venue, tuple(cells)))
+    return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPanel:
+    """The risk panel and the kill-switch button."""
+
+    state: str
+    state_colour: str
+    reason: str
+    open_trades: str
+    daily_pnl: str
+    daily_colour: str
+    threshold: str
+    min_score: str
+    is_halted: bool
+    button_text: str
+    button_colour: str
+    button_hover: str
+
+
+def risk_panel(snapshot: Snapshot) -> RiskPanel:
+    """Return the risk panel: state, reason, limits, and what the kill-switch button does now."""
+    risk = snapshot.risk
+    halted = risk.state.upper() == "HALTED"
+    limit = risk.daily_loss_limit
+    used = -risk.daily_pnl if risk.daily_pnl < 0 else Decimal(0)
+    if halted:
+        daily_colour = theme.RED
+    elif limit > 0 and used >= limit * Decimal("0.5"):
+        daily_colour = theme.AMBER
+    else:
+        daily_colour = pnl_colour(risk.daily_pnl)
+    return RiskPanel(
+        state=risk.state.upper(),
+        state_colour=theme.RED if halted else theme.GREEN,
+        reason=risk.reason or ("trading" if not halted else "halted"),
+        open_trades=f"{risk.open_trades} / {risk.max_open_trades}",
+        daily_pnl=f"{format_money(risk.daily_pnl, 2, signed=True)} / {MINUS}{format_money(limit, 2)}",
+        daily_colour=daily_colour,
+        threshold=f"{snapshot.threshold_bps:.1f} bps",
+        min_score=f"{snapshot.min_score:.2f}",
+        is_halted=halted,
+        button_text="RESUME" if halted else "KILL SWITCH",
+        button_colour=theme.RESUME if halted else theme.KILL,
+        button_hover=theme.RESUME_HOVER if halted else theme.KILL_HOVER,
+    )
+
+
+DECISION_COLUMNS = (("time", 50), ("sym", 30), ("buy→sell", 86), ("decision", 200))
+
+
+def decision_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
+    """Return the newest decisions first; accepted ones tagged good, rejected ones warn."""
+    rows = []
+    seen: dict[tuple, int] = {}
+    for decision in snapshot.decisions[:limit]:
+        base_key = (decision.time, decision.symbol, decision.buy_venue, decision.sell_venue,
+                    decision.accepted, decision.text)
+        # Identical decisions at the same instant stay distinct rows.
+        count = seen.get(base_key, 0)
+        seen[base_key] = count + 1
+        rows.append(Row((*base_key, count), (
+            format_clock(decision.time), short_symbol(decision.symbol),
+            route(decision.buy_venue, decision.sell_venue),
+            ("✔ " if decision.accepted else "✖ ") + decision.text),
+            "good" if decision.accepted else "warn"))
+    return tuple(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Status bar.
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    """The texts of the status bar, field by field."""
+
+    engine: str
+    engine_colour: str
+    market: str
+    speed: str
+    events: str
+    events_per_second: str
+    trades: str
+    frame: str
+    error: str
+    source: str
+
+
+def status_line(snapshot: Snapshot | None, frame_p50_ms: float, frame_p95_ms: float, source: str,
+                gui_error: str = "", market: str = "", is_running: bool = True) -> StatusLine:
+    """Return the status bar fields; before the first snapshot the engine shows as starting."""
+    frame = (f"frame {frame_p50_ms:.1f}/{frame_p95_ms:.1f} ms p50/p95"
+             if not (math.isnan(frame_p50_ms) or math.isnan(frame_p95_ms)) else "frame — ms")
+    if snapshot is None:
+        engine, colour = ("engine starting", theme.AMBER) if is_running else ("engine stopped", theme.RED)
+        return StatusLine(engine, colour, f"market {market or DASH}", "speed —",
+                          "events 0", "0 ev/s", "trades 0", frame, gui_error, f"config: {source}")
+    error = snapshot.last_error or gui_error
+    speed = snapshot.speed if snapshot.speed == "max" else f"{snapshot.speed}×"
+    # The last snapshot may still say "running" after the runtime thread died: trust the thread.
+    state = snapshot.engine_state if is_running else "stopped"
+    return StatusLine(
+        engine=f"engine {state}",
+        engine_colour=engine_state_colour(state) if is_running else theme.RED,
+        market=f"market {snapshot.market}",
+        speed=f"speed {speed}",
+        events=f"events {format_count(snapshot.events)}",
+        events_per_second=f"{snapshot.events_per_second:,.0f} ev/s",
+        trades=f"trades {format_count(snapshot.trade_count)}",
+        frame=frame,
+        error=error,
+        source=f"config: {source}",
+    )

@@ -1,0 +1,168 @@
+"""The real window on the real runtime thread, under Xvfb: built without mainloop, pumped with update()."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from octo_desktop.app import build_runtime
+from octo_desktop.config import load_config
+from octo_desktop.gui.app import OctoApp
+from tests.fakes.waiting import eventually
+
+pytestmark = pytest.mark.gui
+
+
+def start_runtime(db_path):
+    runtime = build_runtime(load_config(), db_path=db_path, speed=1.0)
+    runtime.start()
+    return runtime
+
+
+class Session:
+    """A started runtime and its window; ``close`` is idempotent so the fixture can always clean up."""
+
+    def __init__(self, db_path) -> None:
+        self.db_path = db_path
+        self.runtime = start_runtime(db_path)
+        try:
+            self.app = OctoApp(self.runtime)
+        except BaseException:
+            self.runtime.stop()
+            raise
+
+    def pump(self) -> None:
+        self.app.update()
+
+    def wait(self, predicate, timeout=15.0, message="condition not met"):
+        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
+
+    def wait_for_data(self):
+        self.wait(lambda: self.app.snapshot is not None and self.app.heatmap.model is not None,
+                  message="first snapshot shown")
+
+    def close(self) -> None:
+        try:
+            if not self.app.is_closing:
+                self.app.cancel_pending_callbacks()
+                self.app.destroy()
+        finally:
+            self.runtime.stop()
+
+
+@pytest.fixture
+def session(tmp_path):
+    session = Session(tmp_path / "octo.db")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def engine_risk_state(runtime) -> str:
+    snapshot = runtime.latest_snapshot()
+    return snapshot.risk.state if snapshot is not None else ""
+
+
+def test_window_opens_with_four_columns_and_the_octo_title(session):
+    app = session.app
+    session.wait(lambda: app.winfo_viewable() and app.columns[3].winfo_width() > 1, message="window mapped")
+    assert app.title().startswith("Octo")
+    assert "simulated market" in app.title()
+    infos = [frame.grid_info() for frame in app.columns]
+    assert [int(info["column"]) for info in infos] == [0, 1, 2, 3]
+    assert all(int(info["row"]) == 0 and info["sticky"] == "nesw" for info in infos)
+    xs = [frame.winfo_x() for frame in app.columns]
+    assert xs == sorted(xs) and all(frame.winfo_width() > 250 for frame in app.columns)
+    assert (app.winfo_width(), app.winfo_height()) == (1600, 950)
+
+
+def test_heatmap_image_and_price_labels_change_while_the_engine_runs(session):
+    app = session.app
+    session.wait_for_data()
+    session.wait(lambda: app.heatmap.surface.blits > 0, message="heatmap drawn")
+    image = np.array(app.heatmap.image.get_array(), copy=True)
+    prices = [app.market_view.prices.row_texts(row) for row in range(len(app.market_view.prices.cells))]
+    assert any(text not in ("", "—") for row in prices for text in row[2:4])
+
+    session.wait(lambda: app.market_view.prices.row_texts(0) != prices[0]
+                 or any(app.market_view.prices.row_texts(r) != prices[r] for r in range(len(prices))),
+                 message="price labels changed")
+    session.wait(lambda: not np.array_equal(np.asarray(app.heatmap.image.get_array()), image),
+                 timeout=30, message="heatmap image changed")
+
+
+def test_kill_switch_button_halts_the_engine_and_resume_resumes_it(session):
+    app = session.app
+    session.wait_for_data()
+    assert engine_risk_state(session.runtime) == "ACTIVE"
+
+    app.kill_button.invoke()
+    session.wait(lambda: engine_risk_state(session.runtime) == "HALTED", message="engine halted")
+    session.wait(lambda: app.kill_button.cget("text") == "RESUME", message="button became RESUME")
+
+    app.kill_button.invoke()
+    session.wait(lambda: engine_risk_state(session.runtime) == "ACTIVE", message="engine resumed")
+    session.wait(lambda: app.kill_button.cget("text") == "KILL SWITCH", message="button back to KILL SWITCH")
+
+
+def test_ctrl_k_halts_the_engine(session):
+    app = session.app
+    session.wait_for_data()
+    app.focus_force()
+    session.pump()
+
+    app.event_generate("<Control-k>")
+    session.wait(lambda: engine_risk_state(session.runtime) == "HALTED", message="engine halted by Ctrl+K")
+
+
+def test_closing_the_window_stops_the_runtime_within_two_seconds(session):
+    session.wait_for_data()
+    started = time.monotonic()
+
+    session.app.close()
+
+    assert not session.runtime.is_running
+    assert time.monotonic() - started < 2.0
+
+
+def test_window_size_and_symbol_are_remembered_across_runs(session):
+    app = session.app
+    session.wait_for_data()
+    app.choose_symbol("ETH/USDT")
+    session.wait(lambda: app.market_view.prices_caption.cget("text").endswith("ETH/USDT"))
+    app.close()
+
+    second = Session(session.db_path)
+    try:
+        assert second.runtime.settings.get("window_geometry") == "1600x950"
+        assert second.runtime.settings.get("symbol") == "ETH/USDT"
+        assert second.app.symbol == "ETH/USDT"
+        assert second.app.market_view.symbol_picker.get() == "ETH/USDT"
+    finally:
+        second.close()
+
+
+def test_a_failing_tk_callback_reaches_the_status_bar(session):
+    app = session.app
+    app.after(0, lambda: 1 / 0)
+    session.wait(lambda: "ZeroDivisionError" in app.status_bar.texts()["error"], message="error shown")
+
+
+def test_poll_frame_time_with_every_panel_live(session, capsys):
+    app = session.app
+    session.wait_for_data()
+    first = len(app.frame_times_ms)
+    started = time.monotonic()
+    session.wait(lambda: time.monotonic() - started >= 3.0, timeout=10, message="3 s of live updates")
+
+    frames = list(app.frame_times_ms)[first:]
+    p50, p95 = np.percentile(frames, [50, 95])
+    with capsys.disabled():
+        print(f"\nGUI poll callback over {len(frames)} frames in 3 s: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+              f"chart blits {[c.surface.blits for c in app.charts]}, "
+              f"full draws {[c.surface.full_draws for c in app.charts]}")
+    assert len(frames) >= 30  # ~20 Hz
+    assert p95 < 100.0  # a generous bound: the 25 ms budget is checked by the benchmark

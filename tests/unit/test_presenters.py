@@ -1,0 +1,370 @@
+"""Presenters: pure functions from a Snapshot to what the window shows. No Tk, no threads."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from octo_desktop.domain.snapshot import (
+    DEGRADED,
+    LIVE,
+    STALE,
+    WAITING,
+    BookView,
+    DecisionView,
+    OpportunityView,
+    RiskView,
+    Snapshot,
+    SpreadMatrixView,
+    TradeView,
+    frozen_array,
+    frozen_mapping,
+)
+from octo_desktop.gui import presenters as p
+from octo_desktop.gui import theme
+from tests.fakes.fake_runtime import make_snapshot
+
+NAN = float("nan")
+VENUES = ("binance", "okx", "htx")
+SYMBOL = "BTC/USDT"
+
+
+def book(venue, bid, ask, status=LIVE, levels=3, step=1.0, size=0.5):
+    bids = frozen_array([(bid - i * step, size) for i in range(levels)]) if not math.isnan(bid) else None
+    asks = frozen_array([(ask + i * step, size) for i in range(levels)]) if not math.isnan(ask) else None
+    extra = {}
+    if bids is not None:
+        extra["bids"] = bids
+    if asks is not None:
+        extra["asks"] = asks
+    return BookView(venue, SYMBOL, bid, ask, size, size, 12.4, 30.6, status, **extra)
+
+
+def opportunity(oid, status="taken", reason="", buy="binance", sell="okx", net=8.25, score=0.61, t=0.0):
+    parts = {"spread": 0.9, "liquidity": 0.5, "slippage": 0.25, "freshness": 1.0, "order_flow": 0.0,
+             "execution_quality": 0.7}
+    return OpportunityView(oid, 1_717_000_000.0 + t, SYMBOL, buy, sell, net, 0.03, 60000.0, 60060.0, score,
+                           frozen_mapping(parts), status, reason)
+
+
+def trade(tid, state="complete", pnl="1.25", buy_price="60000.10", sell_price="60050.90"):
+    return TradeView(tid, 1_717_000_000.0, SYMBOL, "binance", "okx", Decimal("0.03330"), Decimal(buy_price),
+                     Decimal(sell_price), Decimal("3.9987"), Decimal(pnl), state, 8.0, 6.5)
+
+
+def snapshot(**changes) -> Snapshot:
+    """Return a small hand-made snapshot: three venues, one symbol, htx stale."""
+    books = {
+        ("binance", SYMBOL): book("binance", 60000.0, 60001.0),
+        ("okx", SYMBOL): book("okx", 60010.5, 60012.0),
+        ("htx", SYMBOL): book("htx", 60100.0, 60102.0, status=STALE),
+    }
+    net = np.array([[NAN, 1.5, NAN], [-3.25, NAN, NAN], [NAN, NAN, NAN]])
+    matrix = SpreadMatrixView(SYMBOL, VENUES, frozen_array(net), (False, False, True), 0.03)
+    values = dict(
+        sequence=7, time=1_717_000_000.0, engine_state="running", market="simulated", speed="1",
+        venues=VENUES, symbols=(SYMBOL,), events=12345, events_per_second=810.4,
+        books=frozen_mapping(books), matrices=frozen_mapping({SYMBOL: matrix}),
+        opportunities=(opportunity(3, "rejected", "score 0.40 < 0.45", t=2), opportunity(2, t=1),
+                       opportunity(1, "open", t=0)),
+        trades=(trade(2, "partial", "-0.50"), trade(1)),
+        decisions=(DecisionView(1_717_000_002.0, SYMBOL, "binance", "okx", False, "score 0.40 < 0.45"),
+                   DecisionView(1_717_000_001.0, SYMBOL, "binance", "okx", True, "take +8.2 bps")),
+        balances=frozen_mapping({v: frozen_mapping({"USDT": Decimal("10000.5"), "BTC": Decimal("0.166667")})
+                                 for v in VENUES}),
+        marks=frozen_mapping({"BTC": 60005.0, "USDT": 1.0}), equity_usdt=1_000_123.456,
+        initial_equity_usdt=1_000_000.0, realized_pnl=Decimal("0.75"), fees_usdt=Decimal("7.9974"),
+        trade_count=2, opportunity_count=3, rejections=frozen_mapping({"score": 4, "stale": 9}),
+        pnl_times=frozen_array([1.0, 2.0]), pnl_realized=frozen_array([0.0, 0.75]),
+        pnl_marked=frozen_array([0.0, 123.456]),
+        risk=RiskView("ACTIVE", "", 1, 3, Decimal("0.75"), Decimal("6400"), Decimal("5000")),
+        threshold_bps=5.0, min_score=0.45)
+    values.update(changes)
+    return Snapshot(**values)
+
+
+# --- formatting ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("price, text", [(60012.345, "60012.35"), (150.0, "150.00"), (2.5, "2.500"),
+                                         (0.123456, "0.12346"), (NAN, "—")])
+def test_prices_have_fixed_decimals_by_magnitude_and_nan_is_a_dash(price, text):
+    assert p.format_price(price) == text
+
+
+def test_bps_are_signed_with_a_true_minus_and_nan_is_a_dash():
+    assert p.format_bps(5.04) == "+5.0"
+    assert p.format_bps(-3.25) == "−3.2"
+    assert p.format_bps(NAN) == p.DASH
+
+
+def test_money_keeps_fixed_decimals_and_thousands_separators():
+    assert p.format_money(Decimal("-1234.5")) == "−1,234.50"
+    assert p.format_money(Decimal("0.75"), signed=True) == "+0.75"
+    assert p.format_money(Decimal("0.16666"), 5) == "0.16666"
+
+
+def test_milliseconds_switch_to_seconds_when_large():
+    assert p.format_ms(12.4) == "12"
+    assert p.format_ms(12_345.0) == "12s"
+    assert p.format_ms(NAN) == p.DASH
+
+
+def test_status_colours_follow_the_brief():
+    assert p.status_colour(LIVE) == theme.GREEN
+    assert p.status_colour(STALE) == theme.GREY
+    assert p.status_colour(DEGRADED) == theme.ORANGE
+    assert p.status_colour(WAITING) == theme.TEXT_DIM
+
+
+def test_window_title_names_the_market():
+    assert p.window_title("simulated") == "Octo — paper trading · simulated market"
+
+
+@pytest.mark.parametrize("saved, expected", [("1600x950", (1600, 950)), ("1700x1000+10+20", (1700, 1000)),
+                                             ("garbage", p.DEFAULT_GEOMETRY), (None, p.DEFAULT_GEOMETRY),
+                                             ("100x100", p.MIN_GEOMETRY)])
+def test_saved_geometry_is_parsed_and_bounded(saved, expected):
+    assert p.parse_geometry(saved) == expected
+
+
+def test_saved_geometry_never_exceeds_the_screen():
+    assert p.parse_geometry("3000x2000", screen=(1600, 950)) == (1600, 950)
+
+
+def test_percentiles_of_nothing_are_nan():
+    assert all(math.isnan(v) for v in p.percentiles([]))
+    assert p.percentiles(range(101), (50, 95)) == (50.0, 95.0)
+
+
+# --- market column ---------------------------------------------------------------------------------
+def test_price_rows_highlight_the_best_live_bid_and_ask_and_dim_stale_venues():
+    rows = {row.venue: row for row in p.price_rows(snapshot(), SYMBOL)}
+    assert rows["okx"].bid == "60010.50" and rows["okx"].bid_colour == theme.BID
+    assert rows["binance"].ask == "60001.00" and rows["binance"].ask_colour == theme.ASK
+    # htx quotes the highest bid but it is stale: not highlighted, dimmed, grey dot.
+    assert rows["htx"].bid_colour == theme.TEXT_DIM
+    assert rows["htx"].dot_colour == theme.GREY
+    assert rows["binance"].spread_bps == "0.2" and rows["binance"].age_ms == "12"
+
+
+def test_price_rows_show_dashes_for_missing_books_and_empty_sides():
+    books = dict(snapshot().books)
+    books[("okx", SYMBOL)] = book("okx", NAN, NAN, status=WAITING)
+    del books[("htx", SYMBOL)]
+    rows = {row.venue: row for row in p.price_rows(snapshot(books=frozen_mapping(books)), SYMBOL)}
+    assert (rows["okx"].bid, rows["okx"].ask, rows["okx"].spread_bps) == (p.DASH, p.DASH, p.DASH)
+    assert rows["htx"].bid == p.DASH and rows["htx"].dot_colour == theme.TEXT_DIM
+
+
+def test_consolidated_book_merges_live_venues_best_first():
+    rows = p.consolidated_rows(snapshot(), SYMBOL, depth=3)
+    assert [row[0] for row in rows] == ["okx", "okx", "okx"]  # 60010.5, 60009.5, 60008.5 beat binance
+    assert rows[0][2] == "60010.50"
+    assert [row[5] for row in rows] == ["binance", "binance", "binance"]
+    assert "htx" not in {row[0] for row in rows} | {row[5] for row in rows}
+
+
+def test_symbol_summary_shows_the_best_usable_pair():
+    (row,) = p.symbol_summary_rows(snapshot())
+    assert row.best_route == "binance→okx" and row.best_net_bps == "+1.5"
+    assert row.live_venues == "2/3"
+    assert row.best_colour == theme.AMBER  # positive but under the 5 bps threshold
+
+
+def test_rejections_are_listed_most_frequent_first():
+    assert p.rejection_rows(snapshot()) == (("stale", "9"), ("score", "4"))
+
+
+# --- opportunities column --------------------------------------------------------------------------
+def test_heatmap_blanks_the_diagonal_and_excluded_venues():
+    model = p.heatmap_model(snapshot(), SYMBOL)
+    assert model.excluded == (False, False, True)
+    assert np.isnan(np.diag(model.values)).all()
+    assert model.texts[0] == ("", "+1.5", "")
+    assert model.texts[1] == ("−3.2", "", "")
+    assert all(text == "" for text in model.texts[2])
+
+
+def test_heatmap_excludes_a_venue_even_if_the_matrix_has_a_number_for_it():
+    net = np.array([[NAN, 1.5, 9.0], [-3.0, NAN, 2.0], [4.0, 5.0, NAN]])
+    matrix = SpreadMatrixView(SYMBOL, VENUES, frozen_array(net), (False, False, True), 0.03)
+    model = p.heatmap_model(snapshot(matrices=frozen_mapping({SYMBOL: matrix})), SYMBOL)
+    assert model.texts[0][2] == "" and model.texts[2][0] == ""
+
+
+@pytest.mark.parametrize("value, text", [(4.96, "+5.0"), (12.4, "+12"), (-25.6, "−26"), (NAN, "")])
+def test_heatmap_cells_show_one_decimal_only_near_zero(value, text):
+    assert p.heatmap_cell_text(value) == text
+
+
+def test_heatmap_models_compare_by_picture():
+    a, b = p.heatmap_model(snapshot(), SYMBOL), p.heatmap_model(snapshot(sequence=8), SYMBOL)
+    assert a.same_as(b)
+
+
+def test_choose_pair_takes_the_best_cell():
+    assert p.choose_pair(snapshot(), SYMBOL) == ("binance", "okx")
+
+
+def test_choose_pair_keeps_the_current_pair_unless_beaten_by_the_margin():
+    assert p.choose_pair(snapshot(), SYMBOL, current=("okx", "binance"), margin_bps=5.0) == ("okx", "binance")
+    assert p.choose_pair(snapshot(), SYMBOL, current=("okx", "binance"), margin_bps=2.0) == ("binance", "okx")
+
+
+def test_choose_pair_falls_back_to_the_first_venues_without_a_matrix():
+    assert p.choose_pair(snapshot(matrices=frozen_mapping({})), SYMBOL) == ("binance", "okx")
+
+
+def test_opportunity_rows_are_newest_first_with_the_rejection_reason():
+    rows = p.opportunity_rows(snapshot())
+    assert [row.key for row in rows] == [3, 2, 1]
+    assert rows[0].values[2:] == ("binance→okx", "+8.2", "0.61", "score 0.40 < 0.45")
+    assert [row.tag for row in rows] == ["warn", "good", "neutral"]
+
+
+def test_focus_prefers_the_selected_opportunity_then_the_newest_of_the_symbol():
+    assert p.focus_opportunity(snapshot(), SYMBOL, selected_id=2).opportunity_id == 2
+    assert p.focus_opportunity(snapshot(), SYMBOL, selected_id=99).opportunity_id == 3
+    assert p.focus_opportunity(snapshot(opportunities=()), SYMBOL) is None
+
+
+def test_score_model_lists_the_six_parts_in_order():
+    model = p.score_model(p.focus_opportunity(snapshot(), SYMBOL, 2), min_score=0.45)
+    assert [part[0] for part in model.parts] == ["spread", "liquidity", "slippage", "freshness", "order flow",
+                                                 "exec quality"]
+    assert [part[1] for part in model.parts] == [0.9, 0.5, 0.25, 1.0, 0.0, 0.7]
+    assert model.score == "0.61" and model.score_colour == theme.GREEN
+
+
+def test_score_model_without_an_opportunity_shows_empty_bars():
+    model = p.score_model(None, 0.45)
+    assert model.score == p.DASH and all(part[1] == 0.0 for part in model.parts)
+
+
+# --- book column -----------------------------------------------------------------------------------
+def test_depth_curve_is_a_cumulative_step_from_zero_at_the_touch():
+    curve = p.depth_curve(np.array([[100.0, 1.0], [99.0, 2.0]]))
+    assert curve.prices.tolist() == [100.0, 100.0, 99.0, 99.0]
+    assert curve.cumulative.tolist() == [0.0, 1.0, 1.0, 3.0]
+    assert p.depth_curve(np.zeros((0, 2))).prices.size == 0
+
+
+def test_depth_model_measures_the_cross_before_fees():
+    model = p.depth_model(snapshot(), SYMBOL, "binance", "okx")
+    assert model.cross_bps == pytest.approx((60010.5 - 60001.0) / 60001.0 * 1e4)
+    assert model.price_range() == (60000.0 - 2, 60012.0 + 2)
+    assert model.max_size() == pytest.approx(1.5)
+    text, colour = p.cross_text(model)
+    assert text == "okx bid vs binance ask: +1.6 bps before fees" and colour == theme.GREEN
+
+
+def test_depth_model_key_changes_only_with_the_books():
+    a = p.depth_model(snapshot(), SYMBOL, "binance", "okx")
+    assert a.key == p.depth_model(snapshot(sequence=99), SYMBOL, "binance", "okx").key
+    assert a.key != p.depth_model(snapshot(), SYMBOL, "okx", "binance").key
+
+
+def test_trade_rows_format_money_and_tag_the_state():
+    rows = p.trade_rows(snapshot())
+    assert rows[0].values[3:] == ("0.03330", "60000.10", "60050.90", "4.00", "−0.50", "partial")
+    assert [row.tag for row in rows] == ["warn", "good"]
+
+
+def test_a_leg_that_did_not_fill_shows_a_dash():
+    rows = p.trade_rows(snapshot(trades=(trade(5, "failed", "0", sell_price="0"),)))
+    assert rows[0].values[5] == p.DASH and rows[0].tag == "bad"
+
+
+# --- account column --------------------------------------------------------------------------------
+def test_account_summary():
+    summary = p.account_summary(snapshot())
+    assert summary.equity == "1,000,123.46" and summary.equity_change == "+123.46"
+    assert summary.realized == "+0.75" and summary.realized_colour == theme.GREEN
+    assert summary.fees == "8.00"
+
+
+def test_balances_put_usdt_first_with_per_asset_decimals():
+    assets = p.balance_assets(snapshot())
+    assert assets == ("USDT", "BTC")
+    assert p.balance_rows(snapshot(), assets)[0] == ("binance", ("10,000.50", "0.16667"))
+
+
+def test_risk_panel_offers_the_kill_switch_while_active():
+    panel = p.risk_panel(snapshot())
+    assert (panel.state, panel.is_halted, panel.button_text) == ("ACTIVE", False, "KILL SWITCH")
+    assert panel.button_colour == theme.KILL and panel.state_colour == theme.GREEN
+    assert panel.open_trades == "1 / 3" and panel.daily_pnl == "+0.75 / −6,400.00"
+    assert panel.threshold == "5.0 bps" and panel.min_score == "0.45"
+
+
+def test_risk_panel_offers_resume_when_halted():
+    halted = RiskView("HALTED", "kill switch", 0, 3, Decimal("-10"), Decimal("6400"), Decimal("5000"))
+    panel = p.risk_panel(snapshot(risk=halted))
+    assert (panel.state, panel.reason, panel.button_text) == ("HALTED", "kill switch", "RESUME")
+    assert panel.state_colour == theme.RED and panel.button_colour == theme.RESUME
+
+
+def test_decisions_colour_accepted_green_and_rejected_amber():
+    rows = p.decision_rows(snapshot())
+    assert [row.tag for row in rows] == ["warn", "good"]
+    assert rows[0].values[3] == "✖ score 0.40 < 0.45"
+
+
+def test_identical_decisions_stay_distinct_rows():
+    decision = DecisionView(1.0, SYMBOL, "binance", "okx", False, "stale")
+    rows = p.decision_rows(snapshot(decisions=(decision, decision)))
+    assert len({row.key for row in rows}) == 2
+
+
+# --- status bar ------------------------------------------------------------------------------------
+def test_status_line_before_the_first_snapshot():
+    line = p.status_line(None, NAN, NAN, "built-in defaults", market="simulated")
+    assert line.engine == "engine starting" and line.frame == "frame — ms"
+    assert line.source == "config: built-in defaults"
+
+
+def test_status_line_shows_engine_counts_frame_time_and_the_last_error():
+    line = p.status_line(snapshot(last_error="okx: sequence gap"), 8.04, 19.96, "/etc/octo.toml")
+    assert line.engine == "engine running" and line.engine_colour == theme.GREEN
+    assert (line.market, line.speed) == ("market simulated", "speed 1×")
+    assert (line.events, line.events_per_second, line.trades) == ("events 12,345", "810 ev/s", "trades 2")
+    assert line.frame == "frame 8.0/20.0 ms p50/p95"
+    assert line.error == "okx: sequence gap"
+
+
+def test_status_line_trusts_the_runtime_thread_over_the_last_snapshot():
+    line = p.status_line(snapshot(), 1, 2, "x", is_running=False)
+    assert line.engine == "engine stopped" and line.engine_colour == theme.RED
+
+
+def test_gui_error_shows_when_the_engine_has_none():
+    assert p.status_line(snapshot(), 1, 2, "x", gui_error="GUI error: boom").error == "GUI error: boom"
+
+
+# --- a realistic snapshot from the fake market -----------------------------------------------------
+def test_every_presenter_handles_a_realistic_snapshot():
+    snap = make_snapshot(steps=300)
+    for symbol in snap.symbols:
+        assert len(p.price_rows(snap, symbol)) == len(snap.venues)
+        model = p.heatmap_model(snap, symbol)
+        assert model.values.shape == (8, 8)
+        buy, sell = p.choose_pair(snap, symbol)
+        assert buy != sell
+        depth = p.depth_model(snap, symbol, buy, sell)
+        assert depth.buy_asks.prices.size > 0
+        assert len(p.consolidated_rows(snap, symbol, 10)) == 10
+    assert len(p.opportunity_rows(snap, limit=50)) <= 50
+    assert len(p.trade_rows(snap, limit=50)) <= 50
+    assert len(p.decision_rows(snap, limit=50)) <= 50
+    assert len(p.session_rows(snap)) == 8
+    assert p.balance_rows(snap, p.balance_assets(snap))
+
+
+def test_snapshot_replace_keeps_presenters_pure():
+    snap = snapshot()
+    before = p.price_rows(snap, SYMBOL)
+    p.heatmap_model(replace(snap, sequence=9), SYMBOL)
+    assert p.price_rows(snap, SYMBOL) == before
