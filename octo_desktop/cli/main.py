@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _load(args) -> "Config":  # noqa: F821 - imported lazily for start-up time
+def _load(args):
     config = load_config(args.config, args.overrides)
     if getattr(args, "seed", None) is not None:
         from dataclasses import replace

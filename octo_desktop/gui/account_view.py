@@ -25,7 +25,7 @@ class AccountView:
                  on_kill_switch: Callable[[], None]) -> None:
         self.frame, self.header = panel(master, "ACCOUNT · paper")
         frame = self.frame
-        self.pnl = PnlChart(frame, 380, 200)
+        self.pnl = PnlChart(frame, 300, 170)
         self.pnl.widget.grid(row=1, column=0, sticky="nsew", padx=6, pady=(0, 4))
         frame.grid_rowconfigure(1, weight=3)
 
@@ -34,7 +34,7 @@ class AccountView:
         self.numbers: dict[str, CachedLabel] = {}
         for col, (key, caption) in enumerate((("equity", "equity USDT"), ("realized", "realized P&L"),
                                               ("fees", "fees paid"))):
-            numbers.grid_columnconfigure(col, weight=1, uniform="numbers")
+            numbers.grid_columnconfigure(col, weight=1)
             tk.Label(numbers, text=caption, font=theme.FONT_SMALL, fg=theme.TEXT_MUTED, bg=theme.PANEL_BG,
                      anchor="w").grid(row=0, column=col, sticky="w")
             value = _value_label(numbers)
@@ -77,7 +77,7 @@ class AccountView:
         self._button_mode: tuple[str, str, str] | None = None
 
         section_label(frame, "DECISION LOG").grid(row=9, column=0, sticky="ew", padx=10, pady=(4, 0))
-        self.decisions = ListView(frame, presenters.DECISION_COLUMNS, height=8)
+        self.decisions = ListView(frame, presenters.DECISION_COLUMNS, height=5)
         self.decisions.grid(row=10, column=0, sticky="nsew", padx=6, pady=(0, 8))
         frame.grid_rowconfigure(10, weight=4)
 

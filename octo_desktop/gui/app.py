@@ -31,7 +31,7 @@ POLL_MS = 50
 FRAME_STATS_WINDOW_S = 2.0
 PAIR_SWITCH_INTERVAL_S = 2.0  # "follow best" changes the charted pair at most this often
 GEOMETRY_SAVE_DELAY_MS = 1000
-COLUMN_WEIGHTS = (35, 40, 47, 38)  # market, opportunities, book, account (of 1600 px)
+COLUMN_WEIGHTS = (2, 3, 4, 3)  # how market, opportunities, book and account share spare width
 
 
 class OctoApp(ctk.CTk):
@@ -69,7 +69,6 @@ class OctoApp(ctk.CTk):
         width, height = presenters.parse_geometry(settings.get("window_geometry"),
                                                   (self.winfo_screenwidth(), self.winfo_screenheight()))
         self.geometry(f"{width}x{height}")
-        self.minsize(*presenters.MIN_GEOMETRY)
         self.resizable(True, True)
         install_styles(self)
 
@@ -79,13 +78,14 @@ class OctoApp(ctk.CTk):
         self.account_view = AccountView(self, venues, config.assets, self.toggle_kill_switch)
         self.columns = (self.market_view.frame, self.opportunities_view.frame, self.book_view.frame,
                         self.account_view.frame)
-        for index, (frame, weight) in enumerate(zip(self.columns, COLUMN_WEIGHTS)):
-            self.grid_columnconfigure(index, weight=weight, uniform="columns")
-            frame.grid(row=0, column=index, sticky="nsew", padx=(6 if index == 0 else 3, 6 if index == 3 else 3),
-                       pady=(6, 4))
+        last = len(self.columns) - 1
+        for index, frame in enumerate(self.columns):
+            frame.grid(row=0, column=index, sticky="nsew", pady=(6, 4),
+                       padx=(6 if index == 0 else 3, 6 if index == last else 3))
         self.grid_rowconfigure(0, weight=1)
         self.status_bar = StatusBar(self)
         self.status_bar.grid(row=1, column=0, columnspan=len(self.columns), sticky="ew")
+        self._fit_columns()
 
         self.kill_button = self.account_view.kill_button
         self.heatmap = self.opportunities_view.heatmap
@@ -100,6 +100,18 @@ class OctoApp(ctk.CTk):
         self.bind("<Configure>", self._on_configure, add="+")
         self._show_status(time.perf_counter())
         self._poll_id = self.after(POLL_MS, self._poll)
+
+    def _fit_columns(self) -> None:
+        # Each column gets at least what its content asks for (so no table is ever squeezed and
+        # clipped), and spare width goes by weight; the window cannot get smaller than that.
+        self.update_idletasks()
+        widths = [frame.winfo_reqwidth() for frame in self.columns]
+        for index, (width, weight) in enumerate(zip(widths, COLUMN_WEIGHTS)):
+            self.grid_columnconfigure(index, weight=weight, minsize=width)
+        min_width = sum(widths) + 6 * len(widths) + 6
+        min_height = (max(frame.winfo_reqheight() for frame in self.columns)
+                      + self.status_bar.winfo_reqheight() + 10)
+        self.minsize(min(min_width, self.winfo_screenwidth()), min(min_height, self.winfo_screenheight()))
 
     # ---------------------------------------------------------------------------------------------
     # User actions: each becomes a command on the runtime's queue.

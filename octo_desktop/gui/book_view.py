@@ -26,12 +26,12 @@ class BookView:
         font = ctk.CTkFont(family=theme.FONT_FAMILY, size=12)
         tk.Label(controls, text="buy on", font=theme.FONT_SMALL, fg=theme.BUY_VENUE,
                  bg=theme.PANEL_BG).grid(row=0, column=0, padx=(2, 4))
-        self.buy_menu = ctk.CTkOptionMenu(controls, values=list(venues), width=104, height=26, font=font,
+        self.buy_menu = ctk.CTkOptionMenu(controls, values=list(venues), width=100, height=26, font=font,
                                           dropdown_font=font, command=self._buy_chosen)
         self.buy_menu.grid(row=0, column=1)
         tk.Label(controls, text="sell on", font=theme.FONT_SMALL, fg=theme.SELL_VENUE,
                  bg=theme.PANEL_BG).grid(row=0, column=2, padx=(10, 4))
-        self.sell_menu = ctk.CTkOptionMenu(controls, values=list(venues), width=104, height=26, font=font,
+        self.sell_menu = ctk.CTkOptionMenu(controls, values=list(venues), width=100, height=26, font=font,
                                            dropdown_font=font, command=self._sell_chosen)
         self.sell_menu.grid(row=0, column=3)
         self.follow_var = tk.BooleanVar(value=True)
@@ -45,11 +45,11 @@ class BookView:
         self.cross = CachedLabel(tk.Label(frame, text="", font=theme.FONT_MONO_SMALL, fg=theme.TEXT_MUTED,
                                           bg=theme.PANEL_BG, anchor="w"))
         self.cross.label.grid(row=2, column=0, sticky="ew", padx=12, pady=(0, 2))
-        self.depth = DepthChart(frame, 440, 390)
+        self.depth = DepthChart(frame, 300, 300)
         self.depth.widget.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(3, weight=5)
         section_label(frame, "TRADE BLOTTER").grid(row=4, column=0, sticky="ew", padx=10)
-        self.blotter = ListView(frame, presenters.BLOTTER_COLUMNS, height=14,
+        self.blotter = ListView(frame, presenters.BLOTTER_COLUMNS, height=8,
                                 anchors=("w", "w", "w", "e", "e", "e", "e", "e", "w"))
         self.blotter.grid(row=5, column=0, sticky="nsew", padx=6, pady=(0, 8))
         frame.grid_rowconfigure(5, weight=5)

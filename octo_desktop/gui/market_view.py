@@ -10,10 +10,10 @@ from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.widgets import LabelTable, panel, section_label
 
-PRICE_COLUMNS = (("", 2, "center"), ("venue", 7, "w"), ("bid", 9, "e"), ("ask", 9, "e"),
-                 ("bps", 4, "e"), ("age ms", 6, "e"), ("lat ms", 6, "e"))
-LADDER_COLUMNS = (("venue", 8, "w"), ("size", 7, "e"), ("bid", 10, "e"), ("ask", 10, "e"),
-                  ("size", 7, "e"), ("venue", 8, "e"))
+PRICE_COLUMNS = (("", 1, "center"), ("venue", 7, "w"), ("bid", 9, "e"), ("ask", 9, "e"),
+                 ("bps", 4, "e"), ("age", 5, "e"), ("lat", 4, "e"))
+LADDER_COLUMNS = (("venue", 7, "w"), ("size", 6, "e"), ("bid", 9, "e"), ("ask", 9, "e"),
+                  ("size", 6, "e"), ("venue", 7, "e"))
 LADDER_DEPTH = 10
 SUMMARY_COLUMNS = (("symbol", 8, "w"), ("mark", 9, "e"), ("live", 4, "e"), ("best pair", 14, "w"),
                    ("net", 6, "e"))
@@ -33,7 +33,7 @@ class MarketView:
         self.symbol_picker.set(symbol)
         self.symbol_picker.grid(row=1, column=0, sticky="ew", padx=10, pady=(2, 8))
 
-        self.prices_caption = section_label(frame, f"PRICES · {symbol}")
+        self.prices_caption = section_label(frame, f"PRICES · {symbol} · age and latency in ms")
         self.prices_caption.grid(row=2, column=0, sticky="ew", padx=10)
         self.prices = LabelTable(frame, PRICE_COLUMNS, rows=len(venues), row_pad=2)
         self.prices.grid(row=3, column=0, sticky="ew", padx=6, pady=(0, 4))
@@ -76,7 +76,7 @@ class MarketView:
     def render(self, snapshot: Snapshot, symbol: str) -> None:
         """Show the snapshot's prices for ``symbol`` and the summaries."""
         if symbol != self._symbol:
-            self.prices_caption.configure(text=f"PRICES · {symbol}")
+            self.prices_caption.configure(text=f"PRICES · {symbol} · age and latency in ms")
             self.ladder_caption.configure(text=f"CONSOLIDATED BOOK · {symbol} · live venues")
             self._symbol = symbol
         table = self.prices

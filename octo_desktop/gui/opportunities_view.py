@@ -18,7 +18,7 @@ class ScorePanel(tk.Canvas):
     TOP = 22
 
     def __init__(self, master) -> None:
-        super().__init__(master, height=self.TOP + 6 * self.ROW + 4, bg=theme.PANEL_BG,
+        super().__init__(master, width=300, height=self.TOP + 6 * self.ROW + 4, bg=theme.PANEL_BG,
                          highlightthickness=0, borderwidth=0)
         self._title = self.create_text(8, 10, anchor="w", fill=theme.TEXT, font=theme.FONT_SMALL, text="")
         self._score = self.create_text(0, 10, anchor="e", fill=theme.TEXT, font=theme.FONT_BOLD, text="")
@@ -49,10 +49,6 @@ class ScorePanel(tk.Canvas):
             self.itemconfigure(bar, fill=colour)
             self.coords(bar, x0, y - 5, x0 + max(0.0, (x1 - x0) * fraction), y + 5)
 
-    def bar_values(self) -> tuple[float, ...]:
-        """Return the fractions the bars show now."""
-        return tuple(part[1] for part in self._shown.parts) if self._shown else ()
-
     def _track(self) -> tuple[int, int]:
         return 108, max(120, self._width - 48)
 
@@ -74,11 +70,11 @@ class OpportunitiesView:
     def __init__(self, master, on_select: Callable[[object], None]) -> None:
         self.frame, self.header = panel(master, "OPPORTUNITIES · net spread after fees, bps")
         frame = self.frame
-        self.heatmap = HeatmapChart(frame, 400, 370)
+        self.heatmap = HeatmapChart(frame, 300, 340)
         self.heatmap.widget.grid(row=1, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(1, weight=3)
         section_label(frame, "LIVE OPPORTUNITIES").grid(row=2, column=0, sticky="ew", padx=10)
-        self.list = ListView(frame, presenters.OPPORTUNITY_COLUMNS, height=10,
+        self.list = ListView(frame, presenters.OPPORTUNITY_COLUMNS, height=6,
                              anchors=("w", "w", "w", "e", "e", "w"), on_select=on_select)
         self.list.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(3, weight=4)

@@ -713,7 +713,7 @@ def risk_panel(snapshot: Snapshot) -> RiskPanel:
     )
 
 
-DECISION_COLUMNS = (("time", 50), ("sym", 30), ("buy→sell", 86), ("decision", 200))
+DECISION_COLUMNS = (("time", 50), ("sym", 30), ("buy→sell", 86), ("decision", 170))
 
 
 def decision_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:

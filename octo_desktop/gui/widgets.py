@@ -97,8 +97,9 @@ class LabelTable(tk.Frame):
         has_header = any(title for title, _, _ in columns)
         for col, (title, width, anchor) in enumerate(columns):
             if has_header:
+                # Natural width: the cells (another font) set each column's width.
                 label = tk.Label(self, text=title, font=header_font, fg=theme.TEXT_MUTED,
-                                 bg=theme.PANEL_BG, anchor=anchor, width=width, padx=2, pady=0)
+                                 bg=theme.PANEL_BG, anchor=anchor, padx=2, pady=0)
                 label.grid(row=0, column=col, sticky="ew")
                 self.headers.append(CachedLabel(label))
             self.grid_columnconfigure(col, weight=1 if width > 4 else 0)
@@ -115,11 +116,6 @@ class LabelTable(tk.Frame):
     def set_cell(self, row: int, column: int, text: str, fg: str | None = None) -> None:
         """Show ``text`` in one cell if it changed."""
         self.cells[row][column].set(text, fg)
-
-    def set_row(self, row: int, texts: Sequence[str], fg: str | None = None) -> None:
-        """Show a whole row in one colour."""
-        for cell, text in zip(self.cells[row], texts):
-            cell.set(text, fg)
 
     def row_texts(self, row: int) -> tuple[str, ...]:
         """Return the texts a row shows now."""
@@ -186,16 +182,6 @@ class ListView(tk.Frame):
                 self._shown[row.key] = shown
         self._keys = keys
         return True
-
-    def visible_values(self) -> list[tuple[str, ...]]:
-        """Return the values of every row, top first."""
-        return [self._shown[k][0] for k in self._keys]
-
-    def select_key(self, key: object) -> None:
-        """Select the row with this key, if present."""
-        iid = self._iids.get(key)
-        if iid is not None:
-            self.tree.selection_set(iid)
 
     def _selected(self, _event) -> None:
         selection = self.tree.selection()

@@ -132,7 +132,7 @@ def test_window_size_and_symbol_are_remembered_across_runs(session):
     app = session.app
     session.wait_for_data()
     app.choose_symbol("ETH/USDT")
-    session.wait(lambda: app.market_view.prices_caption.cget("text").endswith("ETH/USDT"))
+    session.wait(lambda: "ETH/USDT" in app.market_view.prices_caption.cget("text"))
     app.close()
 
     second = Session(session.db_path)
@@ -143,6 +143,20 @@ def test_window_size_and_symbol_are_remembered_across_runs(session):
         assert second.app.market_view.symbol_picker.get() == "ETH/USDT"
     finally:
         second.close()
+
+
+def test_choosing_a_venue_pair_charts_it_and_stops_following_the_best(session):
+    app = session.app
+    session.wait_for_data()
+
+    app.choose_pair("htx", "kucoin")
+
+    assert app.book_view.buy_menu.get() == "htx" and app.book_view.sell_menu.get() == "kucoin"
+    assert not app.book_view.follow_var.get()
+    session.wait(lambda: app.depth_chart.model is not None
+                 and (app.depth_chart.model.buy_venue, app.depth_chart.model.sell_venue) == ("htx", "kucoin"),
+                 message="depth chart shows the chosen pair")
+    session.wait(lambda: app.heatmap.highlight == ("htx", "kucoin"), message="heatmap outlines the pair")
 
 
 def test_a_failing_tk_callback_reaches_the_status_bar(session):

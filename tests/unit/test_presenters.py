@@ -26,7 +26,7 @@ from octo_desktop.domain.snapshot import (
 )
 from octo_desktop.gui import presenters as p
 from octo_desktop.gui import theme
-from tests.fakes.fake_runtime import make_snapshot
+from tests.fakes.fake_market import make_snapshot
 
 NAN = float("nan")
 VENUES = ("binance", "okx", "htx")

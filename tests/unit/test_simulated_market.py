@@ -1,6 +1,5 @@
 import heapq
 
-import pytest
 
 from octo_desktop.config import load_config
 from octo_desktop.domain.book import BookError, OrderBook

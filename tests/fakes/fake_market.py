@@ -1,16 +1,12 @@
-"""A working stand-in for the engine's ``Runtime``: a small simulated market publishing real Snapshots.
+"""Realistic ``Snapshot`` values for presenter tests, without the engine.
 
-``FakeMarket`` builds realistic ``Snapshot`` values with numpy (8 venues, 25-level books, the net-spread
-matrix after taker fees, opportunities, paper trades, balances, a P&L history); ``make_snapshot`` gives
-one for presenter tests. ``FakeRuntime`` runs a ``FakeMarket`` on its own ``octo-runtime`` thread with
-the same thread-safe surface as the real runtime (``start``, ``submit``, ``latest_snapshot``, ``stop``).
+``FakeMarket`` builds them with numpy (8 venues, 25-level books, the net-spread matrix after taker fees,
+opportunities, paper trades, balances, a P&L history); ``make_snapshot`` gives one.
 """
 
 from __future__ import annotations
 
 import math
-import queue
-import threading
 from dataclasses import replace
 from decimal import Decimal
 from types import MappingProxyType
@@ -18,7 +14,7 @@ from types import MappingProxyType
 import numpy as np
 
 from octo_desktop.config import Config, load_config
-from octo_desktop.domain.commands import Halt, Resume, SaveSetting, SetMinScore, SetThreshold, Shutdown
+from octo_desktop.domain.commands import Halt, Resume, SaveSetting, SetMinScore, SetThreshold
 from octo_desktop.domain.snapshot import (
     LIVE,
     STALE,
@@ -264,60 +260,3 @@ def make_snapshot(steps: int = 200, seed: int = 7, config: Config | None = None,
     for _ in range(steps):
         snapshot = market.step(0.05)
     return replace(snapshot, **changes) if changes else snapshot
-
-
-class FakeRuntime:
-    """Run a ``FakeMarket`` on an ``octo-runtime`` thread behind the real runtime's thread-safe surface."""
-
-    def __init__(self, config: Config | None = None, settings: dict | None = None,
-                 interval_s: float = 0.05, speed: float = 1.0) -> None:
-        self.config = config or load_config()
-        self.settings = dict(settings or {})
-        self.submitted: list = []  # every command received, in order (read after stop)
-        self._interval_s = interval_s
-        self._speed = speed
-        self._commands: queue.Queue = queue.Queue()
-        self._snapshot: Snapshot | None = None
-        self._thread = threading.Thread(target=self._run, name="octo-runtime", daemon=True)
-
-    def start(self) -> None:
-        """Start the runtime thread."""
-        self._thread.start()
-
-    def submit(self, command) -> None:
-        """Queue a command for the runtime thread (thread-safe)."""
-        self._commands.put(command)
-
-    def latest_snapshot(self) -> Snapshot | None:
-        """Return the newest published snapshot, or None before the first one (thread-safe)."""
-        return self._snapshot
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Ask the runtime thread to finish and join it."""
-        if self._thread.is_alive():
-            self._commands.put(Shutdown())
-            self._thread.join(timeout)
-
-    @property
-    def is_running(self) -> bool:
-        """Return True while the runtime thread is alive."""
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        market = FakeMarket(self.config)
-        market.settings.update(self.settings)
-        while True:
-            self._snapshot = market.step(self._interval_s * self._speed)
-            try:
-                command = self._commands.get(timeout=self._interval_s)
-            except queue.Empty:
-                continue
-            while True:
-                self.submitted.append(command)
-                if isinstance(command, Shutdown):
-                    return
-                market.apply(command)
-                try:
-                    command = self._commands.get_nowait()
-                except queue.Empty:
-                    break
