@@ -1,6 +1,5 @@
 import heapq
 
-
 from octo_desktop.config import load_config
 from octo_desktop.domain.book import BookError, OrderBook
 from octo_desktop.domain.model import BUY, BookUpdate, MarketTrade
