@@ -551,13 +551,14 @@ class PnlChart:
         self.surface = BlitCanvas(master, width_px, height_px)
         self.widget = self.surface.container
         figure = self.surface.figure
-        self.axes = figure.add_axes((0.17, 0.13, 0.76, 0.75))  # room for the last time label
+        self.axes = figure.add_axes((0.19, 0.13, 0.74, 0.75))  # room for the last time label
         self.surface.blit_axes = self.axes
         style_axes(self.axes)
         self.axes.xaxis.set_major_locator(MaxNLocator(4))
         self.axes.yaxis.set_major_locator(MaxNLocator(5))
         self.axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(x)))
         self.axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.2f}".replace("-", MINUS)))
+        self.axes.set_ylabel("USDT", color=theme.TEXT_MUTED, fontsize=8, labelpad=2)
         self.zero = self.axes.axhline(0.0, color=theme.TEXT_DIM, linewidth=0.8)
         # Realized wide underneath, marked thin on top: both stay visible when they coincide.
         self.realized = Line2D([], [], color=theme.PNL_REALIZED, linewidth=2.4, label="realized P&L")

@@ -589,8 +589,8 @@ def cross_text(model: DepthModel) -> tuple[str, str]:
             f"before fees", colour)
 
 
-BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 84), ("qty", 48), ("buy px", 54),
-                   ("sell px", 54), ("fees", 34), ("P&L", 40), ("state", 56))
+BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 82), ("qty", 48), ("buy px", 54),
+                   ("sell px", 54), ("fees", 32), ("P&L", 48), ("state", 56))
 
 
 def trade_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
@@ -762,7 +762,8 @@ def status_line(snapshot: Snapshot | None, frame_p50_ms: float, frame_p95_ms: fl
         engine, colour = ("engine starting", theme.AMBER) if is_running else ("engine stopped", theme.RED)
         return StatusLine(engine, colour, f"market {market or DASH}", "speed —",
                           "events 0", "0 ev/s", "trades 0", frame, gui_error, f"config: {source}")
-    error = snapshot.last_error or gui_error
+    # A GUI error first (it is about this window), then the engine's last error.
+    error = " · ".join(text for text in (gui_error, snapshot.last_error) if text)
     speed = snapshot.speed if snapshot.speed == "max" else f"{snapshot.speed}×"
     # The last snapshot may still say "running" after the runtime thread died: trust the thread.
     state = snapshot.engine_state if is_running else "stopped"

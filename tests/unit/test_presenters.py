@@ -344,6 +344,11 @@ def test_gui_error_shows_when_the_engine_has_none():
     assert p.status_line(snapshot(), 1, 2, "x", gui_error="GUI error: boom").error == "GUI error: boom"
 
 
+def test_gui_error_comes_before_the_engine_error():
+    line = p.status_line(snapshot(last_error="okx: sequence gap"), 1, 2, "x", gui_error="GUI error: boom")
+    assert line.error == "GUI error: boom · okx: sequence gap"
+
+
 # --- a realistic snapshot from the fake market -----------------------------------------------------
 def test_every_presenter_handles_a_realistic_snapshot():
     snap = make_snapshot(steps=300)
