@@ -22,7 +22,7 @@ import numpy as np
 
 from octo_desktop.config import QUOTE_ASSET, Config
 from octo_desktop.domain import signals
-from octo_desktop.domain.book import BookError, OrderBook
+from octo_desktop.domain.book import BookError, OrderBook, SequenceGap
 from octo_desktop.domain.commands import Command, Halt, Resume, SaveSetting, SetMinScore, SetThreshold
 from octo_desktop.domain.fills import OrderResult, floor_to_lot
 from octo_desktop.domain.ledger import InsufficientBalance, Ledger
@@ -148,8 +148,11 @@ class Engine:
         if settings.get("halted"):
             self.risk.halt(str(settings.get("halt_reason") or "kill switch"))
 
-        self._recent_trades: deque[Trade] = deque(state.recent_trades, maxlen=RECENT_TRADES)
-        self._decisions: deque[Decision] = deque(state.recent_decisions, maxlen=RECENT_DECISIONS)
+        # Views of closed trades and past decisions never change: build each once, not per snapshot.
+        self._recent_trades: deque[TradeView] = deque(map(_trade_view, state.recent_trades),
+                                                      maxlen=RECENT_TRADES)
+        self._decisions: deque[DecisionView] = deque(map(_decision_view, state.recent_decisions),
+                                                     maxlen=RECENT_DECISIONS)
         self._opportunities: deque[OpportunityView] = deque(maxlen=RECENT_OPPORTUNITIES)
         self._pnl_history: deque[tuple[float, float, float]] = deque(
             ((t, realized, marked) for t, _equity, realized, marked in state.equity_history),
@@ -210,7 +213,8 @@ class Engine:
                                      event.received_time)
             except BookError as exc:
                 book.invalidate()
-                self.last_error = str(exc)
+                if not isinstance(exc, SequenceGap):  # a gap is routine: resync, no alarm
+                    self.last_error = str(exc)
                 log.info("resync %s %s: %s", event.venue, event.symbol, exc)
                 if self.feed is not None:
                     self.feed.request_resync(event.venue, event.symbol)
@@ -389,7 +393,7 @@ class Engine:
         if accepted or reason != episode.last_reason:
             # Log a decision once per change of outcome within an episode, not on every tick.
             episode.last_reason = reason
-            self._decisions.appendleft(decision)
+            self._decisions.appendleft(_decision_view(decision))
             # One entry per opportunity, showing its latest decision.
             for view in [v for v in self._opportunities if v.opportunity_id == episode.opportunity_id]:
                 self._opportunities.remove(view)
@@ -457,18 +461,14 @@ class Engine:
         self.fees_usdt += trade.fees_in_quote
         now = self.clock.now()
         self.risk.on_realized(now, self.realized_pnl)
-        self._recent_trades.appendleft(trade)
+        self._recent_trades.appendleft(_trade_view(trade))
         self.store.record_trade(trade)
         self.store.record_balances(now, self.ledger.balances())
         text = f"trade #{trade.trade_id} {trade.state}: {pnl:+.4f} {QUOTE_ASSET}"
         if trade.note:
             text += f" ({trade.note})"
-        self._decisions.appendleft(Decision(
-            opportunity_id=trade.opportunity_id, time=now, symbol=trade.symbol, buy_venue=trade.buy_venue,
-            sell_venue=trade.sell_venue, net_bps=trade.expected_bps, quantity=float(trade.matched_quantity),
-            buy_vwap=float(trade.average_price(BUY)), sell_vwap=float(trade.average_price(SELL)),
-            score=math.nan, parts=(), accepted=trade.state == TradeState.COMPLETE,
-            reason="" if trade.state == TradeState.COMPLETE else f"trade:{trade.state}", detail=text))
+        self._decisions.appendleft(DecisionView(now, trade.symbol, trade.buy_venue, trade.sell_venue,
+                                                trade.state == TradeState.COMPLETE, text))
         self.maybe_publish(force=True)
 
     def _task_done(self, task: asyncio.Task) -> None:
@@ -504,8 +504,7 @@ class Engine:
         self.maybe_publish(force=True)
 
     def _note(self, text: str) -> None:
-        self._decisions.appendleft(Decision(0, self.clock.now(), "", "", "", math.nan, 0.0, math.nan,
-                                            math.nan, math.nan, (), True, "", text))
+        self._decisions.appendleft(DecisionView(self.clock.now(), "", "", "", True, text))
 
     async def housekeeping(self) -> None:
         """Every quarter second: marks, stale venues, the P&L curve, the day roll, a snapshot."""
@@ -615,8 +614,8 @@ class Engine:
             events_per_second=self.events_per_second(), books=frozen_mapping(books),
             matrices=frozen_mapping(matrices),
             opportunities=tuple(self._opportunities),
-            trades=tuple(_trade_view(t) for t in (*self._open_trades.values(), *self._recent_trades)),
-            decisions=tuple(_decision_view(d) for d in self._decisions),
+            trades=(*map(_trade_view, self._open_trades.values()), *self._recent_trades),
+            decisions=tuple(self._decisions),
             balances=frozen_mapping(balances), marks=frozen_mapping(self._marks), equity_usdt=equity,
             initial_equity_usdt=initial, realized_pnl=self.realized_pnl, fees_usdt=self.fees_usdt,
             trade_count=self.trade_count, opportunity_count=self.opportunity_count,
