@@ -11,7 +11,7 @@ import copy
 import math
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 APP_NAME = "octo"
 VENUE_IDS = ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")
+MARKET_KINDS = ("simulated", "live")
 QUOTE_ASSET = "USDT"
 
 
@@ -104,11 +105,19 @@ def _default_tree() -> dict:
             "basis_bias_bps": bias,
             "symbols": overrides,
             "withdrawal_fees": fees,
+            "ccxt": {},
         }
     return {
         "market": {"kind": "simulated", "seed": 7},
         "symbols": {"list": list(_SYMBOL_DEFAULTS), "specs": copy.deepcopy(_SYMBOL_DEFAULTS)},
         "venues": venues,
+        "live": {
+            "rest_poll_interval_s": 1.0,
+            "reconnect_initial_s": 0.5,
+            "reconnect_max_s": 30.0,
+            "watch_trades": True,
+            "request_timeout_s": 10.0,
+        },
         "simulation": {
             "correlation": 0.8,
             "basis_stdev_bps": 1.0,
@@ -186,6 +195,18 @@ class VenueConfig:
     basis_bias_bps: float
     symbols: Mapping[str, SymbolSpec]
     withdrawal_fees: Mapping[str, Mapping[str, Decimal]]
+    ccxt: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # deep-merged into the ccxt constructor's config
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConfig:
+    """How live feeds connect, fall back to REST and reconnect."""
+
+    rest_poll_interval_s: float
+    reconnect_initial_s: float
+    reconnect_max_s: float
+    watch_trades: bool
+    request_timeout_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +292,7 @@ class Config:
     risk: RiskConfig
     account: AccountConfig
     source: str  # the file it was read from, or "built-in defaults"
+    live: LiveConfig = LiveConfig(1.0, 0.5, 30.0, True, 10.0)
 
     @property
     def venue_names(self) -> tuple[str, ...]:
@@ -392,6 +414,8 @@ _OPEN_TABLES = {"symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
 
 def _is_open(prefix: str) -> bool:
     parts = prefix.split(".") if prefix else []
+    if len(parts) >= 3 and parts[0] == "venues" and parts[2] == "ccxt":
+        return True  # ccxt's own constructor options: any key, any depth
     for pattern in _OPEN_TABLES:
         pattern_parts = pattern.split(".")
         if len(pattern_parts) == len(parts) and all(
@@ -452,9 +476,8 @@ def _decimal(tree: dict, key: str, path: str, low: float = 0.0, high: float | No
 
 def _build(tree: dict, source: str) -> Config:
     market = tree["market"]
-    if market.get("kind") != "simulated":
-        raise ConfigError(f"market.kind: must be 'simulated' (the only market this build has), "
-                          f"got {market.get('kind')!r}")
+    if market.get("kind") not in MARKET_KINDS:
+        raise ConfigError(f"market.kind: must be one of {', '.join(MARKET_KINDS)}, got {market.get('kind')!r}")
     seed = _number(market, "seed", "market", 0, 2**63 - 1, integer=True)
 
     symbol_list = tree["symbols"]["list"]
@@ -523,6 +546,7 @@ def _build(tree: dict, source: str) -> Config:
             basis_bias_bps=_number(venue, "basis_bias_bps", path, -100, 100),
             symbols=MappingProxyType(symbols),
             withdrawal_fees=MappingProxyType(fees),
+            ccxt=_ccxt_options(venue.get("ccxt", {}), f"{path}.ccxt"),
         )
     if len(venues) < 2:
         raise ConfigError("venues: at least two venues must be enabled to find spreads")
@@ -589,8 +613,20 @@ def _build(tree: dict, source: str) -> Config:
             asset: _decimal(base_tree, asset, "account.base_per_venue") for asset in base_tree
         }),
     )
+    lv = tree["live"]
+    if not isinstance(lv.get("watch_trades"), bool):
+        raise ConfigError("live.watch_trades: must be true or false")
+    live = LiveConfig(
+        rest_poll_interval_s=_number(lv, "rest_poll_interval_s", "live", 0.05, 3600),
+        reconnect_initial_s=_number(lv, "reconnect_initial_s", "live", 0.01, 3600),
+        reconnect_max_s=_number(lv, "reconnect_max_s", "live", 0.01, 86400),
+        watch_trades=lv["watch_trades"],
+        request_timeout_s=_number(lv, "request_timeout_s", "live", 0.1, 600),
+    )
+    if live.reconnect_max_s < live.reconnect_initial_s:
+        raise ConfigError("live.reconnect_max_s: must be >= reconnect_initial_s")
     return Config(
-        market="simulated",
+        market=market["kind"],
         seed=seed,
         symbols=tuple(symbol_list),
         markets=MappingProxyType(markets),
@@ -600,7 +636,21 @@ def _build(tree: dict, source: str) -> Config:
         risk=risk,
         account=account,
         source=source,
+        live=live,
     )
+
+
+def _ccxt_options(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: must be a table of ccxt constructor options")
+    return MappingProxyType(copy.deepcopy(value))
+
+
+def venue_defaults(name: str) -> VenueConfig:
+    """Return the built-in configuration of venue ``name`` (for venues a recording names)."""
+    if name not in VENUE_IDS:
+        raise ConfigError(f"unknown venue {name!r}; known venues: {', '.join(VENUE_IDS)}")
+    return _build(_default_tree(), "built-in defaults").venues[name]
 
 
 def default_config_text() -> str:

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from octo_desktop import __version__
-from octo_desktop.config import ConfigError, default_config_path, default_config_text, load_config
+from octo_desktop.config import VENUE_IDS, ConfigError, default_config_path, default_config_text, load_config
+from octo_desktop.feeds.recording import RecordingError
 
 PROG = "octo_desktop"
 
@@ -53,9 +54,34 @@ def _common(parser: argparse.ArgumentParser, sub: bool = False) -> None:
                         help="override one config key, e.g. --set strategy.threshold_bps=8 (repeatable)")
 
 
+def _market(text: str) -> str:
+    kind = {"sim": "simulated", "simulated": "simulated", "live": "live"}.get(text)
+    if kind is None:
+        raise argparse.ArgumentTypeError(f"invalid market {text!r}: 'sim' or 'live'")
+    return kind
+
+
+def _names(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected a comma-separated list")
+    return names
+
+
+def _source_options(parser: argparse.ArgumentParser, kw: dict) -> None:
+    parser.add_argument("--market", type=_market, **kw, metavar="sim|live",
+                        help="market data source: the simulated market (default) or live venues via ccxt")
+    parser.add_argument("--venues", type=_names, **kw, metavar="A,B",
+                        help=f"venues to use, comma-separated (default: every enabled venue; known: "
+                             f"{', '.join(VENUE_IDS)})")
+    parser.add_argument("--symbols", type=_names, **kw, metavar="X/USDT,...",
+                        help="symbols to watch, comma-separated (default: config symbols.list)")
+
+
 def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
     _common(parser, sub)
     kw = {"default": argparse.SUPPRESS} if sub else {}
+    _source_options(parser, kw)
     parser.add_argument("--headless", action="store_true", **kw, help="run without a window and print a summary")
     parser.add_argument("--seconds", type=_positive, **kw, metavar="N",
                         help="stop after N seconds of engine time (headless default: 60)")
@@ -77,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="run the engine: the GUI, or headless with --headless",
-                              description="Run the engine on the simulated market, with the GUI or headless.")
+                              description="Run the engine on the simulated or the live market, with the GUI "
+                                          "or headless.")
     _run_options(run, sub=True)
 
     export = commands.add_parser("export", help="export fills or trades as CSV",
@@ -86,6 +113,37 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv"], default="csv", help="output format (csv)")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     _common(export, sub=True)
+
+    record = commands.add_parser(
+        "record", help="record market data to a file (gzip JSON Lines), trading on paper meanwhile",
+        description="Run the engine headless and write every market event to FILE. On the simulated "
+                    "market the run goes as fast as possible unless --speed says otherwise; a live "
+                    "market records in real time.")
+    _common(record, sub=True)
+    _source_options(record, {"default": argparse.SUPPRESS})
+    record.add_argument("--seconds", type=_positive, required=True, metavar="N", help="how long to record (engine seconds)")
+    record.add_argument("--out", required=True, metavar="FILE", help="recording to write (e.g. session.jsonl.gz)")
+    record.add_argument("--seed", type=int, default=argparse.SUPPRESS, metavar="S",
+                        help="seed of the simulated market (default: config)")
+    record.add_argument("--speed", type=_speed, default=argparse.SUPPRESS, metavar="X|max",
+                        help="simulated market only: clock speed (default: max)")
+    record.add_argument("--start-time", type=float, default=argparse.SUPPRESS, metavar="UNIX",
+                        help="simulated market only: engine clock start, unix seconds (default: now)")
+    record.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print the run's summary as one JSON object")
+
+    replay = commands.add_parser(
+        "replay", help="replay a recording through the engine (books, detector, paper executor)",
+        description="Drive the engine from a recording on the simulated clock. Headless by default "
+                    "(prints the summary, or JSON with --json); --gui opens the terminal with play/pause. "
+                    "Without --db the replay trades into a fresh temporary database.")
+    replay.add_argument("file", metavar="FILE", help="a recording written by `record` or the GUI")
+    _common(replay, sub=True)
+    replay.add_argument("--speed", type=_speed, default=argparse.SUPPRESS, metavar="1|10|max",
+                        help="replay speed (default: max headless, 1 with --gui)")
+    replay.add_argument("--gui", action="store_true", default=argparse.SUPPRESS, help="watch the replay in the terminal")
+    replay.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print the summary and every opportunity found as one JSON object")
 
     config = commands.add_parser("config", help="show, locate or create the config file",
                                  description="Work with the configuration file.")
@@ -105,11 +163,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "run":
             return _run(args)
+        if command == "record":
+            return _record(args)
+        if command == "replay":
+            return _replay(args)
         if command == "export":
             return _export(args)
         return _config(args)
     except ConfigError as exc:
         print(f"{PROG}: config error: {exc}", file=sys.stderr)
+        return 2
+    except RecordingError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -119,7 +184,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load(args):
-    config = load_config(args.config, args.overrides)
+    overrides = list(args.overrides)
+    if getattr(args, "market", None):
+        overrides.append(f'market.kind="{args.market}"')
+    if getattr(args, "venues", None):
+        unknown = [v for v in args.venues if v not in VENUE_IDS]
+        if unknown:
+            raise ConfigError(f"--venues: unknown venue {unknown[0]!r}; known venues: {', '.join(VENUE_IDS)}")
+        overrides += [f"venues.{v}.enabled={'true' if v in args.venues else 'false'}" for v in VENUE_IDS]
+    if getattr(args, "symbols", None):
+        overrides.append("symbols.list=[" + ",".join(json.dumps(s) for s in args.symbols) + "]")
+    config = load_config(args.config, overrides)
     if getattr(args, "seed", None) is not None:
         from dataclasses import replace
 
@@ -127,37 +202,50 @@ def _load(args):
     return config
 
 
-def _open_runtime(args, config, speed, seconds):
-    from octo_desktop.app import build_runtime
+def _open_runtime(args, config, speed, seconds, source=None, db_path=None, cleanup=None):
+    from octo_desktop.app import MarketSource, build_runtime
     from octo_desktop.storage import StorageError
 
+    source = source or MarketSource(config.market)
     try:
-        return build_runtime(config, db_path=args.db, speed=speed, start_time=args.start_time,
-                             run_seconds=seconds)
+        return build_runtime(config, db_path=db_path or args.db, speed=speed,
+                             start_time=getattr(args, "start_time", None), run_seconds=seconds, source=source,
+                             cleanup=cleanup)
     except StorageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return None
+
+
+def _finish_headless(runtime, as_json: bool) -> int:
+    runtime.start()
+    runtime.wait()
+    if runtime.failure is not None or runtime.summary is None:
+        print(f"{PROG}: engine failed: {runtime.failure!r}", file=sys.stderr)
+        return 1
+    summary = runtime.summary
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary, runtime.wall_seconds)
+    return 0
+
+
+def _check_live_speed(config, speed) -> None:
+    if config.market == "live" and speed not in (None, 1):
+        raise ConfigError("a live market runs in real time: --speed applies to the simulated market and replays")
 
 
 def _run(args) -> int:
     config = _load(args)
     if args.headless:
         seconds = args.seconds if args.seconds is not None else 60.0
-        speed = args.speed  # None ("max") unless given
+        _check_live_speed(config, args.speed)
+        speed = 1.0 if config.market == "live" else args.speed  # None ("max") unless given
         runtime = _open_runtime(args, config, speed, seconds)
         if runtime is None:
             return 1
-        runtime.start()
-        runtime.wait()
-        if runtime.failure is not None or runtime.summary is None:
-            print(f"{PROG}: engine failed: {runtime.failure!r}", file=sys.stderr)
-            return 1
-        summary = runtime.summary
-        if args.json:
-            print(json.dumps(summary))
-        else:
-            _print_summary(summary, runtime.wall_seconds)
-        return 0
+        return _finish_headless(runtime, args.json)
+    _check_live_speed(config, args.speed)
     speed = args.speed if args.speed is not None else 1.0
     runtime = _open_runtime(args, config, speed, args.seconds)
     if runtime is None:
@@ -168,6 +256,60 @@ def _run(args) -> int:
     return run_gui(runtime)
 
 
+def _record(args) -> int:
+    import shutil
+    import tempfile
+    from functools import partial
+
+    from octo_desktop.app import MarketSource
+
+    config = _load(args)
+    speed = getattr(args, "speed", None)
+    _check_live_speed(config, speed)
+    if config.market == "live":
+        speed = 1.0
+    out = Path(args.out)
+    if out.is_dir():
+        raise RecordingError(f"--out {out}: is a directory; name a file such as session.jsonl.gz")
+    db, cleanup = args.db, None
+    if db is None:  # the recording is the product: paper trades go to a throwaway database
+        folder = tempfile.mkdtemp(prefix="octo-record-")
+        db, cleanup = str(Path(folder) / "record.db"), partial(shutil.rmtree, folder, ignore_errors=True)
+    source = MarketSource(config.market, record_path=str(out))
+    runtime = _open_runtime(args, config, speed, args.seconds, source=source, db_path=db, cleanup=cleanup)
+    if runtime is None:
+        return 1
+    code = _finish_headless(runtime, getattr(args, "json", False))
+    error = (runtime.summary or {}).get("recording", {}).get("error")
+    if error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 1
+    if code == 0 and not getattr(args, "json", False):
+        print(f"recording: {out}")
+    return code
+
+
+def _replay(args) -> int:
+    from octo_desktop.app import build_replay_runtime
+    from octo_desktop.storage import StorageError
+
+    config = load_config(args.config, args.overrides)
+    gui = getattr(args, "gui", False)
+    speed = getattr(args, "speed", 1.0 if gui else None)
+    try:
+        runtime = build_replay_runtime(config, args.file, db_path=args.db, speed=speed, stop_at_end=not gui,
+                                       log_opportunities=not gui)
+    except StorageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    if gui:
+        from octo_desktop.gui.app import run_gui
+
+        runtime.start()
+        return run_gui(runtime)
+    return _finish_headless(runtime, getattr(args, "json", False))
+
+
 def _print_summary(summary: dict, wall_seconds: float) -> None:
     print(f"engine time {summary['engine_time']:.0f}  events {summary['events']}  "
           f"({summary['events_per_second']:.0f}/s over {wall_seconds:.1f} s wall)")
@@ -176,6 +318,11 @@ def _print_summary(summary: dict, wall_seconds: float) -> None:
     if summary["rejections"]:
         print("rejections: " + ", ".join(f"{k} {v}" for k, v in summary["rejections"].items()))
     print(f"risk {summary['risk']['state']} {summary['risk']['reason']}".rstrip())
+    for venue, health in summary.get("venues", {}).items():
+        line = f"  {venue:8} {health['state']:12} {health['messages_per_s']:8.1f} msg/s  reconnects {health['reconnects']}"
+        if health["last_error"]:
+            line += f"  last error: {health['last_error']}"
+        print(line)
     if summary.get("storage_error"):
         print(f"storage: {summary['storage_error']}")
 

@@ -52,3 +52,27 @@ class SaveSetting(Command):
 @dataclass(frozen=True, slots=True)
 class Shutdown(Command):
     """Stop the engine: the sentinel that ends the command loop."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording(Command):
+    """Start writing every market event of this session to ``path`` (gzip JSON Lines)."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording(Command):
+    """Close the current recording."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlReplay(Command):
+    """Pause or resume a replay, or change its speed (``speed`` None = as fast as possible).
+
+    ``paused`` None leaves the pause state as it is; ``set_speed`` False leaves the speed as it is.
+    """
+
+    paused: bool | None = None
+    speed: float | None = None
+    set_speed: bool = False

@@ -41,6 +41,43 @@ class MarketTrade:
     received_time: float
 
 
+# Venue connection states (live feeds); simulated and replayed venues report SIMULATED / REPLAY.
+LIVE_WS = "live-ws"  # books arrive over the WebSocket
+LIVE_REST = "live-rest"  # the socket is down or silent: books are polled over REST
+RECONNECTING = "reconnecting"  # waiting to reconnect (backoff), no fresh book
+STALE_STATE = "stale"  # connected, but nothing arrived within the staleness limit
+DOWN = "down"  # never connected, or failed fatally; the reason is in the health
+SIMULATED = "simulated"
+REPLAY = "replay"
+USABLE_STATES = frozenset({LIVE_WS, LIVE_REST, SIMULATED, REPLAY})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """A feed's word about a venue's connection (or one book): the engine excludes unusable ones.
+
+    ``symbol`` None means every book of the venue. A state outside ``USABLE_STATES`` invalidates
+    the books at once, so no opportunity is computed from them until a fresh snapshot arrives.
+    """
+
+    venue: str
+    state: str
+    detail: str
+    received_time: float
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRules:
+    """Trading rules a venue reported for its symbols (tick, lot, minimum notional, fees)."""
+
+    venue: str
+    specs: tuple[tuple[str, str, str, str], ...]  # (symbol, tick_size, lot_size, min_notional) as decimals
+    taker_fee: str | None  # decimal string, None when the venue did not say
+    maker_fee: str | None
+    received_time: float
+
+
 class TradeState(str, Enum):
     """Final or current state of an arbitrage trade."""
 

@@ -138,6 +138,56 @@ class RiskView:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueHealthView:
+    """One venue's market-data health (column 1 and ``--json``)."""
+
+    venue: str
+    state: str  # live-ws, live-rest, reconnecting, stale, down, simulated or replay
+    age_ms: float  # engine time since the newest book update of any of its symbols (NaN: none yet)
+    latency_ms: float  # receive time minus the exchange's own timestamp, newest update (NaN: unknown)
+    rest_rtt_ms: float  # round trip of the last REST book request (NaN: none)
+    messages_per_s: float  # book and trade messages per second, recent window
+    reconnects: int
+    last_error: str  # one line, no secrets; "" when none
+    errors: Mapping[str, int]  # kind (malformed, gap, checksum, invalid, crossed, rest) -> count
+
+    @property
+    def usable(self) -> bool:
+        return self.state in ("live-ws", "live-rest", "simulated", "replay")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingView:
+    """The recording in progress."""
+
+    path: str
+    events: int
+    started: float  # engine time
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayView:
+    """A replay's position and controls."""
+
+    path: str
+    start: float  # engine time of the recording's first event
+    end: float  # engine time it ends (NaN while unknown)
+    position: float  # engine time now
+    events: int  # events replayed so far
+    paused: bool
+    speed: str  # "1", "10", "max"
+    finished: bool
+
+    @property
+    def progress(self) -> float:
+        span = self.end - self.start
+        if not span > 0:
+            return 0.0
+        return min(1.0, max(0.0, (self.position - self.start) / span))
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the GUI shows, as of one instant on the engine's clock."""
 
@@ -172,3 +222,6 @@ class Snapshot:
     min_score: float
     last_error: str = ""
     settings: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    venue_health: Mapping[str, VenueHealthView] = field(default_factory=lambda: MappingProxyType({}))
+    recording: RecordingView | None = None
+    replay: ReplayView | None = None

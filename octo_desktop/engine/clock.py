@@ -24,6 +24,9 @@ class _VirtualSelector:
 
     def select(self, timeout: float | None = None):
         loop = self._loop
+        if loop.paused and timeout is not None and timeout > 0:
+            # Paused: engine time stands still; only real I/O (a command) wakes the loop.
+            return self._selector.select(None)
         if timeout is None:
             # Nothing is scheduled: only real I/O (a command, a shutdown) can wake the loop.
             return self._selector.select(None)
@@ -57,9 +60,28 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive, or None for as fast as possible")
         self.speed = speed
+        self.paused = False
         self._virtual_time = 0.0
         self._real_anchor = time.monotonic()
         super().__init__(selector=_VirtualSelector(selectors.DefaultSelector(), self))
+
+    def set_speed(self, speed: float | None) -> None:
+        """Change the speed from now on (None: as fast as possible); call on the loop's thread."""
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive, or None for as fast as possible")
+        self.speed = speed
+        self._reanchor()
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop or restart engine time; call on the loop's thread."""
+        self.paused = paused
+        if not paused:
+            self._reanchor()
+
+    def _reanchor(self) -> None:
+        # Virtual time continues from where it is; pacing restarts from this real instant.
+        if self.speed is not None:
+            self._real_anchor = time.monotonic() - self._virtual_time / self.speed
 
     def real_time_of(self, virtual: float) -> float:
         """Return the monotonic real time at which ``virtual`` is due (finite speed only)."""
@@ -77,9 +99,13 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._virtual_time += seconds
 
 
-def new_event_loop(speed: float | None) -> asyncio.AbstractEventLoop:
-    """Return a real-time loop for ``speed == 1``, else a virtual-time loop."""
-    if speed == 1:
+def new_event_loop(speed: float | None, virtual: bool = False) -> asyncio.AbstractEventLoop:
+    """Return a real-time loop for ``speed == 1`` (unless ``virtual``), else a virtual-time loop.
+
+    Replays always run on virtual time, so that they can pause and change speed and give the same
+    result at any speed.
+    """
+    if speed == 1 and not virtual:
         return asyncio.new_event_loop()
     return VirtualTimeLoop(speed)
 
@@ -91,6 +117,14 @@ class Clock:
         self._loop = loop
         self._origin = origin
         self._loop_zero = loop.time()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def origin(self) -> float:
+        return self._origin
 
     def now(self) -> float:
         """Return the engine time, unix seconds."""
@@ -104,6 +138,20 @@ class Clock:
         """Wait ``seconds`` of engine time."""
         await asyncio.sleep(seconds)
 
+    async def sleep_until(self, when: float) -> None:
+        """Wait until engine time ``when`` (unix seconds); ``now()`` then reads ``when`` exactly or later."""
+        future = self._loop.create_future()
+        handle = self._loop.call_at(self._loop_zero + (when - self._origin), _resolve, future)
+        try:
+            await future
+        finally:
+            handle.cancel()
+
     def call_later(self, seconds: float, callback, *args) -> asyncio.TimerHandle:
         """Run ``callback(*args)`` after ``seconds`` of engine time."""
         return self._loop.call_later(seconds, callback, *args)
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -14,28 +14,36 @@ import math
 import statistics
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Callable
 
 import numpy as np
 
-from octo_desktop.config import QUOTE_ASSET, Config
+from octo_desktop.config import QUOTE_ASSET, Config, SymbolSpec
 from octo_desktop.domain import signals
-from octo_desktop.domain.book import BookError, OrderBook, SequenceGap
-from octo_desktop.domain.commands import Command, Halt, Resume, SaveSetting, SetMinScore, SetThreshold
+from octo_desktop.domain.book import BookError, CrossedBook, OrderBook, SequenceGap
+from octo_desktop.domain.commands import (
+    Command, ControlReplay, Halt, Resume, SaveSetting, SetMinScore, SetThreshold, StartRecording, StopRecording,
+)
 from octo_desktop.domain.fills import OrderResult, floor_to_lot
 from octo_desktop.domain.ledger import InsufficientBalance, Ledger
-from octo_desktop.domain.model import BUY, SELL, BookUpdate, Decision, MarketTrade, Trade, TradeState
+from octo_desktop.domain.model import (
+    BUY, DOWN, REPLAY, SELL, SIMULATED, STALE_STATE, USABLE_STATES, BookUpdate, Decision, FeedStatus, MarketRules,
+    MarketTrade, Trade, TradeState,
+)
 from octo_desktop.domain.risk import RiskManager
 from octo_desktop.domain.snapshot import (
-    DEGRADED, LIVE, STALE, WAITING, BookView, DecisionView, OpportunityView, RiskView, Snapshot,
-    SpreadMatrixView, TradeView, frozen_array, frozen_mapping,
+    DEGRADED, LIVE, STALE, WAITING, BookView, DecisionView, OpportunityView, ReplayView, RiskView, Snapshot,
+    SpreadMatrixView, TradeView, VenueHealthView, frozen_array, frozen_mapping,
 )
 from octo_desktop.domain.spread import net_spread_matrix
+from octo_desktop.engine.recorder import Recorder
 from octo_desktop.engine.trader import ArbitragePlan, execute_arbitrage
 from octo_desktop.execution.base import ExecutionClient
-from octo_desktop.feeds.base import MarketEvent, MarketFeed
+from octo_desktop.feeds.base import ConnectionHealth, MarketEvent, MarketFeed
+from octo_desktop.feeds.recording import RecordingError, make_header
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,7 @@ RECENT_TRADES = 100
 RECENT_DECISIONS = 200
 RECENT_OPPORTUNITIES = 50
 VENUE_STATS_WINDOW = 50
+RATE_WINDOW_S = 5.0  # engine seconds over which messages per second are measured
 PRIOR_LEGS = 5
 
 
@@ -102,7 +111,8 @@ class Engine:
     """Apply market events, find and score opportunities, trade them on paper, publish snapshots."""
 
     def __init__(self, config: Config, clock, store, state, *, market: str, speed: str,
-                 publish: Callable[[Snapshot], None]) -> None:
+                 publish: Callable[[Snapshot], None], recorder: Recorder | None = None,
+                 log_opportunities: bool = False) -> None:
         self.config = config
         self.clock = clock
         self.store = store
@@ -124,6 +134,18 @@ class Engine:
         self._venue_stats = {v: _VenueStats(config.venues[v].latency_ms_median) for v in self.venues}
         self.feed: MarketFeed | None = None
         self.execution: ExecutionClient | None = None
+        self.recorder = recorder if recorder is not None else Recorder()
+        self.replay_path = ""
+        # A run of fixed length stops on the first housekeeping tick at or after ``stop_at`` (by
+        # calling ``on_stop``), so that a replay of its recording stops at the same point of the stream.
+        self.stop_at: float | None = None
+        self.on_stop: Callable[[], None] | None = None
+        self.opportunity_log: list[dict] | None = [] if log_opportunities else None
+        self._venue_messages = {v: 0 for v in self.venues}
+        self._venue_rate: dict[str, deque[tuple[float, int]]] = {v: deque() for v in self.venues}
+        self._venue_errors: dict[str, Counter[str]] = {v: Counter() for v in self.venues}
+        self._venue_state: dict[str, str] = {}
+        self._last_exchange_latency = {v: math.nan for v in self.venues}
 
         # Settings a user may change while running (restored from the database).
         settings = dict(state.settings)
@@ -168,7 +190,7 @@ class Engine:
         self._busy: set[tuple[str, str]] = set()  # (symbol, venue) with a leg in flight
         self._episodes: dict[tuple[str, int, int], _Episode] = {}
         self._tasks: set[asyncio.Task] = set()
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, None] = {}  # insertion-ordered, so evaluation order is reproducible
         self._scheduled = False
         self._accepting = True
         self.state = "running"
@@ -191,7 +213,17 @@ class Engine:
     # --- market events --------------------------------------------------------------------------
     def on_market_event(self, event: MarketEvent) -> None:
         """Apply one book update or trade; schedule a detector pass for its symbol."""
+        if self.recorder.active:
+            self.recorder.record(event)
+        if isinstance(event, FeedStatus):
+            self._on_feed_status(event)
+            return
+        if isinstance(event, MarketRules):
+            self._on_market_rules(event)
+            return
         self.events += 1
+        if event.venue in self._venue_messages:
+            self._venue_messages[event.venue] += 1
         second = int(event.received_time)
         if self._event_buckets and self._event_buckets[-1][0] == second:
             self._event_buckets[-1] = (second, self._event_buckets[-1][1] + 1)
@@ -213,25 +245,73 @@ class Engine:
                                      event.received_time)
             except BookError as exc:
                 book.invalidate()
+                kind = "gap" if isinstance(exc, SequenceGap) else "crossed" if isinstance(exc, CrossedBook) \
+                    else "invalid"
+                self._venue_errors[event.venue][kind] += 1
                 if not isinstance(exc, SequenceGap):  # a gap is routine: resync, no alarm
                     self.last_error = str(exc)
                 log.info("resync %s %s: %s", event.venue, event.symbol, exc)
                 if self.feed is not None:
                     self.feed.request_resync(event.venue, event.symbol)
-            self._latency_ms[key] = (event.received_time - event.exchange_time) * 1000.0
+            latency = (event.received_time - event.exchange_time) * 1000.0
+            self._latency_ms[key] = latency
+            if not math.isnan(latency):
+                self._last_exchange_latency[event.venue] = latency
         elif isinstance(event, MarketTrade):
             flow = self._flow.get(key)
             if flow is not None:
                 flow.append((event.received_time, event.side, event.quantity))
-        self._dirty.add(event.symbol)
+        self._mark_dirty(event.symbol)
+
+    def _mark_dirty(self, symbol: str) -> None:
+        self._dirty[symbol] = None
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._process_dirty)
 
+    def _on_feed_status(self, event: FeedStatus) -> None:
+        """Exclude a venue (or one book) the feed says is unusable, at once."""
+        if event.venue not in self._venue_messages:
+            return
+        if event.state not in USABLE_STATES:
+            symbols = self.symbols if event.symbol is None else (event.symbol,)
+            for symbol in symbols:
+                book = self.books.get((event.venue, symbol))
+                if book is not None:
+                    book.invalidate()
+                    self._mark_dirty(symbol)
+        if event.symbol is None and self._venue_state.get(event.venue) != event.state:
+            self._venue_state[event.venue] = event.state
+            text = f"{event.venue}: {event.state}" + (f" ({event.detail})" if event.detail else "")
+            self._decisions.appendleft(DecisionView(event.received_time, "", event.venue, "",
+                                                    event.state in USABLE_STATES, text))
+
+    def _on_market_rules(self, event: MarketRules) -> None:
+        """Adopt the tick, lot, minimum notional and fees a venue reported for its symbols."""
+        venue = self.config.venues.get(event.venue)
+        if venue is None:
+            return
+        specs = dict(venue.symbols)
+        for symbol, tick, lot, minimum in event.specs:
+            if symbol in specs:
+                specs[symbol] = SymbolSpec(symbol, Decimal(tick), Decimal(lot), Decimal(minimum))
+        taker = Decimal(event.taker_fee) if event.taker_fee is not None else venue.taker_fee
+        maker = Decimal(event.maker_fee) if event.maker_fee is not None else venue.maker_fee
+        venues = dict(self.config.venues)
+        venues[event.venue] = replace(venue, symbols=MappingProxyType(specs), taker_fee=taker, maker_fee=maker)
+        self.config = replace(self.config, venues=MappingProxyType(venues))
+        index = self._venue_index[event.venue]
+        self._fees[index] = float(taker)
+        self._taker_fees[index] = float(taker)
+        for st in self._symbol_state.values():
+            st.versions[index] = -1  # costs change with the fee
+        if self.execution is not None:
+            self.execution.set_config(self.config)
+
     def _process_dirty(self) -> None:
         self._scheduled = False
         now = self.clock.now()
-        dirty, self._dirty = self._dirty, set()
+        dirty, self._dirty = self._dirty, {}
         for symbol in dirty:
             self._evaluate(symbol, now)
         self.maybe_publish()
@@ -297,6 +377,11 @@ class Engine:
                     self.opportunity_count += 1
                     episode = self._episodes[key] = _Episode(self._next_opportunity_id, now)
                     self._next_opportunity_id += 1
+                    if self.opportunity_log is not None:
+                        self.opportunity_log.append({
+                            "time": now, "symbol": symbol, "buy_venue": self.venues[i],
+                            "sell_venue": self.venues[j], "net_bps": round(net, 3),
+                            "size": st.quantity})
                 self._consider(episode, symbol, i, j, net, now)
         if self._episodes:
             for key in [k for k in self._episodes if k[0] == symbol and k not in active]:
@@ -499,9 +584,50 @@ class Engine:
             self._note(f"minimum score set to {self.min_score:.2f}")
         elif isinstance(command, SaveSetting):
             self.store.save_setting(command.key, command.value)
+        elif isinstance(command, StartRecording):
+            self.start_recording(command.path)
+        elif isinstance(command, StopRecording):
+            if self.recorder.active:
+                path = self.recorder.last_path
+                self.recorder.stop(self.clock.now())
+                self._note(f"recording saved: {path}")
+        elif isinstance(command, ControlReplay):
+            self._control_replay(command)
         else:
             raise TypeError(f"unknown command {command!r}")
         self.maybe_publish(force=True)
+
+    def start_recording(self, path: str, *, at_start: bool = False) -> None:
+        """Record every market event from now on; the file begins with snapshots of the current books.
+
+        ``at_start`` (before any event) records from the clock's origin with no initial snapshots,
+        so that a replay of the file starts exactly where this session started.
+        """
+        now = self.clock.now()
+        source = "live" if self.market == "live" else self.market
+        initial = []
+        if not at_start:
+            for (venue, symbol), book in self.books.items():
+                if book.is_valid:
+                    initial.append(BookUpdate(venue, symbol, book.sequence, tuple(book.iter_bids()),
+                                              tuple(book.iter_asks()), True, book.exchange_time, now))
+        try:
+            self.recorder.start(path, make_header(self.config, source, now), initial)
+        except RecordingError as exc:
+            self.last_error = str(exc)
+            self._note(f"recording failed: {exc}")
+            return
+        self._note(f"recording to {path}")
+
+    def _control_replay(self, command: ControlReplay) -> None:
+        loop = self.clock.loop
+        if self.market != "replay" or not hasattr(loop, "set_paused"):
+            raise ValueError("replay controls apply only to a replay")
+        if command.paused is not None:
+            loop.set_paused(command.paused)
+        if command.set_speed:
+            loop.set_speed(command.speed)
+            self.speed = "max" if command.speed is None else f"{command.speed:g}"
 
     def _note(self, text: str) -> None:
         self._decisions.appendleft(DecisionView(self.clock.now(), "", "", "", True, text))
@@ -511,7 +637,12 @@ class Engine:
         while True:
             await self.clock.sleep(HOUSEKEEPING_S)
             now = self.clock.now()
+            if self.stop_at is not None and now >= self.stop_at - 1e-9:
+                if self.on_stop is not None:
+                    self.on_stop()
+                return
             self._update_marks(now)
+            self._sample_rates(now)
             self.risk.on_clock(now, self.realized_pnl)
             for symbol in self.symbols:  # a venue going stale must leave the matrix without an event
                 self._evaluate(symbol, now)
@@ -526,6 +657,37 @@ class Engine:
             if self.store.last_error:
                 self.last_error = f"storage: {self.store.last_error}"
             self.maybe_publish()
+
+    def _sample_rates(self, now: float) -> None:
+        for venue, samples in self._venue_rate.items():
+            samples.append((now, self._venue_messages[venue]))
+            while len(samples) > 2 and samples[0][0] < now - RATE_WINDOW_S:
+                samples.popleft()
+
+    def _venue_health(self, now: float) -> dict[str, VenueHealthView]:
+        connections = self.feed.connection_health() if self.feed is not None else {}
+        result = {}
+        for venue in self.venues:
+            conn = connections.get(venue) or ConnectionHealth(DOWN)
+            newest = max((self.books[(venue, s)].received_time for s in self.symbols
+                          if not math.isnan(self.books[(venue, s)].received_time)), default=math.nan)
+            state = conn.state
+            if state in (SIMULATED, REPLAY):
+                statuses = [self._book_status(self.books[(venue, s)], now) for s in self.symbols]
+                if LIVE not in statuses:
+                    state = DOWN if all(st == WAITING for st in statuses) else STALE_STATE
+            samples = self._venue_rate[venue]
+            rate = 0.0
+            if len(samples) >= 2 and samples[-1][0] > samples[0][0]:
+                rate = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0])
+            errors = Counter(conn.errors)
+            errors.update(self._venue_errors[venue])
+            result[venue] = VenueHealthView(
+                venue=venue, state=state, age_ms=(now - newest) * 1000.0,
+                latency_ms=self._last_exchange_latency[venue], rest_rtt_ms=conn.rest_rtt_ms,
+                messages_per_s=rate, reconnects=conn.reconnects, last_error=conn.last_error,
+                errors=frozen_mapping(sorted(errors.items())))
+        return result
 
     def _update_marks(self, now: float) -> None:
         for symbol in self.symbols:
@@ -553,6 +715,7 @@ class Engine:
         """Stop opening trades; let trades in flight land (up to ``timeout``), then cancel them."""
         self._accepting = False
         self.state = "stopping"
+        self.recorder.source_stopped(self.clock.now())
         if self._tasks:
             done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
@@ -560,6 +723,7 @@ class Engine:
             if pending:
                 await asyncio.wait(pending)
         self.store.record_clock(self.clock.now())
+        self.recorder.close()
         self.state = "stopped"
         self.maybe_publish(force=True)
 
@@ -626,7 +790,18 @@ class Engine:
             risk=RiskView(risk.state, risk.reason, len(self._open_trades), self.config.risk.max_open_trades,
                           risk.daily_pnl, risk.daily_loss_limit, self.config.risk.max_notional_per_trade),
             threshold_bps=self.threshold_bps, min_score=self.min_score, last_error=self.last_error,
+            venue_health=frozen_mapping(self._venue_health(now)), recording=self.recorder.view(),
+            replay=self._replay_view(now),
         )
+
+    def _replay_view(self, now: float) -> ReplayView | None:
+        feed = self.feed
+        if self.market != "replay" or feed is None:
+            return None
+        loop = self.clock.loop
+        return ReplayView(path=self.replay_path, start=feed.reader.header.start, end=feed.end_time,
+                          position=now, events=feed.delivered, paused=bool(getattr(loop, "paused", False)),
+                          speed=self.speed, finished=feed.finished)
 
     def summary(self, wall_seconds: float) -> dict:
         """Return the headless run's result as a JSON-ready dict (amounts as decimal strings)."""
@@ -655,11 +830,24 @@ class Engine:
                 for venue in self.venues
             },
             "storage_error": self.store.last_error,
+            "venues": {venue: _health_json(h) for venue, h in self._venue_health(self.clock.now()).items()},
+            **({"opportunity_list": list(self.opportunity_log)} if self.opportunity_log is not None else {}),
+            **({"recording": {"path": self.recorder.last_path, "error": self.recorder.last_error}}
+               if self.recorder.last_path else {}),
         }
 
 
 def _json_float(value: float) -> float | None:
     return None if math.isnan(value) else value
+
+
+def _health_json(h: VenueHealthView) -> dict:
+    def number(value: float) -> float | None:
+        return None if math.isnan(value) else round(value, 3)
+
+    return {"state": h.state, "age_ms": number(h.age_ms), "latency_ms": number(h.latency_ms),
+            "rest_rtt_ms": number(h.rest_rtt_ms), "messages_per_s": round(h.messages_per_s, 2),
+            "reconnects": h.reconnects, "last_error": h.last_error, "errors": dict(h.errors)}
 
 
 def _opportunity_view(d: Decision) -> OpportunityView:

@@ -31,7 +31,8 @@ class Runtime:
     """Own the runtime thread; start it, talk to it, stop it."""
 
     def __init__(self, config, store, state, compose: Callable, *, speed: float | None = 1.0,
-                 start_time: float | None = None, run_seconds: float | None = None) -> None:
+                 start_time: float | None = None, run_seconds: float | None = None,
+                 virtual_time: bool = False, cleanup: Callable[[], None] | None = None) -> None:
         self.config = config
         self.store = store
         self.settings: dict = dict(state.settings)
@@ -40,6 +41,8 @@ class Runtime:
         self.speed = speed
         self._start_time = start_time
         self._run_seconds = run_seconds
+        self._virtual_time = virtual_time
+        self._cleanup = cleanup
         self._snapshot: Snapshot | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
@@ -100,10 +103,12 @@ class Runtime:
         if not self._stopped and not self.is_running:
             self._stopped = True
             self.store.close(timeout=5.0)
+            if self._cleanup is not None:
+                self._cleanup()
 
     # --- the thread -----------------------------------------------------------------------------
     def _thread_main(self) -> None:
-        loop = new_event_loop(self.speed)
+        loop = new_event_loop(self.speed, virtual=self._virtual_time)
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._main(loop))
@@ -132,8 +137,9 @@ class Runtime:
                  loop.create_task(engine.housekeeping(), name="housekeeping")]
         for task in tasks:
             task.add_done_callback(self._background_done)
+        engine.on_stop = self.request_stop
         if self._run_seconds is not None:
-            clock.call_later(self._run_seconds, self._queue.put_nowait, Shutdown())
+            engine.stop_at = origin + self._run_seconds
         engine.maybe_publish(force=True)
         self._ready.set()
         try:
@@ -153,6 +159,11 @@ class Runtime:
             await engine.shutdown(TRADE_DRAIN_S)
             self.wall_seconds = time.perf_counter() - wall_start
             self.summary = engine.summary(self.wall_seconds)
+
+    def request_stop(self) -> None:
+        """Queue a shutdown from the runtime thread itself (end of a timed run or of a replay)."""
+        if self._queue is not None:
+            self._queue.put_nowait(Shutdown())
 
     def _publish(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot  # one reference swap: readers see the old or the new, never half

@@ -12,3 +12,6 @@ class ExecutionClient(Protocol):
 
     async def place_order(self, request: OrderRequest) -> OrderResult:
         """Send ``request``; return its fills (possibly partial) or the venue's refusal."""
+
+    def set_config(self, config) -> None:
+        """Adopt new trading rules (tick, lot, minimum notional, fees) a venue reported."""

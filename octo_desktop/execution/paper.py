@@ -36,6 +36,10 @@ class PaperExecution:
             sigma = math.log(venue.latency_ms_p95 / venue.latency_ms_median) / Z95
             self._latency[name] = (math.log(venue.latency_ms_median / 1000.0), sigma)
 
+    def set_config(self, config: Config) -> None:
+        """Adopt new trading rules (tick, lot, minimum notional, fees) a venue reported."""
+        self._config = config
+
     def sample_latency(self, venue: str) -> float:
         """Return one order round-trip latency for ``venue``, in seconds."""
         mu, sigma = self._latency[venue]

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Union
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Protocol, Union
 
-from octo_desktop.domain.model import BookUpdate, MarketTrade
+from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
 
-MarketEvent = Union[BookUpdate, MarketTrade]
+MarketEvent = Union[BookUpdate, MarketTrade, FeedStatus, MarketRules]
 EventSink = Callable[[MarketEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionHealth:
+    """What a feed knows about a venue's connection; the engine adds what the books show."""
+
+    state: str
+    reconnects: int = 0
+    rest_rtt_ms: float = math.nan
+    last_error: str = ""
+    errors: Mapping[str, int] = field(default_factory=dict)
 
 
 class MarketFeed(Protocol):
@@ -27,3 +40,6 @@ class MarketFeed(Protocol):
         A simulated venue removes that liquidity from its book; a live venue's own feed reports it,
         so live feeds ignore this.
         """
+
+    def connection_health(self) -> Mapping[str, ConnectionHealth]:
+        """Return venue -> the connection's health (read on the runtime thread)."""

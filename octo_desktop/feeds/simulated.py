@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from octo_desktop.config import Config
-from octo_desktop.domain.model import BUY, SELL, BookUpdate, MarketTrade
-from octo_desktop.feeds.base import EventSink, MarketEvent
+from octo_desktop.domain.model import BUY, SELL, SIMULATED, BookUpdate, MarketTrade
+from octo_desktop.feeds.base import ConnectionHealth, EventSink, MarketEvent
 
 SECONDS_PER_YEAR = 365.25 * 86_400
 GRID_SECONDS = 0.01
@@ -385,3 +385,7 @@ class SimulatedFeed:
         """Take the liquidity our order consumed out of the simulated book, and publish the change."""
         for event in self.market.consume(venue, symbol, side, taken, self._clock.now()):
             self._sink(event)
+
+    def connection_health(self) -> dict[str, ConnectionHealth]:
+        """Simulated venues have no connection; an outage shows as stale books."""
+        return {venue: ConnectionHealth(SIMULATED) for venue in self.market.venues}

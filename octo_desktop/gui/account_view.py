@@ -89,9 +89,9 @@ class AccountView:
         self.equity_change.set(f"{summary.equity_change} since start", summary.equity_colour)
         self.numbers["realized"].set(summary.realized, summary.realized_colour)
         self.numbers["fees"].set(summary.fees, theme.TEXT)
-        for row, (venue, cells) in enumerate(presenters.balance_rows(snapshot, self.assets)):
-            if row >= len(self.balances.cells):
-                break
+        balances = presenters.balance_rows(snapshot, self.assets)
+        self.balances.show_rows(len(balances))
+        for row, (venue, cells) in enumerate(balances):
             self.balances.set_cell(row, 0, venue, theme.TEXT_MUTED)
             for col, text in enumerate(cells, start=1):
                 self.balances.set_cell(row, col, text, theme.RED if text.startswith(presenters.MINUS)

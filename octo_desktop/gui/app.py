@@ -1,9 +1,11 @@
-"""The Octo window: four columns and a status bar, refreshed by a 20 Hz poll of the runtime's snapshot.
+"""The Octo window: four columns, a control bar and a status bar, refreshed by a 20 Hz poll of the
+runtime's snapshot.
 
 Threads: the runtime thread never touches Tk. This window polls ``runtime.latest_snapshot()`` with
 ``after`` (poll instead of ``event_generate``: cross-thread Tk events are not reliable) and sends what
 the user asks for as commands through ``runtime.submit``. The GUI never writes the database: settings
-are persisted by submitting ``SaveSetting``.
+are persisted by submitting ``SaveSetting``. Opening a recording replaces the runtime the window polls
+by a replay runtime; nothing else in the window holds on to the old one.
 """
 
 from __future__ import annotations
@@ -12,18 +14,31 @@ import logging
 import sys
 import time
 from collections import deque
+from pathlib import Path
+from tkinter import filedialog
 
 import customtkinter as ctk
 
-from octo_desktop.domain.commands import Halt, Resume, SaveSetting
+from octo_desktop.config import ConfigError, default_data_dir
+from octo_desktop.domain.commands import (
+    ControlReplay,
+    Halt,
+    Resume,
+    SaveSetting,
+    StartRecording,
+    StopRecording,
+)
 from octo_desktop.domain.snapshot import Snapshot
+from octo_desktop.engine.runtime import RuntimeFailure
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.account_view import AccountView
 from octo_desktop.gui.book_view import BookView
+from octo_desktop.gui.control_bar import ControlBar
 from octo_desktop.gui.market_view import MarketView
 from octo_desktop.gui.opportunities_view import OpportunitiesView
 from octo_desktop.gui.status_bar import StatusBar
 from octo_desktop.gui.widgets import install_styles
+from octo_desktop.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +58,9 @@ class OctoApp(ctk.CTk):
         super().__init__(fg_color=theme.WINDOW_BG)
         self.runtime = runtime
         config = runtime.config
+        # A replay narrows the config to its recording's venues and symbols: the next recording
+        # opened starts again from the configuration the window was opened with.
+        self._base_config = config
         settings = dict(getattr(runtime, "settings", None) or {})
         self.frame_times_ms: deque[float] = deque(maxlen=4000)
         self._frame_started: deque[float] = deque(maxlen=4000)
@@ -64,8 +82,12 @@ class OctoApp(ctk.CTk):
         self.selected_opportunity: object = None
         self._pair_switched = -1e9
         self._market = config.market
+        self._title = ""
+        self._recording_wanted = presenters.PendingChoice()
+        self._pause_wanted = presenters.PendingChoice()
+        self._speed_wanted = presenters.PendingChoice()
 
-        self.title(presenters.window_title(config.market))
+        self._set_title(presenters.window_title(config.market))
         width, height = presenters.parse_geometry(settings.get("window_geometry"),
                                                   (self.winfo_screenwidth(), self.winfo_screenheight()))
         self.geometry(f"{width}x{height}")
@@ -83,11 +105,18 @@ class OctoApp(ctk.CTk):
             frame.grid(row=0, column=index, sticky="nsew", pady=(6, 4),
                        padx=(6 if index == 0 else 3, 6 if index == last else 3))
         self.grid_rowconfigure(0, weight=1)
+        self.control_bar = ControlBar(self, on_record=self.toggle_recording, on_open=self.choose_recording,
+                                      on_play_pause=self.toggle_replay_pause, on_speed=self.set_replay_speed)
+        self.control_bar.grid(row=1, column=0, columnspan=len(self.columns), sticky="ew", padx=3)
         self.status_bar = StatusBar(self)
-        self.status_bar.grid(row=1, column=0, columnspan=len(self.columns), sticky="ew")
+        self.status_bar.grid(row=2, column=0, columnspan=len(self.columns), sticky="ew")
         self._fit_columns()
 
         self.kill_button = self.account_view.kill_button
+        self.record_button = self.control_bar.record_button
+        self.open_button = self.control_bar.open_button
+        self.play_button = self.control_bar.play_button
+        self.speed_buttons = self.control_bar.speed_buttons
         self.heatmap = self.opportunities_view.heatmap
         self.depth_chart = self.book_view.depth
         self.pnl_chart = self.account_view.pnl
@@ -110,7 +139,7 @@ class OctoApp(ctk.CTk):
             self.grid_columnconfigure(index, weight=weight, minsize=width)
         min_width = sum(widths) + 6 * len(widths) + 6
         min_height = (max(frame.winfo_reqheight() for frame in self.columns)
-                      + self.status_bar.winfo_reqheight() + 10)
+                      + self.control_bar.winfo_reqheight() + self.status_bar.winfo_reqheight() + 10)
         self.minsize(min(min_width, self.winfo_screenwidth()), min(min_height, self.winfo_screenheight()))
 
     # ---------------------------------------------------------------------------------------------
@@ -128,6 +157,111 @@ class OctoApp(ctk.CTk):
         """Halt the engine at once (bound to Ctrl+K)."""
         self.runtime.submit(Halt("kill switch (Ctrl+K)"))
         return "break"
+
+    def toggle_recording(self) -> None:
+        """Start recording every market event to a new file in the data folder, or stop recording."""
+        now = time.monotonic()
+        if self._is_recording(now):
+            self.runtime.submit(StopRecording())
+            self._recording_wanted.request(False, now)
+        else:
+            try:
+                path = self.new_recording_path()
+            except OSError as exc:
+                self.control_bar.show_notice(f"cannot create the recordings folder: {exc}")
+                return
+            self.runtime.submit(StartRecording(str(path)))
+            self._recording_wanted.request(True, now)
+            self.control_bar.show_notice("")
+        self._render_controls(self.snapshot, now)
+
+    def new_recording_path(self) -> Path:
+        """Return a fresh ``<data dir>/recordings/octo-<UTC time>.jsonl.gz``, creating the folder."""
+        path = presenters.default_recording_path(default_data_dir(), time.time())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stem = path.name[: -len(presenters.RECORDING_SUFFIX)]
+        serial = 1
+        while path.exists():  # two recordings started within one second
+            serial += 1
+            path = path.with_name(f"{stem}-{serial}{presenters.RECORDING_SUFFIX}")
+        return path
+
+    def choose_recording(self) -> None:
+        """Ask for a recording file (*.jsonl.gz) and replay it."""
+        folder = default_data_dir() / "recordings"
+        path = filedialog.askopenfilename(
+            parent=self, title="Open recording", initialdir=str(folder) if folder.is_dir() else None,
+            filetypes=(("Octo recordings", "*.jsonl.gz"), ("All files", "*")))
+        if path:
+            self.open_recording(path)
+
+    def open_recording(self, path: str | Path) -> bool:
+        """Replace the running runtime by a replay of ``path``; return False (and say why) if it fails.
+
+        The new runtime is started before the old one is stopped, so a file that cannot be replayed
+        leaves the current session running untouched.
+        """
+        # Imported here: only this action needs the composition root's replay wiring.
+        from octo_desktop.app import build_replay_runtime
+        from octo_desktop.feeds.recording import RecordingError
+
+        name = presenters.file_name(str(path))
+        try:
+            runtime = build_replay_runtime(self._base_config, path, speed=1.0)
+        except (RecordingError, StorageError, ConfigError, OSError) as exc:
+            return self._open_failed(path, exc)
+        try:
+            runtime.start()
+        except RuntimeFailure as exc:
+            runtime.stop()  # the thread has ended; this closes its store
+            return self._open_failed(path, exc.__cause__ or exc)
+        self._save_geometry()  # into the user's database, before the replay's temporary one takes over
+        old, self.runtime = self.runtime, runtime
+        self._forget_runtime_state()
+        self._market = "replay"
+        self.control_bar.show_notice(f"replaying {name}", theme.TEXT_MUTED)
+        log.info("replaying %s", path)
+        old.stop()
+        return True
+
+    def _open_failed(self, path: str | Path, exc: BaseException) -> bool:
+        log.warning("cannot open recording %s: %s", path, exc)
+        name = presenters.file_name(str(path))
+        # The error names the file already; the file name alone keeps the notice short.
+        self.control_bar.show_notice(f"cannot open {name}: {str(exc).replace(str(path), name)}")
+        return False
+
+    def _forget_runtime_state(self) -> None:
+        # Everything learnt from the old runtime's snapshots; the next poll starts afresh.
+        self._last_sequence = None
+        self.snapshot = None
+        self.selected_opportunity = None
+        self._pair_switched = -1e9
+        for pending in (self._recording_wanted, self._pause_wanted, self._speed_wanted):
+            pending.clear()
+
+    def toggle_replay_pause(self) -> None:
+        """Pause the replay, or resume it."""
+        snapshot = self.runtime.latest_snapshot()
+        if snapshot is None or snapshot.replay is None:
+            return
+        now = time.monotonic()
+        paused = not self._pause_wanted.shown(snapshot.replay.paused, now)
+        self.runtime.submit(ControlReplay(paused=paused))
+        self._pause_wanted.request(paused, now)
+        self._render_controls(snapshot, now)
+
+    def set_replay_speed(self, label: str) -> None:
+        """Replay at the speed of a speed button: "1×", "10×", "100×" or "max"."""
+        speed = presenters.replay_speed_value(label)
+        self.runtime.submit(ControlReplay(speed=speed, set_speed=True))
+        now = time.monotonic()
+        self._speed_wanted.request(label, now)
+        self._render_controls(self.runtime.latest_snapshot(), now)
+
+    def _is_recording(self, now: float) -> bool:
+        actual = self.snapshot is not None and self.snapshot.recording is not None
+        return bool(self._recording_wanted.shown(actual, now))
 
     def choose_symbol(self, symbol: str) -> None:
         """Show ``symbol`` in every panel and remember it."""
@@ -194,12 +328,15 @@ class OctoApp(ctk.CTk):
             self._show_status(started)
 
     def _render(self, snapshot: Snapshot, now: float) -> None:
-        if snapshot.market != self._market:
-            self._market = snapshot.market
-            self.title(presenters.window_title(snapshot.market))
+        self._market = snapshot.market
+        self._set_title(presenters.window_title(snapshot.market,
+                                                snapshot.replay.path if snapshot.replay else ""))
         if self.symbol not in snapshot.symbols and snapshot.symbols:
             self.symbol = snapshot.symbols[0]
         self.market_view.set_symbols(snapshot.symbols, self.symbol)
+        self.book_view.set_venues(snapshot.venues)
+        if self.pair[0] not in snapshot.venues or self.pair[1] not in snapshot.venues:
+            self.follow_best = True  # the chosen pair is not in this market (another recording)
         if self.follow_best and now - self._pair_switched >= PAIR_SWITCH_INTERVAL_S:
             pair = presenters.choose_pair(snapshot, self.symbol, self.pair)
             if pair != self.pair:
@@ -210,6 +347,26 @@ class OctoApp(ctk.CTk):
         self.opportunities_view.render(snapshot, self.symbol, self.pair, self.selected_opportunity)
         self.book_view.render(snapshot, self.symbol, self.pair)
         self.account_view.render(snapshot)
+        self._render_controls(snapshot, now)
+
+    def _render_controls(self, snapshot: Snapshot | None, now: float) -> None:
+        recording = snapshot.recording if snapshot is not None else None
+        wanted = self._recording_wanted.shown(recording is not None, now)
+        engine_time = snapshot.time if snapshot is not None else float("nan")
+        self.control_bar.show_recording(presenters.recording_model(recording, engine_time, bool(wanted)),
+                                        allowed=self._market != "replay")
+        replay = snapshot.replay if snapshot is not None else None
+        if replay is None:
+            self.control_bar.show_replay(None)
+            return
+        paused = self._pause_wanted.shown(replay.paused, now)
+        speed = self._speed_wanted.shown(presenters.replay_speed_label(replay.speed), now)
+        self.control_bar.show_replay(presenters.replay_model(replay, paused=bool(paused), speed=str(speed)))
+
+    def _set_title(self, title: str) -> None:
+        if title != self._title:
+            self.title(title)
+            self._title = title
 
     def _draw_one_chart(self, now: float) -> None:
         # Round-robin: at most one canvas is redrawn per frame, so each chart refreshes at ~6-7 Hz

@@ -54,6 +54,14 @@ class BookView:
         self.blotter.grid(row=5, column=0, sticky="nsew", padx=6, pady=(0, 8))
         frame.grid_rowconfigure(5, weight=5)
         self._pair = tuple(pair)
+        self._venues = tuple(venues)
+
+    def set_venues(self, venues: Sequence[str]) -> None:
+        """Offer ``venues`` in both menus (a replay may cover other venues than the config)."""
+        if tuple(venues) != self._venues:
+            self._venues = tuple(venues)
+            self.buy_menu.configure(values=list(venues))
+            self.sell_menu.configure(values=list(venues))
 
     def show_pair(self, pair: tuple[str, str], follow: bool) -> None:
         """Show ``pair`` in the two menus and the follow switch state."""

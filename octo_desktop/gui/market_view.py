@@ -1,23 +1,30 @@
-"""Column 1, Market: symbol picker, per-venue prices, an all-symbols summary, rejections, session."""
+"""Column 1, Market: symbol picker, per-venue prices and feed health, the consolidated book, an
+all-symbols summary, the session and the rejections."""
 
 from __future__ import annotations
 
+import tkinter as tk
 from typing import Callable, Sequence
 
 import customtkinter as ctk
 
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.widgets import LabelTable, panel, section_label
+from octo_desktop.gui.widgets import CachedLabel, LabelTable, Tooltip, panel, section_label
 
 PRICE_COLUMNS = (("", 1, "center"), ("venue", 7, "w"), ("bid", 9, "e"), ("ask", 9, "e"),
                  ("bps", 4, "e"), ("age", 5, "e"), ("lat", 4, "e"))
+# Widths in characters of each column's font: the badge font for the first, the list font for the rest.
+HEALTH_COLUMNS = (("feed", 14, "center"), ("venue", 7, "w"), ("age", 4, "e"), ("lat", 4, "e"),
+                  ("msg/s", 4, "e"), ("rc", 2, "e"), ("last error", presenters.HEALTH_ERROR_CHARS, "w"))
+HEALTH_ERROR_COLUMN = 6
 LADDER_COLUMNS = (("venue", 7, "w"), ("size", 6, "e"), ("bid", 9, "e"), ("ask", 9, "e"),
                   ("size", 6, "e"), ("venue", 7, "e"))
-LADDER_DEPTH = 10
+LADDER_DEPTH = 5
 SUMMARY_COLUMNS = (("symbol", 8, "w"), ("mark", 9, "e"), ("live", 4, "e"), ("best pair", 14, "w"),
                    ("net", 6, "e"))
-REJECTION_ROWS = 6
+REJECTION_ROWS = 3
+SELECTED_BG = theme.RAISED_BG
 
 
 class MarketView:
@@ -31,37 +38,57 @@ class MarketView:
             frame, values=list(symbols), command=on_symbol, height=28,
             font=ctk.CTkFont(family=theme.FONT_FAMILY, size=12, weight="bold"))
         self.symbol_picker.set(symbol)
-        self.symbol_picker.grid(row=1, column=0, sticky="ew", padx=10, pady=(2, 8))
+        self.symbol_picker.grid(row=1, column=0, sticky="ew", padx=10, pady=(2, 4))
 
         self.prices_caption = section_label(frame, f"PRICES · {symbol} · age and latency in ms")
         self.prices_caption.grid(row=2, column=0, sticky="ew", padx=10)
-        self.prices = LabelTable(frame, PRICE_COLUMNS, rows=len(venues), row_pad=2)
+        self.prices = LabelTable(frame, PRICE_COLUMNS, rows=len(venues), row_pad=0)
         self.prices.grid(row=3, column=0, sticky="ew", padx=6, pady=(0, 4))
 
+        section_label(frame, "VENUE HEALTH · feeds, age and latency in ms").grid(
+            row=4, column=0, sticky="sew", padx=10)
+        self.health = LabelTable(frame, HEALTH_COLUMNS, rows=len(venues), font=theme.FONT_LIST,
+                                 row_pad=0, column_fonts={0: theme.FONT_BADGE},
+                                 on_row_click=self._health_clicked)
+        self.health.grid(row=5, column=0, sticky="ew", padx=6)
+        self.health_venues: tuple[str, ...] = ()
+        self._full_errors: list[str] = []
+        self._error_tips: list[Tooltip] = []
+        self._add_error_tips()
+        self.selected_venue: str | None = None
+        self._health_snapshot: Snapshot | None = None
+        # Three lines always, so a long error does not push the sections below up and down.
+        self.health_detail = CachedLabel(tk.Label(
+            frame, text="", font=theme.FONT_LIST, fg=theme.TEXT_MUTED, bg=theme.PANEL_BG, anchor="nw",
+            justify="left", height=3, wraplength=320))
+        self.health_detail.label.grid(row=6, column=0, sticky="ew", padx=10, pady=(1, 4))
+        self.health_detail.label.bind("<Configure>", self._detail_resized, add="+")
+        self._detail_tip = Tooltip(self.health_detail.label, lambda: self.health_detail.text)
+
         self.ladder_caption = section_label(frame, f"CONSOLIDATED BOOK · {symbol} · live venues")
-        self.ladder_caption.grid(row=4, column=0, sticky="sew", padx=10)
+        self.ladder_caption.grid(row=7, column=0, sticky="sew", padx=10)
         self.ladder = LabelTable(frame, LADDER_COLUMNS, rows=LADDER_DEPTH, font=theme.FONT_LIST,
                                  row_pad=0)
-        self.ladder.grid(row=5, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.ladder.grid(row=8, column=0, sticky="ew", padx=6, pady=(0, 4))
 
-        section_label(frame, "ALL SYMBOLS").grid(row=6, column=0, sticky="sew", padx=10)
+        section_label(frame, "ALL SYMBOLS").grid(row=9, column=0, sticky="sew", padx=10)
         self.summary = LabelTable(frame, SUMMARY_COLUMNS, rows=len(symbols), font=theme.FONT_MONO_SMALL,
-                                  row_pad=1)
-        self.summary.grid(row=7, column=0, sticky="ew", padx=6, pady=(0, 4))
+                                  row_pad=0)
+        self.summary.grid(row=10, column=0, sticky="ew", padx=6, pady=(0, 4))
 
-        section_label(frame, "SESSION").grid(row=8, column=0, sticky="sew", padx=10)
+        section_label(frame, "SESSION").grid(row=11, column=0, sticky="sew", padx=10)
         self.session = LabelTable(frame, (("", 24, "w"), ("", 12, "e")), rows=8,
                                   font=theme.FONT_MONO_SMALL, row_pad=0)
-        self.session.grid(row=9, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.session.grid(row=12, column=0, sticky="ew", padx=6, pady=(0, 4))
 
-        section_label(frame, "REJECTIONS BY REASON").grid(row=10, column=0, sticky="sew", padx=10)
+        section_label(frame, "REJECTIONS BY REASON").grid(row=13, column=0, sticky="sew", padx=10)
         self.rejections = LabelTable(frame, (("", 28, "w"), ("", 8, "e")), rows=REJECTION_ROWS,
                                      font=theme.FONT_MONO_SMALL, row_pad=0)
-        self.rejections.grid(row=11, column=0, sticky="new", padx=6, pady=(0, 6))
+        self.rejections.grid(row=14, column=0, sticky="new", padx=6, pady=(0, 6))
         # Spread spare height over the gaps above each section rather than leaving it at the bottom.
-        for row in (4, 6, 8, 10):
+        for row in (4, 7, 9, 11, 13):
             frame.grid_rowconfigure(row, weight=1)
-        frame.grid_rowconfigure(12, weight=1)
+        frame.grid_rowconfigure(15, weight=1)
         self._symbols = tuple(symbols)
         self._symbol = symbol
 
@@ -74,13 +101,15 @@ class MarketView:
             self.symbol_picker.set(symbol)
 
     def render(self, snapshot: Snapshot, symbol: str) -> None:
-        """Show the snapshot's prices for ``symbol`` and the summaries."""
+        """Show the snapshot's prices for ``symbol``, the venues' feed health and the summaries."""
         if symbol != self._symbol:
             self.prices_caption.configure(text=f"PRICES · {symbol} · age and latency in ms")
             self.ladder_caption.configure(text=f"CONSOLIDATED BOOK · {symbol} · live venues")
             self._symbol = symbol
         table = self.prices
-        for index, row in enumerate(presenters.price_rows(snapshot, symbol)[:len(table.cells)]):
+        rows = presenters.price_rows(snapshot, symbol)
+        table.show_rows(len(rows))
+        for index, row in enumerate(rows):
             table.set_cell(index, 0, "●", row.dot_colour)
             table.set_cell(index, 1, row.venue, row.venue_colour)
             table.set_cell(index, 2, row.bid, row.bid_colour)
@@ -88,6 +117,7 @@ class MarketView:
             table.set_cell(index, 4, row.spread_bps, row.text_colour)
             table.set_cell(index, 5, row.age_ms, row.text_colour)
             table.set_cell(index, 6, row.latency_ms, row.text_colour)
+        self.render_health(snapshot)
         for index, row in enumerate(presenters.consolidated_rows(snapshot, symbol, LADDER_DEPTH)):
             self.ladder.set_cell(index, 0, row[0], theme.TEXT_MUTED)
             self.ladder.set_cell(index, 1, row[1], theme.TEXT_MUTED)
@@ -95,7 +125,9 @@ class MarketView:
             self.ladder.set_cell(index, 3, row[3], theme.ASK)
             self.ladder.set_cell(index, 4, row[4], theme.TEXT_MUTED)
             self.ladder.set_cell(index, 5, row[5], theme.TEXT_MUTED)
-        for index, row in enumerate(presenters.symbol_summary_rows(snapshot)[:len(self.summary.cells)]):
+        summary = presenters.symbol_summary_rows(snapshot)
+        self.summary.show_rows(len(summary))
+        for index, row in enumerate(summary):
             colour = theme.ACCENT if row.symbol == symbol else theme.TEXT
             self.summary.set_cell(index, 0, row.symbol, colour)
             self.summary.set_cell(index, 1, row.mark, theme.TEXT)
@@ -113,3 +145,53 @@ class MarketView:
             else:
                 self.rejections.set_cell(index, 0, "none yet" if index == 0 else "", theme.TEXT_DIM)
                 self.rejections.set_cell(index, 1, "", theme.TEXT_DIM)
+
+    # --- venue health ----------------------------------------------------------------------------
+    def render_health(self, snapshot: Snapshot) -> None:
+        """Show one health line per venue and the detail line of the selected venue."""
+        table = self.health
+        rows = presenters.health_rows(snapshot)
+        table.show_rows(len(rows))
+        self._add_error_tips()
+        self.health_venues = tuple(row.venue for row in rows)
+        self._full_errors[:len(rows)] = [row.full_error for row in rows]
+        selected_row = (self.health_venues.index(self.selected_venue)
+                        if self.selected_venue in self.health_venues else None)
+        for index, row in enumerate(rows):
+            bg = SELECTED_BG if index == selected_row else theme.PANEL_BG
+            badge = row.badge
+            table.set_cell(index, 0, badge.text, badge.foreground, badge.background)
+            table.set_cell(index, 1, row.venue, row.text_colour, bg)
+            table.set_cell(index, 2, row.age_ms, row.age_colour, bg)
+            table.set_cell(index, 3, row.latency_ms, row.text_colour, bg)
+            table.set_cell(index, 4, row.messages_per_s, row.text_colour, bg)
+            table.set_cell(index, 5, row.reconnects, row.reconnects_colour, bg)
+            table.set_cell(index, 6, row.error, row.error_colour, bg)
+        self.health_detail.set(*presenters.health_detail(snapshot, self.selected_venue))
+        self._health_snapshot = snapshot
+
+    def select_venue(self, venue: str | None) -> None:
+        """Show the details of ``venue``'s feed under the health table (None: the automatic choice)."""
+        self.selected_venue = venue
+        if self._health_snapshot is not None:
+            self.render_health(self._health_snapshot)
+
+    def _health_clicked(self, row: int) -> None:
+        if row >= len(self.health_venues):
+            return
+        venue = self.health_venues[row]
+        # A second click on the selected venue goes back to the automatic choice.
+        self.select_venue(None if venue == self.selected_venue else venue)
+
+    def _add_error_tips(self) -> None:
+        # One tooltip per error cell, with the whole error of whichever venue is on that row now.
+        while len(self._error_tips) < len(self.health.cells):
+            index = len(self._error_tips)
+            self._full_errors.append("")
+            label = self.health.cells[index][HEALTH_ERROR_COLUMN].label
+            self._error_tips.append(Tooltip(label, lambda i=index: self._full_errors[i]))
+
+    def _detail_resized(self, event) -> None:
+        wrap = max(120, event.width - 4)
+        if int(float(self.health_detail.label.cget("wraplength"))) != wrap:
+            self.health_detail.label.configure(wraplength=wrap)

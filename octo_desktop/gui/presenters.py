@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -23,8 +24,11 @@ from octo_desktop.domain.snapshot import (
     WAITING,
     BookView,
     OpportunityView,
+    RecordingView,
+    ReplayView,
     Snapshot,
     SpreadMatrixView,
+    VenueHealthView,
 )
 from octo_desktop.gui import theme
 
@@ -131,6 +135,11 @@ def format_count(value: int) -> str:
     return f"{value:,}"
 
 
+def plural(count: int, noun: str) -> str:
+    """Return "1 error", "2 errors": the count and the noun, plural unless the count is one."""
+    return f"{format_count(count)} {noun}{'' if count == 1 else 's'}"
+
+
 def short_symbol(symbol: str) -> str:
     """Return the base asset of a USDT-quoted symbol ("BTC/USDT" -> "BTC")."""
     base, _, quote = symbol.partition("/")
@@ -159,9 +168,44 @@ def engine_state_colour(state: str) -> str:
     return _ENGINE_STATE_COLOURS.get(state, theme.TEXT_MUTED)
 
 
-def window_title(market: str) -> str:
-    """Return the window title for a market name."""
+def window_title(market: str, replay_path: str = "") -> str:
+    """Return the window title for a market name (a replay names its file)."""
+    if market == "replay" and replay_path:
+        return f"Octo — paper trading · replay of {file_name(replay_path)}"
     return f"Octo — paper trading · {market} market"
+
+
+def file_name(path: str) -> str:
+    """Return the last part of a path written with either kind of slash."""
+    return re.split(r"[\\/]", str(path))[-1]
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def format_duration(seconds: float) -> str:
+    """Format a duration as M:SS, or H:MM:SS from an hour up."""
+    if is_missing(seconds) or seconds < 0:
+        return DASH
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_rate(per_second: float) -> str:
+    """Format a message rate: one decimal below 10/s, whole numbers above, thousands as "k"."""
+    if is_missing(per_second) or per_second < 0:
+        return DASH
+    if per_second >= 10_000:
+        return f"{per_second / 1000:.0f}k"
+    if per_second >= 1000:
+        return f"{per_second / 1000:.1f}k"
+    if per_second >= 10:
+        return f"{per_second:.0f}"
+    return f"{per_second:.1f}"
 
 
 def parse_geometry(text: object, screen: tuple[int, int] | None = None) -> tuple[int, int]:
@@ -339,6 +383,135 @@ def session_rows(snapshot: Snapshot) -> tuple[tuple[str, str, str], ...]:
         ("edge kept", kept, muted),
         ("winning trades (recent)", f"{wins} / {len(trades)}" if trades else DASH, muted),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 1: venue health.
+# --------------------------------------------------------------------------------------------------
+BADGE_TEXT = "#161b22"  # dark text on a filled badge
+_NEUTRAL_BADGE = (theme.RAISED_BG, theme.TEXT_MUTED)
+# state -> (badge text, badge background, badge text colour, long name for the detail line)
+_HEALTH_STATES = {
+    "live-ws": ("LIVE WS", theme.GREEN, BADGE_TEXT, "live over WebSocket"),
+    "live-rest": ("REST", theme.AMBER, BADGE_TEXT, "live over REST polling"),
+    "reconnecting": ("RECONNECTING", theme.AMBER, BADGE_TEXT, "reconnecting"),
+    "stale": ("STALE", theme.GREY, BADGE_TEXT, "stale: no recent update"),
+    "down": ("DOWN", theme.RED, BADGE_TEXT, "down"),
+    "simulated": ("SIM", *_NEUTRAL_BADGE, "simulated market"),
+    "replay": ("REPLAY", *_NEUTRAL_BADGE, "replayed from a recording"),
+}
+HEALTH_ERROR_CHARS = 13  # the row's error cell; the full text is in the tooltip and the detail line
+
+
+@dataclass(frozen=True, slots=True)
+class HealthBadge:
+    """How a venue's market-data state is shown: a short word on a coloured badge."""
+
+    text: str
+    background: str
+    foreground: str
+    description: str
+
+
+def health_badge(state: str) -> HealthBadge:
+    """Return the badge of a venue-health state (an unknown state shows as itself, neutral)."""
+    known = _HEALTH_STATES.get(state)
+    if known is None:
+        return HealthBadge(state.upper() or DASH, *_NEUTRAL_BADGE, state or "unknown")
+    return HealthBadge(*known)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRow:
+    """One venue's line in the health table."""
+
+    venue: str
+    badge: HealthBadge
+    age_ms: str
+    age_colour: str
+    latency_ms: str
+    messages_per_s: str
+    reconnects: str
+    reconnects_colour: str
+    error: str  # shortened to fit the row
+    full_error: str
+    error_colour: str
+    text_colour: str
+
+
+_NO_HEALTH = HealthBadge("NO DATA", *_NEUTRAL_BADGE, "no health report yet")
+
+
+def health_row(venue: str, health: VenueHealthView | None,
+               error_chars: int = HEALTH_ERROR_CHARS) -> HealthRow:
+    """Return the health line of one venue (dashes when the engine has not reported it yet)."""
+    if health is None:
+        return HealthRow(venue, _NO_HEALTH, DASH, theme.TEXT_DIM, DASH, DASH, DASH, theme.TEXT_DIM, "", "",
+                         theme.TEXT_DIM, theme.TEXT_DIM)
+    down = health.state == "down"
+    text = theme.TEXT_DIM if down else theme.TEXT
+    return HealthRow(
+        venue=venue,
+        badge=health_badge(health.state),
+        age_ms=format_ms(health.age_ms),
+        age_colour=theme.AMBER if health.state == "stale" else text,
+        latency_ms=format_ms(health.latency_ms),
+        messages_per_s=format_rate(health.messages_per_s),
+        reconnects=format_count(health.reconnects),
+        reconnects_colour=theme.AMBER if health.reconnects > 0 else theme.TEXT_MUTED,
+        error=shorten(health.last_error, error_chars),
+        full_error=health.last_error,
+        error_colour=theme.RED,
+        text_colour=text,
+    )
+
+
+def health_venues(snapshot: Snapshot) -> tuple[str, ...]:
+    """Return the venues of the health table: the snapshot's venues, then any other reported one."""
+    extra = tuple(v for v in snapshot.venue_health if v not in snapshot.venues)
+    return tuple(snapshot.venues) + extra
+
+
+def health_rows(snapshot: Snapshot, error_chars: int = HEALTH_ERROR_CHARS) -> tuple[HealthRow, ...]:
+    """Return one health line per venue."""
+    return tuple(health_row(venue, snapshot.venue_health.get(venue), error_chars)
+                 for venue in health_venues(snapshot))
+
+
+def error_counts_text(errors) -> str:
+    """Return "gap 2, checksum 1": error kinds with their counts, most frequent first."""
+    items = sorted(((kind, count) for kind, count in errors.items() if count), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{kind} {format_count(count)}" for kind, count in items)
+
+
+def health_detail(snapshot: Snapshot, venue: str | None) -> tuple[str, str]:
+    """Return the detail line under the health table, and its colour.
+
+    For a chosen venue: its state, REST round trip, reconnects, errors by kind and the whole last
+    error. With none chosen: the first venue that has an error, else a one-line summary.
+    """
+    reports = snapshot.venue_health
+    if venue is None or venue not in reports:
+        venue = next((v for v in health_venues(snapshot) if v in reports and reports[v].last_error), None)
+    if venue is None:
+        if not reports:
+            return "venue health: waiting for the engine's first report", theme.TEXT_DIM
+        usable = sum(1 for h in reports.values() if h.usable)
+        reconnects = sum(h.reconnects for h in reports.values())
+        errors = sum(sum(h.errors.values()) for h in reports.values())
+        return (f"{usable}/{len(reports)} venues usable · {plural(reconnects, 'reconnect')} · "
+                f"{plural(errors, 'error')} · click a venue for details"), theme.TEXT_MUTED
+    health = reports[venue]
+    parts = [venue, health_badge(health.state).description]
+    if not is_missing(health.rest_rtt_ms):
+        parts.append(f"REST rtt {format_ms(health.rest_rtt_ms)} ms")
+    parts.append(plural(health.reconnects, "reconnect"))
+    counts = error_counts_text(health.errors)
+    parts.append(f"errors {counts}" if counts else "no errors")
+    text = " · ".join(parts)
+    if health.last_error:
+        return f"{text}\nlast error: {health.last_error}", theme.RED
+    return text, theme.TEXT_MUTED
 
 
 # --------------------------------------------------------------------------------------------------
@@ -737,6 +910,18 @@ def decision_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
 # --------------------------------------------------------------------------------------------------
 # Status bar.
 # --------------------------------------------------------------------------------------------------
+_MARKET_SOURCES = {"simulated": ("SIMULATED", theme.TEXT_MUTED), "live": ("LIVE", theme.GREEN),
+                   "replay": ("REPLAY", theme.ACCENT)}
+
+
+def market_source(market: str, replay: ReplayView | None = None) -> tuple[str, str]:
+    """Return where the market data come from, and its colour: SIMULATED, LIVE or REPLAY <file>."""
+    text, colour = _MARKET_SOURCES.get(market, ((market or DASH).upper(), theme.TEXT_MUTED))
+    if market == "replay" and replay is not None and replay.path:
+        text = f"REPLAY {file_name(replay.path)}"
+    return text, colour
+
+
 @dataclass(frozen=True, slots=True)
 class StatusLine:
     """The texts of the status bar, field by field."""
@@ -744,6 +929,7 @@ class StatusLine:
     engine: str
     engine_colour: str
     market: str
+    market_colour: str
     speed: str
     events: str
     events_per_second: str
@@ -760,17 +946,20 @@ def status_line(snapshot: Snapshot | None, frame_p50_ms: float, frame_p95_ms: fl
              if not (math.isnan(frame_p50_ms) or math.isnan(frame_p95_ms)) else "frame — ms")
     if snapshot is None:
         engine, colour = ("engine starting", theme.AMBER) if is_running else ("engine stopped", theme.RED)
-        return StatusLine(engine, colour, f"market {market or DASH}", "speed —",
+        market_text, market_colour = market_source(market) if market else (DASH, theme.TEXT_MUTED)
+        return StatusLine(engine, colour, market_text, market_colour, "speed —",
                           "events 0", "0 ev/s", "trades 0", frame, gui_error, f"config: {source}")
     # A GUI error first (it is about this window), then the engine's last error.
     error = " · ".join(text for text in (gui_error, snapshot.last_error) if text)
     speed = snapshot.speed if snapshot.speed == "max" else f"{snapshot.speed}×"
     # The last snapshot may still say "running" after the runtime thread died: trust the thread.
     state = snapshot.engine_state if is_running else "stopped"
+    market_text, market_colour = market_source(snapshot.market, snapshot.replay)
     return StatusLine(
         engine=f"engine {state}",
         engine_colour=engine_state_colour(state) if is_running else theme.RED,
-        market=f"market {snapshot.market}",
+        market=market_text,
+        market_colour=market_colour,
         speed=f"speed {speed}",
         events=f"events {format_count(snapshot.events)}",
         events_per_second=f"{snapshot.events_per_second:,.0f} ev/s",
@@ -779,3 +968,144 @@ def status_line(snapshot: Snapshot | None, frame_p50_ms: float, frame_p95_ms: fl
         error=error,
         source=f"config: {source}",
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Control bar: recording and replay.
+# --------------------------------------------------------------------------------------------------
+RECORDING_SUFFIX = ".jsonl.gz"
+
+
+def default_recording_path(data_dir: str | Path, unix_seconds: float) -> Path:
+    """Return ``<data dir>/recordings/octo-<UTC yyyymmdd-HHMMSS>.jsonl.gz`` for a recording started now."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(unix_seconds))
+    return Path(data_dir) / "recordings" / f"octo-{stamp}{RECORDING_SUFFIX}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingModel:
+    """The record toggle and the line next to it."""
+
+    is_recording: bool
+    button_text: str
+    button_colour: str
+    button_hover: str
+    text: str
+    text_colour: str
+    full_text: str  # untruncated, for the tooltip
+
+
+REC_BUTTON_OFF = "●  REC"
+REC_BUTTON_ON = "■  STOP"
+
+
+def recording_model(recording: RecordingView | None, now: float, is_recording: bool | None = None,
+                    text_chars: int = 64) -> RecordingModel:
+    """Return the record toggle and the recording's file, event count, duration and error.
+
+    ``is_recording`` overrides the snapshot while a start or stop the user asked for is on its way.
+    """
+    recording_now = (recording is not None) if is_recording is None else is_recording
+    if not recording_now:
+        full, colour = "not recording", theme.TEXT_DIM
+        if recording is not None and recording.error:
+            full, colour = f"recording error: {recording.error}", theme.RED
+        return RecordingModel(False, REC_BUTTON_OFF, theme.RAISED_BG, "#404040", shorten(full, text_chars),
+                              colour, full)
+    if recording is None:
+        full, colour = "starting the recording…", theme.TEXT_MUTED
+    elif recording.error:
+        full, colour = f"{file_name(recording.path)} · recording error: {recording.error}", theme.RED
+    else:
+        duration = format_duration(now - recording.started) if not is_missing(now) else DASH
+        full = (f"● {file_name(recording.path)} · {format_count(recording.events)} events · {duration}")
+        colour = theme.RED
+    return RecordingModel(True, REC_BUTTON_ON, theme.KILL, theme.KILL_HOVER, shorten(full, text_chars),
+                          colour, full)
+
+
+# Replay speeds offered, and the ControlReplay speed each one asks for (None = as fast as possible).
+REPLAY_SPEEDS = (("1×", 1.0), ("10×", 10.0), ("100×", 100.0), ("max", None))
+
+
+def replay_speed_label(speed: str) -> str:
+    """Return the speed button that matches a snapshot's speed ("10" -> "10×", "max" -> "max")."""
+    if speed == "max":
+        return "max"
+    try:
+        return f"{float(speed):g}×"
+    except ValueError:
+        return speed
+
+
+def replay_speed_value(label: str) -> float | None:
+    """Return the speed factor of a speed button (None for "max")."""
+    for name, value in REPLAY_SPEEDS:
+        if name == label:
+            return value
+    raise ValueError(f"unknown replay speed {label!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayModel:
+    """The replay controls: play/pause, speed, progress and position."""
+
+    play_text: str
+    can_play: bool
+    speed: str
+    progress: float  # in [0, 1], rounded so the bar redraws only on a visible change
+    position: str
+    status: str
+    status_colour: str
+
+
+def replay_model(replay: ReplayView, paused: bool | None = None, speed: str | None = None) -> ReplayModel:
+    """Return the replay controls; ``paused``/``speed`` override the snapshot while a change is on its way."""
+    is_paused = replay.paused if paused is None else paused
+    end_known = not is_missing(replay.end)
+    progress = 1.0 if replay.finished else round(replay.progress, 3)
+    events = f"{format_count(replay.events)} events"
+    if replay.finished:
+        play_text, status, colour = "▶  Play", f"finished · {events}", theme.GREEN
+    elif is_paused:
+        play_text, status, colour = "▶  Play", f"paused · {events}", theme.AMBER
+    else:
+        play_text, colour = "❚❚  Pause", theme.TEXT_MUTED
+        # Until the reader has seen the recording's end there is no percentage: say how far it got.
+        done = f"{progress * 100:.0f} %" if end_known else f"{format_duration(replay.position - replay.start)} in"
+        status = f"{done} · {events}"
+    end = format_clock(replay.end) if end_known else "…"
+    # The engine clock runs on after the last event; the replay's position stops at the end.
+    at = min(replay.position, replay.end) if end_known else replay.position
+    position = f"{format_clock(at)} / {end} UTC"
+    return ReplayModel(play_text, not replay.finished, replay_speed_label(replay.speed if speed is None
+                                                                          else speed),
+                       progress, position, status, colour)
+
+
+class PendingChoice:
+    """Remember what the user just asked the engine for, until a snapshot agrees or ``timeout_s`` passes.
+
+    Without it a control would flick back to the old value for the few frames the command takes to
+    reach the engine and come back in a snapshot.
+    """
+
+    def __init__(self, timeout_s: float = 3.0) -> None:
+        self.timeout_s = timeout_s
+        self._value: object = None
+        self._since = -math.inf
+        self._active = False
+
+    def request(self, value: object, now: float) -> None:
+        """Note that ``value`` was asked for at ``now``."""
+        self._value, self._since, self._active = value, now, True
+
+    def clear(self) -> None:
+        """Forget any request (e.g. when the runtime is replaced)."""
+        self._active = False
+
+    def shown(self, actual: object, now: float) -> object:
+        """Return the value to show: the requested one while it is on its way, else ``actual``."""
+        if self._active and (actual == self._value or now - self._since > self.timeout_s):
+            self._active = False
+        return self._value if self._active else actual

@@ -1,4 +1,4 @@
-"""The status bar: engine state, market, speed, event counts, trades, GUI frame time, error, config."""
+"""The status bar: engine state, market source, speed, event counts, trades, GUI frame time, error, config."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ class StatusBar(tk.Frame):
     def show(self, line: StatusLine) -> None:
         """Show the fields of ``line``, touching only labels whose text changed."""
         self.fields["engine"].set(line.engine, line.engine_colour)
-        for name in _FIELDS[1:]:
+        self.fields["market"].set(line.market, line.market_colour)
+        for name in _FIELDS[2:]:
             self.fields[name].set(getattr(line, name))
         self.error.set(_shorten(line.error, 90))
         self.source.set(_shorten(line.source, 60))

@@ -44,5 +44,6 @@ FONT_HEADER = (FONT_FAMILY, -13, "bold")
 FONT_MONO = (MONO_FAMILY, -12)
 FONT_MONO_SMALL = (MONO_FAMILY, -11)
 FONT_LIST = ("DejaVu Sans Condensed", -11)  # lists: narrow, and DejaVu's digits are tabular
+FONT_BADGE = ("DejaVu Sans Condensed", -10, "bold")  # venue-health badges
 FONT_BIG = (FONT_FAMILY, -26, "bold")
 FONT_NUMBER = (MONO_FAMILY, -17, "bold")

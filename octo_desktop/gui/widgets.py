@@ -57,26 +57,30 @@ def section_label(master: tk.Misc, text: str) -> tk.Label:
 
 
 class CachedLabel:
-    """Wrap a ``tk.Label`` and update it only when its text or colour changes.
+    """Wrap a ``tk.Label`` and update it only when its text or colours change.
 
     The text goes through a ``StringVar`` (a Tcl variable write, ~4 us) rather than ``configure``
     (~12-45 us); colours, which change rarely, through ``configure``.
     """
 
-    __slots__ = ("label", "_var", "_text", "_fg")
+    __slots__ = ("label", "_var", "_text", "_fg", "_bg")
 
     def __init__(self, label: tk.Label) -> None:
         self.label = label
         self._text = label.cget("text")
         self._fg = label.cget("fg")
+        self._bg = label.cget("bg")
         self._var = tk.StringVar(label, self._text)
         label.configure(textvariable=self._var)
 
-    def set(self, text: str, fg: str | None = None) -> None:
-        """Show ``text`` (in ``fg`` if given), touching Tk only if something changed."""
+    def set(self, text: str, fg: str | None = None, bg: str | None = None) -> None:
+        """Show ``text`` (in ``fg`` on ``bg`` if given), touching Tk only if something changed."""
         if fg is not None and fg != self._fg:
             self.label.configure(fg=fg)
             self._fg = fg
+        if bg is not None and bg != self._bg:
+            self.label.configure(bg=bg)
+            self._bg = bg
         if text != self._text:
             self._var.set(text)
             self._text = text
@@ -86,14 +90,34 @@ class CachedLabel:
         """Return the text last shown."""
         return self._text
 
+    @property
+    def fg(self) -> str:
+        """Return the text colour last set."""
+        return self._fg
+
+    @property
+    def bg(self) -> str:
+        """Return the background colour last set."""
+        return self._bg
+
 
 class LabelTable(tk.Frame):
-    """A fixed grid of plain labels: a header row and ``rows`` rows of ``columns`` cells."""
+    """A grid of plain labels: a header row and ``rows`` rows of ``columns`` cells.
+
+    ``show_rows`` grows the grid or hides rows at the end, for a market with another number of venues.
+    """
 
     def __init__(self, master: tk.Misc, columns: Sequence[tuple[str, int, str]], rows: int,
-                 font=theme.FONT_MONO, header_font=theme.FONT_SMALL, row_pad: int = 1) -> None:
+                 font=theme.FONT_MONO, header_font=theme.FONT_SMALL, row_pad: int = 1,
+                 column_fonts: dict[int, tuple] | None = None,
+                 on_row_click: Callable[[int], None] | None = None) -> None:
         super().__init__(master, bg=theme.PANEL_BG)
         self.headers: list[CachedLabel] = []
+        self._columns = tuple(columns)
+        self._fonts = [(column_fonts or {}).get(col, font) for col in range(len(columns))]
+        self._row_pad = row_pad
+        self._on_row_click = on_row_click
+        self._visible = rows
         has_header = any(title for title, _, _ in columns)
         for col, (title, width, anchor) in enumerate(columns):
             if has_header:
@@ -104,22 +128,103 @@ class LabelTable(tk.Frame):
                 self.headers.append(CachedLabel(label))
             self.grid_columnconfigure(col, weight=1 if width > 4 else 0)
         self.cells: list[list[CachedLabel]] = []
-        for row in range(rows):
-            cells = []
-            for col, (_, width, anchor) in enumerate(columns):
-                label = tk.Label(self, text="", font=font, fg=theme.TEXT, bg=theme.PANEL_BG,
-                                 anchor=anchor, width=width, padx=2, pady=row_pad)
-                label.grid(row=row + 1, column=col, sticky="ew")
-                cells.append(CachedLabel(label))
-            self.cells.append(cells)
+        for _ in range(rows):
+            self._add_row()
 
-    def set_cell(self, row: int, column: int, text: str, fg: str | None = None) -> None:
+    def _add_row(self) -> None:
+        row = len(self.cells)
+        cells = []
+        for col, (_, width, anchor) in enumerate(self._columns):
+            label = tk.Label(self, text="", font=self._fonts[col], fg=theme.TEXT, bg=theme.PANEL_BG,
+                             anchor=anchor, width=width, padx=2, pady=self._row_pad)
+            label.grid(row=row + 1, column=col, sticky="ew")
+            if self._on_row_click is not None:
+                label.bind("<Button-1>", lambda _event, index=row: self._on_row_click(index))
+            cells.append(CachedLabel(label))
+        self.cells.append(cells)
+
+    def set_cell(self, row: int, column: int, text: str, fg: str | None = None, bg: str | None = None) -> None:
         """Show ``text`` in one cell if it changed."""
-        self.cells[row][column].set(text, fg)
+        self.cells[row][column].set(text, fg, bg)
+
+    def set_row_background(self, row: int, bg: str) -> None:
+        """Paint every cell of a row (e.g. to mark it selected)."""
+        for cell in self.cells[row]:
+            cell.set(cell.text, None, bg)
+
+    def show_rows(self, count: int) -> None:
+        """Show exactly ``count`` rows: add rows if there are fewer, hide the ones past ``count``."""
+        if count == self._visible:
+            return
+        while len(self.cells) < count:
+            self._add_row()
+        for index, cells in enumerate(self.cells):
+            for cell in cells:
+                if index < count:
+                    cell.label.grid()
+                else:
+                    cell.label.grid_remove()
+        self._visible = count
+
+    @property
+    def visible_rows(self) -> int:
+        """Return how many rows are shown."""
+        return self._visible
 
     def row_texts(self, row: int) -> tuple[str, ...]:
         """Return the texts a row shows now."""
         return tuple(cell.text for cell in self.cells[row])
+
+
+class Tooltip:
+    """Show ``text()`` in a small borderless window while the pointer rests on ``widget``.
+
+    The text is asked for when the tip opens, so it is always the current one; an empty text opens none.
+    """
+
+    DELAY_MS = 450
+
+    def __init__(self, widget: tk.Misc, text: Callable[[], str], wrap_px: int = 460) -> None:
+        self.widget = widget
+        self._text = text
+        self._wrap_px = wrap_px
+        self._after: str | None = None
+        self.window: tk.Toplevel | None = None
+        widget.bind("<Enter>", self._schedule, add="+")
+        widget.bind("<Leave>", self.hide, add="+")
+        widget.bind("<ButtonPress>", self.hide, add="+")
+
+    def _schedule(self, _event=None) -> None:
+        self._cancel()
+        self._after = self.widget.after(self.DELAY_MS, self.show)
+
+    def _cancel(self) -> None:
+        if self._after is not None:
+            self.widget.after_cancel(self._after)
+            self._after = None
+
+    def show(self) -> None:
+        """Open the tip now, below the pointer's widget."""
+        self._after = None
+        text = self._text()
+        if not text or self.window is not None or not self.widget.winfo_exists():
+            return
+        window = tk.Toplevel(self.widget)
+        window.wm_overrideredirect(True)
+        x = self.widget.winfo_rootx() + 8
+        y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        window.wm_geometry(f"+{x}+{y}")
+        tk.Label(window, text=text, font=theme.FONT_SMALL, fg=theme.TEXT, bg=theme.HEADER_BG,
+                 justify="left", wraplength=self._wrap_px, padx=6, pady=4, relief="solid",
+                 borderwidth=1).pack()
+        self.window = window
+
+    def hide(self, _event=None) -> None:
+        """Close the tip (and forget a pending one)."""
+        self._cancel()
+        if self.window is not None:
+            self.window.destroy()
+            self.window = None
 
 
 class ListView(tk.Frame):

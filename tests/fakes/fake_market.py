@@ -1,7 +1,9 @@
-"""Realistic ``Snapshot`` values for presenter tests, without the engine.
+"""Realistic ``Snapshot`` values for presenter and widget tests, without the engine.
 
 ``FakeMarket`` builds them with numpy (8 venues, 25-level books, the net-spread matrix after taker fees,
-opportunities, paper trades, balances, a P&L history); ``make_snapshot`` gives one.
+opportunities, paper trades, balances, a P&L history, venue health, a recording or a replay);
+``make_snapshot`` gives one. ``FakeRuntime`` serves a ``FakeMarket`` through the two calls the window
+uses (``submit`` and ``latest_snapshot``), on the test's own thread.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from types import MappingProxyType
 import numpy as np
 
 from octo_desktop.config import Config, load_config
-from octo_desktop.domain.commands import Halt, Resume, SaveSetting, SetMinScore, SetThreshold
+from octo_desktop.domain.commands import (
+    ControlReplay,
+    Halt,
+    Resume,
+    SaveSetting,
+    SetMinScore,
+    SetThreshold,
+    StartRecording,
+    StopRecording,
+)
 from octo_desktop.domain.snapshot import (
     LIVE,
     STALE,
@@ -22,10 +33,13 @@ from octo_desktop.domain.snapshot import (
     BookView,
     DecisionView,
     OpportunityView,
+    RecordingView,
+    ReplayView,
     RiskView,
     Snapshot,
     SpreadMatrixView,
     TradeView,
+    VenueHealthView,
     frozen_array,
     frozen_mapping,
 )
@@ -70,14 +84,37 @@ class FakeMarket:
         self.last_pair_time: dict[tuple, float] = {}
         self.settings: dict[str, object] = {}
         self.last_error = ""
+        self.market = "simulated"
+        self.speed = "1"
+        self.recording: RecordingView | None = None
+        self.replay: ReplayView | None = None
+        self.reconnects = {v: 0 for v in self.venues}
+        self.venue_errors: dict[str, str] = {}  # venue -> last error, set by tests
+        self._books: dict = {}
+        self._matrices: dict = {}
 
     # ---------------------------------------------------------------------------------------------
     def step(self, dt: float = 0.05) -> Snapshot:
         """Advance the market by ``dt`` seconds and return the snapshot of that instant."""
+        replay = self.replay
+        if replay is not None and (replay.paused or replay.finished):
+            self.sequence += 1  # a paused replay still publishes, with the clock held
+            return self._snapshot(self._books, self._matrices)
+        if replay is not None:
+            factor = 1.0 if replay.speed == "max" else float(replay.speed)
+            dt *= factor if replay.speed != "max" else 1000.0
         self.time += dt
         self.sequence += 1
         n = len(self.venues)
-        self.events += int(self.rng.integers(20, 60))
+        new_events = int(self.rng.integers(20, 60))
+        self.events += new_events
+        if self.recording is not None:
+            self.recording = replace(self.recording, events=self.recording.events + new_events)
+        if replay is not None:
+            finished = self.time >= replay.end
+            self.time = min(self.time, replay.end)
+            self.replay = replace(replay, position=self.time, events=replay.events + new_events,
+                                  finished=finished)
         for symbol in self.symbols:
             vol = self.config.markets[symbol].volatility_annual
             self.fair[symbol] *= math.exp(self.rng.normal(0, vol * math.sqrt(dt / 31_536_000)))
@@ -101,7 +138,22 @@ class FakeMarket:
         matrices = {s: self._matrix(s, books) for s in self.symbols}
         for symbol, matrix in matrices.items():
             self._detect(symbol, matrix, books)
+        self._books, self._matrices = books, matrices
         return self._snapshot(books, matrices)
+
+    def _health(self) -> dict[str, VenueHealthView]:
+        health = {}
+        state = "replay" if self.market == "replay" else "simulated"
+        for index, venue in enumerate(self.venues):
+            newest = max(self.last_update[(venue, s)] for s in self.symbols)
+            age_ms = (self.time - newest) * 1000
+            venue_state = "stale" if index in self.outage else state
+            error = self.venue_errors.get(venue, "")
+            health[venue] = VenueHealthView(
+                venue, venue_state, age_ms, self.config.venues[venue].latency_ms_median, math.nan,
+                0.0 if index in self.outage else self.config.venues[venue].update_hz * len(self.symbols),
+                self.reconnects[venue], error, frozen_mapping({"gap": 1} if error else {}))
+        return health
 
     def _mid(self, venue_index: int, symbol: str) -> float:
         bps = self.basis_bps[symbol][venue_index]
@@ -223,7 +275,8 @@ class FakeMarket:
                         Decimal("1600.00"), self.config.risk.max_notional_per_trade)
         return Snapshot(
             sequence=self.sequence, time=self.time,
-            engine_state="halted" if self.halted else "running", market="simulated", speed="1",
+            engine_state="halted" if self.halted else "running", market=self.market,
+            speed=self.replay.speed if self.replay is not None else self.speed,
             venues=self.venues, symbols=self.symbols, events=self.events,
             events_per_second=float(self.rng.uniform(700, 900)),
             books=frozen_mapping(books), matrices=frozen_mapping(matrices),
@@ -237,6 +290,7 @@ class FakeMarket:
             pnl_marked=frozen_array(self.pnl_marked), risk=risk, threshold_bps=self.threshold_bps,
             min_score=self.min_score, last_error=self.last_error,
             settings=MappingProxyType(dict(self.settings)),
+            venue_health=frozen_mapping(self._health()), recording=self.recording, replay=self.replay,
         )
 
     def apply(self, command) -> None:
@@ -251,6 +305,56 @@ class FakeMarket:
             self.min_score = command.min_score
         elif isinstance(command, SaveSetting):
             self.settings[command.key] = command.value
+        elif isinstance(command, StartRecording):
+            self.recording = RecordingView(command.path, 0, self.time)
+        elif isinstance(command, StopRecording):
+            self.recording = None
+        elif isinstance(command, ControlReplay) and self.replay is not None:
+            replay = self.replay
+            if command.paused is not None:
+                replay = replace(replay, paused=command.paused)
+            if command.set_speed:
+                replay = replace(replay, speed="max" if command.speed is None else f"{command.speed:g}")
+            self.replay = replay
+
+    def start_replay(self, path: str, seconds: float) -> None:
+        """Behave from now on as the replay of a ``seconds`` long recording at ``path``."""
+        self.market = "replay"
+        self.replay = ReplayView(path, self.time, self.time + seconds, self.time, 0, False, "1", False)
+
+
+class FakeRuntime:
+    """Serve a ``FakeMarket`` the way ``Runtime`` does; ``advance`` moves it on by one 50 ms step.
+
+    Commands are applied at once, on the caller's thread, and kept in ``submitted``.
+    """
+
+    def __init__(self, config: Config | None = None, seed: int = 7) -> None:
+        self.config = config or load_config()
+        self.settings: dict = {}
+        self.market = FakeMarket(self.config, seed=seed)
+        self.submitted: list = []
+        self.is_running = True
+        self._snapshot = self.market.step(0.05)
+
+    def submit(self, command) -> None:
+        """Record ``command`` and apply it to the market."""
+        if self.is_running:
+            self.submitted.append(command)
+            self.market.apply(command)
+
+    def latest_snapshot(self) -> Snapshot:
+        """Return the snapshot of the last step."""
+        return self._snapshot
+
+    def advance(self, dt: float = 0.05) -> Snapshot:
+        """Step the market and publish its snapshot."""
+        self._snapshot = self.market.step(dt)
+        return self._snapshot
+
+    def stop(self) -> None:
+        """Stop serving commands."""
+        self.is_running = False
 
 
 def make_snapshot(steps: int = 200, seed: int = 7, config: Config | None = None, **changes) -> Snapshot:

@@ -17,10 +17,13 @@ from octo_desktop.domain.snapshot import (
     BookView,
     DecisionView,
     OpportunityView,
+    RecordingView,
+    ReplayView,
     RiskView,
     Snapshot,
     SpreadMatrixView,
     TradeView,
+    VenueHealthView,
     frozen_array,
     frozen_mapping,
 )
@@ -123,6 +126,34 @@ def test_window_title_names_the_market():
     assert p.window_title("simulated") == "Octo — paper trading · simulated market"
 
 
+def test_window_title_of_a_replay_names_the_file():
+    assert p.window_title("replay", "/data/recordings/octo-1.jsonl.gz") == \
+        "Octo — paper trading · replay of octo-1.jsonl.gz"
+
+
+@pytest.mark.parametrize("path, name", [("/a/b/c.jsonl.gz", "c.jsonl.gz"), ("C:\\rec\\d.jsonl.gz", "d.jsonl.gz"),
+                                        ("plain.jsonl.gz", "plain.jsonl.gz")])
+def test_file_name_splits_on_either_slash(path, name):
+    assert p.file_name(path) == name
+
+
+def test_shorten_marks_the_cut_with_an_ellipsis():
+    assert p.shorten("short", 10) == "short"
+    assert p.shorten("0123456789abc", 10) == "012345678…"
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0:00"), (42.9, "0:42"), (754, "12:34"), (3723, "1:02:03"),
+                                           (NAN, "—"), (-1, "—")])
+def test_durations_are_minutes_and_seconds_then_hours(seconds, text):
+    assert p.format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("rate, text", [(0.0, "0.0"), (4.25, "4.2"), (812.4, "812"), (1234.0, "1.2k"),
+                                        (25_000.0, "25k"), (NAN, "—")])
+def test_message_rates_keep_three_or_four_characters(rate, text):
+    assert p.format_rate(rate) == text
+
+
 @pytest.mark.parametrize("saved, expected", [("1600x950", (1600, 950)), ("1700x1000+10+20", (1700, 1000)),
                                              ("garbage", p.DEFAULT_GEOMETRY), (None, p.DEFAULT_GEOMETRY),
                                              ("100x100", p.MIN_GEOMETRY)])
@@ -176,6 +207,93 @@ def test_symbol_summary_shows_the_best_usable_pair():
 
 def test_rejections_are_listed_most_frequent_first():
     assert p.rejection_rows(snapshot()) == (("stale", "9"), ("score", "4"))
+
+
+# --- venue health --------------------------------------------------------------------------------
+def health(venue, state="live-ws", age=120.0, latency=35.0, rate=42.0, reconnects=0, error="", errors=None,
+           rest_rtt=NAN):
+    return VenueHealthView(venue, state, age, latency, rest_rtt, rate, reconnects, error,
+                           frozen_mapping(errors or {}))
+
+
+def health_snapshot(*reports) -> Snapshot:
+    return snapshot(venue_health=frozen_mapping({h.venue: h for h in reports}))
+
+
+@pytest.mark.parametrize("state, text, background", [
+    ("live-ws", "LIVE WS", theme.GREEN), ("live-rest", "REST", theme.AMBER),
+    ("reconnecting", "RECONNECTING", theme.AMBER), ("stale", "STALE", theme.GREY), ("down", "DOWN", theme.RED),
+    ("simulated", "SIM", theme.RAISED_BG), ("replay", "REPLAY", theme.RAISED_BG)])
+def test_health_badges_name_and_colour_each_state(state, text, background):
+    badge = p.health_badge(state)
+    assert (badge.text, badge.background) == (text, background)
+
+
+def test_an_unknown_health_state_shows_as_itself_on_a_neutral_badge():
+    badge = p.health_badge("warming-up")
+    assert badge.text == "WARMING-UP" and badge.background == theme.RAISED_BG
+
+
+def test_health_rows_follow_the_snapshot_venues_and_format_each_measure():
+    snap = health_snapshot(health("okx", "live-rest", age=15_300.0, latency=48.6, rate=3.25, reconnects=2),
+                           health("binance"), health("htx", "down"))
+    rows = p.health_rows(snap)
+    assert [row.venue for row in rows] == ["binance", "okx", "htx"]
+    okx = rows[1]
+    assert (okx.badge.text, okx.age_ms, okx.latency_ms, okx.messages_per_s, okx.reconnects) == \
+        ("REST", "15s", "49", "3.2", "2")
+    assert okx.reconnects_colour == theme.AMBER and rows[0].reconnects_colour == theme.TEXT_MUTED
+    assert rows[2].text_colour == theme.TEXT_DIM  # a venue that is down is dimmed
+
+
+def test_a_venue_without_a_health_report_shows_no_data():
+    (binance, okx, htx) = p.health_rows(health_snapshot(health("binance")))
+    assert okx.badge.text == "NO DATA" and okx.age_ms == p.DASH and okx.error == ""
+
+
+def test_a_stale_venue_shows_its_age_in_amber():
+    (row,) = p.health_rows(health_snapshot(health("binance", "stale", age=9000.0)))[:1]
+    assert row.age_colour == theme.AMBER
+
+
+def test_a_long_error_is_shortened_in_the_row_and_kept_whole_for_the_tooltip():
+    error = "okx: sequence gap 1041 -> 1043 on BTC/USDT, resyncing from the REST snapshot"
+    row = p.health_rows(health_snapshot(health("okx", error=error)))[1]
+    assert row.error == error[:p.HEALTH_ERROR_CHARS - 1] + "…" and len(row.error) == p.HEALTH_ERROR_CHARS
+    assert row.full_error == error and row.error_colour == theme.RED
+
+
+def test_venues_reported_but_not_in_the_snapshot_list_come_last():
+    snap = health_snapshot(health("kraken"), health("binance"))
+    assert [row.venue for row in p.health_rows(snap)] == ["binance", "okx", "htx", "kraken"]
+
+
+def test_health_detail_of_a_chosen_venue_has_its_errors_and_the_whole_last_error():
+    snap = health_snapshot(health("okx", "live-rest", reconnects=3, rest_rtt=120.4, error="okx: checksum mismatch",
+                                  errors={"gap": 2, "checksum": 5, "crossed": 0}))
+    text, colour = p.health_detail(snap, "okx")
+    assert text == ("okx · live over REST polling · REST rtt 120 ms · 3 reconnects · errors checksum 5, gap 2"
+                    "\nlast error: okx: checksum mismatch")
+    assert colour == theme.RED
+
+
+def test_health_detail_without_a_choice_shows_the_first_venue_with_an_error():
+    snap = health_snapshot(health("binance"), health("okx", error="okx: timeout"), health("htx", error="x"))
+    text, _ = p.health_detail(snap, None)
+    assert text.startswith("okx · live over WebSocket") and text.endswith("last error: okx: timeout")
+
+
+def test_health_detail_summarises_when_no_venue_has_an_error():
+    snap = health_snapshot(health("binance", reconnects=1), health("okx", "down", errors={"rest": 4}),
+                           health("htx", "simulated"))
+    text, colour = p.health_detail(snap, None)
+    assert text == "2/3 venues usable · 1 reconnect · 4 errors · click a venue for details"
+    assert colour == theme.TEXT_MUTED
+
+
+def test_health_detail_before_any_report():
+    text, colour = p.health_detail(snapshot(), "okx")
+    assert "waiting" in text and colour == theme.TEXT_DIM
 
 
 # --- opportunities column --------------------------------------------------------------------------
@@ -329,7 +447,7 @@ def test_status_line_before_the_first_snapshot():
 def test_status_line_shows_engine_counts_frame_time_and_the_last_error():
     line = p.status_line(snapshot(last_error="okx: sequence gap"), 8.04, 19.96, "/etc/octo.toml")
     assert line.engine == "engine running" and line.engine_colour == theme.GREEN
-    assert (line.market, line.speed) == ("market simulated", "speed 1×")
+    assert (line.market, line.speed) == ("SIMULATED", "speed 1×")
     assert (line.events, line.events_per_second, line.trades) == ("events 12,345", "810 ev/s", "trades 2")
     assert line.frame == "frame 8.0/20.0 ms p50/p95"
     assert line.error == "okx: sequence gap"
@@ -340,6 +458,22 @@ def test_status_line_trusts_the_runtime_thread_over_the_last_snapshot():
     assert line.engine == "engine stopped" and line.engine_colour == theme.RED
 
 
+@pytest.mark.parametrize("market, text, colour", [("simulated", "SIMULATED", theme.TEXT_MUTED),
+                                                   ("live", "LIVE", theme.GREEN), ("replay", "REPLAY", theme.ACCENT)])
+def test_market_source_names_where_the_data_come_from(market, text, colour):
+    assert p.market_source(market) == (text, colour)
+
+
+def test_market_source_of_a_replay_names_its_file():
+    replay = ReplayView("/r/octo-20240601-120000.jsonl.gz", 0.0, 10.0, 5.0, 7, False, "1", False)
+    line = p.status_line(snapshot(market="replay", replay=replay), 1, 2, "x")
+    assert line.market == "REPLAY octo-20240601-120000.jsonl.gz" and line.market_colour == theme.ACCENT
+
+
+def test_status_line_shows_the_market_before_the_first_snapshot():
+    assert p.status_line(None, NAN, NAN, "x", market="live").market == "LIVE"
+
+
 def test_gui_error_shows_when_the_engine_has_none():
     assert p.status_line(snapshot(), 1, 2, "x", gui_error="GUI error: boom").error == "GUI error: boom"
 
@@ -347,6 +481,127 @@ def test_gui_error_shows_when_the_engine_has_none():
 def test_gui_error_comes_before_the_engine_error():
     line = p.status_line(snapshot(last_error="okx: sequence gap"), 1, 2, "x", gui_error="GUI error: boom")
     assert line.error == "GUI error: boom · okx: sequence gap"
+
+
+# --- recording and replay --------------------------------------------------------------------------
+def test_default_recording_path_is_in_the_data_dir_named_by_utc_time(tmp_path):
+    path = p.default_recording_path(tmp_path, 1_717_243_200.0)  # 2024-06-01 12:00:00 UTC
+    assert path == tmp_path / "recordings" / "octo-20240601-120000.jsonl.gz"
+
+
+def test_recording_model_when_not_recording():
+    model = p.recording_model(None, 100.0)
+    assert (model.is_recording, model.button_text, model.text) == (False, p.REC_BUTTON_OFF, "not recording")
+
+
+def test_recording_model_shows_file_events_and_duration():
+    recording = RecordingView("/d/recordings/octo-20240601-120000.jsonl.gz", 12_345, 1000.0)
+    model = p.recording_model(recording, 1062.5)
+    assert model.is_recording and model.button_text == p.REC_BUTTON_ON and model.button_colour == theme.KILL
+    assert model.text == "● octo-20240601-120000.jsonl.gz · 12,345 events · 1:02"
+
+
+def test_recording_model_shows_the_recording_error():
+    recording = RecordingView("/d/octo.jsonl.gz", 10, 1000.0, error="disk full")
+    model = p.recording_model(recording, 1001.0)
+    assert model.text == "octo.jsonl.gz · recording error: disk full" and model.text_colour == theme.RED
+
+
+def test_recording_model_while_a_start_is_on_its_way():
+    model = p.recording_model(None, 5.0, is_recording=True)
+    assert model.is_recording and model.text == "starting the recording…"
+
+
+def test_recording_model_text_is_shortened_but_kept_whole_for_the_tooltip():
+    recording = RecordingView("/d/" + "x" * 80 + ".jsonl.gz", 1, 0.0)
+    model = p.recording_model(recording, 1.0, text_chars=40)
+    assert len(model.text) == 40 and model.full_text.startswith("● xxx")
+
+
+@pytest.mark.parametrize("speed, label", [("1", "1×"), ("10", "10×"), ("100", "100×"), ("100.0", "100×"),
+                                          ("max", "max")])
+def test_replay_speed_labels_match_the_snapshot(speed, label):
+    assert p.replay_speed_label(speed) == label
+
+
+def test_replay_speed_values_of_the_buttons():
+    assert [p.replay_speed_value(name) for name, _ in p.REPLAY_SPEEDS] == [1.0, 10.0, 100.0, None]
+    with pytest.raises(ValueError):
+        p.replay_speed_value("3×")
+
+
+def replay_view(**changes):
+    values = dict(path="/r/a.jsonl.gz", start=1_717_243_200.0, end=1_717_243_260.0, position=1_717_243_215.0,
+                  events=4321, paused=False, speed="10", finished=False)
+    values.update(changes)
+    return ReplayView(**values)
+
+
+def test_replay_model_while_playing():
+    model = p.replay_model(replay_view())
+    assert (model.play_text, model.can_play, model.speed) == ("❚❚  Pause", True, "10×")
+    assert model.progress == 0.25
+    assert model.position == "12:00:15 / 12:01:00 UTC"
+    assert model.status == "25 % · 4,321 events"
+
+
+def test_a_finished_replay_stops_its_position_at_the_end():
+    model = p.replay_model(replay_view(position=1_717_243_290.0, finished=True))
+    assert model.position == "12:01:00 / 12:01:00 UTC"
+
+
+def test_plural():
+    assert (p.plural(0, "error"), p.plural(1, "error"), p.plural(1200, "error")) == \
+        ("0 errors", "1 error", "1,200 errors")
+
+
+def test_replay_model_while_paused_offers_play():
+    model = p.replay_model(replay_view(paused=True))
+    assert model.play_text == "▶  Play" and model.status.startswith("paused") and model.status_colour == theme.AMBER
+
+
+def test_replay_model_when_finished_cannot_play():
+    model = p.replay_model(replay_view(position=1_717_243_260.0, finished=True))
+    assert not model.can_play and model.progress == 1.0 and model.status == "finished · 4,321 events"
+
+
+def test_replay_model_with_an_unknown_end_says_how_far_it_got():
+    model = p.replay_model(replay_view(end=NAN))
+    assert model.progress == 0.0 and model.position.endswith("/ … UTC")
+    assert model.status == "0:15 in · 4,321 events"
+
+
+def test_a_finished_replay_is_complete_even_if_its_end_was_never_recorded():
+    model = p.replay_model(replay_view(end=NAN, finished=True))
+    assert model.progress == 1.0 and model.status.startswith("finished")
+
+
+def test_replay_model_shows_a_requested_pause_and_speed_before_the_engine_confirms():
+    model = p.replay_model(replay_view(), paused=True, speed="max")
+    assert model.play_text == "▶  Play" and model.speed == "max"
+
+
+def test_pending_choice_shows_the_request_until_the_engine_agrees():
+    pending = p.PendingChoice(timeout_s=3.0)
+    assert pending.shown(False, 0.0) is False
+    pending.request(True, 10.0)
+    assert pending.shown(False, 10.1) is True  # not confirmed yet
+    assert pending.shown(True, 10.2) is True  # confirmed: back to following the engine
+    assert pending.shown(False, 10.3) is False
+
+
+def test_pending_choice_gives_up_after_the_timeout():
+    pending = p.PendingChoice(timeout_s=3.0)
+    pending.request("10×", 0.0)
+    assert pending.shown("1×", 2.9) == "10×"
+    assert pending.shown("1×", 3.1) == "1×"
+
+
+def test_pending_choice_can_be_cleared():
+    pending = p.PendingChoice()
+    pending.request(True, 0.0)
+    pending.clear()
+    assert pending.shown(False, 0.1) is False
 
 
 # --- a realistic snapshot from the fake market -----------------------------------------------------
@@ -366,6 +621,9 @@ def test_every_presenter_handles_a_realistic_snapshot():
     assert len(p.decision_rows(snap, limit=50)) <= 50
     assert len(p.session_rows(snap)) == 8
     assert p.balance_rows(snap, p.balance_assets(snap))
+    assert [row.venue for row in p.health_rows(snap)] == list(snap.venues)
+    assert {row.badge.text for row in p.health_rows(snap)} <= {"SIM", "STALE"}
+    assert p.health_detail(snap, None)[0].endswith("click a venue for details")
 
 
 def test_snapshot_replace_keeps_presenters_pure():

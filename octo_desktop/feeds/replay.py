@@ -1,0 +1,112 @@
+"""Replay a recording through the engine on the simulated clock, event by event, at their own times.
+
+Each event is delivered when the engine clock reaches its ``ts``, in file order, so the engine
+sees the same books at the same instants as the session that recorded them. Events marked ``own``
+(the simulated market's reaction to one of our paper fills) are handed over when the replayed
+executor makes that fill, inside the same call, exactly as the simulated market did; if the replay
+diverged and never makes it, they are delivered at their time like any other event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+
+from octo_desktop.domain.model import REPLAY, BookUpdate, MarketTrade
+from octo_desktop.feeds.base import ConnectionHealth, EventSink
+from octo_desktop.feeds.recording import RecordingReader
+
+OWN_MATCH_WINDOW_S = 1e-3  # an own event belongs to a fill made within this time of it
+
+
+class ReplayFeed:
+    """A MarketFeed that reads a recording; ``run()`` returns when the recording ends."""
+
+    name = "replay"
+
+    def __init__(self, reader: RecordingReader, clock, sink: EventSink) -> None:
+        self.reader = reader
+        self._clock = clock
+        self._sink = sink
+        self._events = reader.events()
+        self._buffer: deque = deque()
+        self._exhausted = False
+        self.delivered = 0
+        self.finished = False
+        self.venues = reader.header.venues
+        self.on_end = None  # called once with the stop time, as soon as the end of the file is read
+        self._last_ts = reader.header.start
+        self._end_reported = False
+
+    # --- reading ahead ----------------------------------------------------------------------------
+    def _fill(self, n: int = 1) -> None:
+        while len(self._buffer) < n and not self._exhausted:
+            try:
+                item = next(self._events)
+            except StopIteration:
+                self._exhausted = True
+                break
+            self._last_ts = max(self._last_ts, item[0].received_time)
+            self._buffer.append(item)
+        if not self._end_reported and (self._exhausted or self.reader.end_time is not None):
+            self._end_reported = True
+            if self.on_end is not None:
+                # A file cut short (no end line) ends with its last event.
+                end = self.reader.end_time
+                self.on_end(end if end is not None else self._last_ts)
+
+    def _peek(self):
+        self._fill()
+        return self._buffer[0] if self._buffer else None
+
+    @property
+    def end_time(self) -> float:
+        """When the recording's source stopped (NaN until known)."""
+        end = self.reader.end_time
+        return math.nan if end is None else end
+
+    # --- MarketFeed ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Deliver every event at its time; return at the end of the file."""
+        clock = self._clock
+        while True:
+            head = self._peek()
+            if head is None:
+                break
+            event = head[0]
+            if event.received_time > clock.now():
+                await clock.sleep_until(event.received_time)
+                if self._peek() is not head:  # an own-fill took it meanwhile: look again
+                    continue
+            self._deliver_head()
+        self.finished = True
+
+    def request_resync(self, venue: str, symbol: str) -> None:
+        """A recording cannot be asked for a snapshot: the book stays excluded until the next one."""
+
+    def on_own_fill(self, venue: str, symbol: str, side: str, taken: tuple[tuple[float, float], ...]) -> None:
+        """Hand over the recorded reaction to this fill (one book update, then its trades) if it is next."""
+        limit = self._clock.now() + OWN_MATCH_WINDOW_S
+        head = self._peek()
+        if head is None or not isinstance(head[0], BookUpdate) or not _is_own_reaction(head, venue, symbol, limit):
+            return
+        self._deliver_head()
+        while (head := self._peek()) is not None and isinstance(head[0], MarketTrade) \
+                and head[0].side == side and _is_own_reaction(head, venue, symbol, limit):
+            self._deliver_head()
+
+    def _deliver_head(self) -> None:
+        event, _own = self._buffer.popleft()
+        self.delivered += 1
+        self._sink(event)
+
+    def connection_health(self) -> dict:
+        """Replayed venues are healthy by construction; staleness comes from the books."""
+        return {venue: ConnectionHealth(REPLAY) for venue in self.venues}
+
+
+def _is_own_reaction(item, venue: str, symbol: str, limit: float) -> bool:
+    event, own = item
+    return own and event.venue == venue and getattr(event, "symbol", None) == symbol \
+        and event.received_time <= limit
