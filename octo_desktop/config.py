@@ -548,8 +548,8 @@ def _build(tree: dict, source: str) -> Config:
             withdrawal_fees=MappingProxyType(fees),
             ccxt=_ccxt_options(venue.get("ccxt", {}), f"{path}.ccxt"),
         )
-    if len(venues) < 2:
-        raise ConfigError("venues: at least two venues must be enabled to find spreads")
+    if not venues:
+        raise ConfigError("venues: enable at least one venue (two or more to find spreads)")
 
     sim = tree["simulation"]
     simulation = SimulationConfig(

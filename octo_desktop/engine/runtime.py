@@ -118,6 +118,12 @@ class Runtime:
         finally:
             self._ready.set()
             try:
+                # Library tasks still pending (ccxt's throttlers, closing sockets) end here, not at GC.
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
                 loop.run_until_complete(loop.shutdown_asyncgens())
             finally:
                 loop.close()

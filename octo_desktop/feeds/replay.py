@@ -9,7 +9,6 @@ diverged and never makes it, they are delivered at their time like any other eve
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections import deque
 

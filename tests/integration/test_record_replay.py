@@ -1,0 +1,104 @@
+"""Record a simulated session, replay it through the engine: same trades and P&L, at any speed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+
+import pytest
+
+from octo_desktop.app import build_replay_runtime
+from octo_desktop.config import load_config
+from octo_desktop.feeds.recording import RecordingError, open_recording
+from octo_desktop.storage import open_store
+
+pytestmark = pytest.mark.integration
+START = 1_700_000_000.0
+
+
+def cli(*args, cwd=None) -> dict:
+    done = subprocess.run([sys.executable, "-m", "octo_desktop", *args], capture_output=True, text=True,
+                          timeout=240, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def trades(db) -> tuple[list[tuple], list[float]]:
+    """Every trade with its fills, and (apart) their times: a replay's clock may differ by a float ulp."""
+    store = open_store(db)
+    try:
+        state = store.load()
+    finally:
+        store.close()
+    rows, times = [], []
+    for trade in state.recent_trades:
+        fills = tuple((f.venue, f.side, f.price, f.quantity, f.fee, f.purpose) for f in trade.fills)
+        rows.append((trade.trade_id, trade.symbol, trade.buy_venue, trade.sell_venue, str(trade.state),
+                     trade.realized_pnl, fills))
+        times += [trade.opened_at, *(f.time for f in trade.fills)]
+    return rows, times
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("rec")
+    out = folder / "session.jsonl.gz"
+    summary = cli("record", "--market", "sim", "--seconds", "120", "--out", str(out), "--start-time", str(START),
+                  "--db", str(folder / "rec.db"), "--json")
+    return out, summary, folder
+
+
+def test_recording_format_is_documented_gzip_json_lines(recorded):
+    out, summary, _ = recorded
+    with gzip.open(out, "rt") as handle:
+        lines = [json.loads(line) for line in handle]
+    header, end = lines[0], lines[-1]
+    assert header["type"] == "header" and header["source"] == "simulated" and header["start"] == START
+    assert len(header["venues"]) == 8 and header["symbols"] == ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
+    assert end == {"type": "end", "ts": START + 120, "events": len(lines) - 2}
+    kinds = {line["type"] for line in lines[1:-1]}
+    assert {"snapshot", "delta", "trade"} <= kinds
+    delta = next(line for line in lines if line["type"] == "delta")
+    assert set(delta) >= {"ts", "venue", "symbol", "type", "seq", "bids", "asks"}
+    trade = next(line for line in lines if line["type"] == "trade")
+    assert set(trade) >= {"ts", "venue", "symbol", "price", "size", "side"} and trade["side"] in ("buy", "sell")
+    assert summary["events"] == end["events"] and summary["trades"] > 0
+
+
+@pytest.mark.parametrize("speed", ["max", "10"])
+def test_replay_gives_the_same_trades_and_pnl_as_the_recorded_run(recorded, speed):
+    out, summary, folder = recorded
+    db = folder / f"replay-{speed}.db"
+    replayed = cli("replay", str(out), "--json", "--speed", speed, "--db", str(db))
+    for key in ("trades", "opportunities", "realized_pnl", "fees", "balances", "rejections", "engine_time", "events"):
+        assert replayed[key] == summary[key], key
+    rows, times = trades(db)
+    recorded_rows, recorded_times = trades(folder / "rec.db")
+    assert rows == recorded_rows and len(rows) == summary["trades"]
+    assert times == pytest.approx(recorded_times, abs=1e-6)
+    found = replayed["opportunity_list"]
+    assert len(found) == summary["opportunities"]
+    assert set(found[0]) == {"time", "symbol", "buy_venue", "sell_venue", "net_bps", "size"}
+
+
+def test_a_recording_cut_short_replays_up_to_its_last_complete_line(recorded, tmp_path):
+    out, _, _ = recorded
+    raw = gzip.decompress(out.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(raw[: len(raw) // 2]))
+    runtime = build_replay_runtime(load_config(), cut, speed=None, stop_at_end=True)
+    runtime.start()
+    runtime.wait(timeout=120)
+    assert runtime.failure is None and runtime.summary["events"] > 1000
+    assert runtime.summary["engine_time"] < START + 120
+
+
+def test_not_a_recording_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(RecordingError, match="not a gzip"):
+        open_recording(bad)
+    done = subprocess.run([sys.executable, "-m", "octo_desktop", "replay", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 2 and "not a gzip" in done.stderr and "Traceback" not in done.stderr
