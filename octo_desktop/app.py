@@ -53,11 +53,19 @@ def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}"
 
 
-def compose(config: Config, store, state, clock, publish, speed, source: MarketSource = MarketSource()):
-    """Build the engine, the market feed and the paper executor on the runtime thread."""
+def compose(config: Config, store, state, clock, publish, speed, source: MarketSource = MarketSource(),
+            listener=None):
+    """Build the engine, the market feed and the paper executor on the runtime thread.
+
+    ``listener`` (optional) is called on the runtime thread with one JSON-ready dict per journaled
+    fill and per closed trade (the CLI's ``--stream``).
+    """
     recorder = Recorder()
     engine = Engine(config, clock, store, state, market=source.kind, speed=speed_label(speed),
                     publish=publish, recorder=recorder, log_opportunities=source.log_opportunities)
+    if listener is not None:
+        engine.fill_listener = lambda result: listener(fill_event(result))
+        engine.trade_listener = lambda trade: listener(trade_event(trade))
     if source.kind == "simulated":
         from octo_desktop.feeds.simulated import SimulatedFeed, SimulatedMarket
 
@@ -75,7 +83,9 @@ def compose(config: Config, store, state, clock, publish, speed, source: MarketS
             feed.on_end = partial(_stop_at_end, engine)
     else:
         raise ConfigError(f"market.kind: unknown market {source.kind!r}")
+    # Live: each venue's order latency is learned from its measured latencies (config until enough).
     execution = PaperExecution(config, engine.books, clock, liquidity=OwnFillMarker(feed, recorder),
+                               learned_latency=source.kind == "live",
                                seed=config.seed + 1)
     engine.connect(feed, execution)
     if source.record_path:
@@ -88,9 +98,28 @@ def _stop_at_end(engine: Engine, end_time: float) -> None:
     engine.stop_at = end_time
 
 
+def fill_event(result) -> dict:
+    """Return an order result's fills as one JSON-ready event."""
+    request = result.request
+    return {"event": "fills", "trade_id": request.trade_id, "order_id": request.order_id,
+            "venue": request.venue, "symbol": request.symbol, "side": request.side, "purpose": request.purpose,
+            "order_type": request.order_type, "status": result.status,
+            "fills": [{"seq": seq, "price": format(f.price, "f"), "quantity": format(f.quantity, "f"),
+                       "fee": format(f.fee, "f"), "fee_asset": f.fee_asset, "liquidity": f.liquidity,
+                       "time": f.time} for seq, f in enumerate(result.fills)]}
+
+
+def trade_event(trade) -> dict:
+    """Return a closed trade as one JSON-ready event."""
+    return {"event": "trade", "trade_id": trade.trade_id, "symbol": trade.symbol, "buy_venue": trade.buy_venue,
+            "sell_venue": trade.sell_venue, "state": str(trade.state), "planned": format(trade.planned_quantity, "f"),
+            "matched": format(trade.matched_quantity, "f"), "realized_pnl": format(trade.realized_pnl, "f"),
+            "steps": [step.detail for step in trade.steps]}
+
+
 def build_runtime(config: Config, db_path: str | Path | None = None, speed: float | None = 1.0,
                   start_time: float | None = None, run_seconds: float | None = None,
-                  source: MarketSource = MarketSource(), cleanup=None) -> Runtime:
+                  source: MarketSource = MarketSource(), cleanup=None, listener=None) -> Runtime:
     """Open the database, load the stored state and return a runtime ready to ``start()``."""
     if source.kind == "live" and speed != 1:
         raise ConfigError("a live market runs in real time: --speed must be 1")
@@ -100,7 +129,8 @@ def build_runtime(config: Config, db_path: str | Path | None = None, speed: floa
     except BaseException:
         store.close()
         raise
-    return Runtime(config, store, state, partial(compose, source=source), speed=speed, start_time=start_time,
+    return Runtime(config, store, state, partial(compose, source=source, listener=listener), speed=speed,
+                   start_time=start_time,
                    run_seconds=run_seconds, virtual_time=source.kind == "replay", cleanup=cleanup)
 
 

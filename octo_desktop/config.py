@@ -154,7 +154,32 @@ def _default_tree() -> dict:
         "risk": {
             "max_open_trades": 3,
             "max_notional_per_trade": 5000.0,
+            "max_notional_per_venue": 12000.0,
             "daily_loss_limit_pct": 2.0,
+            "pair_cooldown_s": 30.0,
+            "breaker_losing_trades": 5,
+            "breaker_failed_legs": 6,
+            "breaker_window_s": 300.0,
+            "breaker_cooldown_s": 120.0,
+            "max_exposure_usdt": 4000.0,
+            "exposure_resume_fraction": 0.5,
+            "venue_max_latency_ms": 1500.0,
+            "venue_min_fill_ratio": 0.3,
+        },
+        "execution": {
+            "market_min_urgency": 6.0,
+            "market_max_latency_ms": 80.0,
+            "post_only_max_urgency": 2.0,
+            "post_only_min_latency_ms": 300.0,
+            "post_only_min_spread_bps": 0.5,
+            "retry_widen_bps": 10.0,
+            "reroute_max_bps": 25.0,
+            "reroute_venues": 2,
+            "timeout_factor": 2.0,
+            "timeout_min_s": 3.0,
+            "timeout_max_s": 15.0,
+            "latency_window": 200,
+            "learn_latency_min_samples": 20,
         },
         "account": {"quote_per_venue": 10000.0, "base_per_venue": {}},
     }
@@ -263,11 +288,40 @@ class StrategyConfig:
 
 @dataclass(frozen=True, slots=True)
 class RiskConfig:
-    """Basic risk limits."""
+    """Risk limits: trade size and count, daily loss, circuit breaker, exposure, venue health."""
 
     max_open_trades: int
     max_notional_per_trade: Decimal
-    daily_loss_limit_pct: Decimal
+    daily_loss_limit_pct: Decimal  # percent of the day's starting equity
+    max_notional_per_venue: Decimal = Decimal("12000")  # open notional touching one venue, new trade included
+    pair_cooldown_s: float = 30.0  # no new trade on a route (symbol, buy venue, sell venue) this long after one closes
+    breaker_losing_trades: int = 5  # this many consecutive losing trades trip the circuit breaker
+    breaker_failed_legs: int = 6  # this many failed legs within breaker_window_s trip it
+    breaker_window_s: float = 300.0
+    breaker_cooldown_s: float = 120.0  # how long the circuit breaker keeps trading halted
+    max_exposure_usdt: Decimal = Decimal("4000")  # limit on any one asset's absolute net inventory, at the mark
+    exposure_resume_fraction: Decimal = Decimal("0.5")  # reducing ends when every asset is within this fraction
+    venue_max_latency_ms: float = 1500.0  # a venue whose p95 order latency exceeds this is excluded
+    venue_min_fill_ratio: float = 0.3  # a venue whose recent fill ratio is below this is excluded
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    """How legs are sent (order type policy), rolled back, and timed out."""
+
+    market_min_urgency: float = 6.0
+    market_max_latency_ms: float = 80.0
+    post_only_max_urgency: float = 2.0
+    post_only_min_latency_ms: float = 300.0
+    post_only_min_spread_bps: float = 0.5
+    retry_widen_bps: float = 10.0
+    reroute_max_bps: float = 25.0
+    reroute_venues: int = 2
+    timeout_factor: float = 2.0
+    timeout_min_s: float = 3.0
+    timeout_max_s: float = 15.0
+    latency_window: int = 200
+    learn_latency_min_samples: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +347,7 @@ class Config:
     account: AccountConfig
     source: str  # the file it was read from, or "built-in defaults"
     live: LiveConfig = LiveConfig(1.0, 0.5, 30.0, True, 10.0)
+    execution: ExecutionConfig = ExecutionConfig()
 
     @property
     def venue_names(self) -> tuple[str, ...]:
@@ -603,7 +658,19 @@ def _build(tree: dict, source: str) -> Config:
         max_open_trades=_number(rk, "max_open_trades", "risk", 0, 1000, integer=True),
         max_notional_per_trade=_decimal(rk, "max_notional_per_trade", "risk", positive=True),
         daily_loss_limit_pct=_decimal(rk, "daily_loss_limit_pct", "risk", 0.0, 100.0),
+        max_notional_per_venue=_decimal(rk, "max_notional_per_venue", "risk", positive=True),
+        pair_cooldown_s=_number(rk, "pair_cooldown_s", "risk", 0.0, 86400),
+        breaker_losing_trades=_number(rk, "breaker_losing_trades", "risk", 1, 1000, integer=True),
+        breaker_failed_legs=_number(rk, "breaker_failed_legs", "risk", 1, 1000, integer=True),
+        breaker_window_s=_number(rk, "breaker_window_s", "risk", 1.0, 86400),
+        breaker_cooldown_s=_number(rk, "breaker_cooldown_s", "risk", 1.0, 86400),
+        max_exposure_usdt=_decimal(rk, "max_exposure_usdt", "risk", positive=True),
+        exposure_resume_fraction=_decimal(rk, "exposure_resume_fraction", "risk", 0.0, 1.0, positive=True),
+        venue_max_latency_ms=_number(rk, "venue_max_latency_ms", "risk", 1.0, 600000),
+        venue_min_fill_ratio=_number(rk, "venue_min_fill_ratio", "risk", 0.0, 1.0),
     )
+    if risk.exposure_resume_fraction >= 1:
+        raise ConfigError(f"risk.exposure_resume_fraction: must be < 1, got {rk['exposure_resume_fraction']!r}")
 
     acc = tree["account"]
     base_tree = acc["base_per_venue"]
@@ -625,6 +692,24 @@ def _build(tree: dict, source: str) -> Config:
     )
     if live.reconnect_max_s < live.reconnect_initial_s:
         raise ConfigError("live.reconnect_max_s: must be >= reconnect_initial_s")
+    ex = tree["execution"]
+    execution = ExecutionConfig(
+        market_min_urgency=_number(ex, "market_min_urgency", "execution", 0.0, 1e6),
+        market_max_latency_ms=_number(ex, "market_max_latency_ms", "execution", 0.0, 600000),
+        post_only_max_urgency=_number(ex, "post_only_max_urgency", "execution", 0.0, 1e6),
+        post_only_min_latency_ms=_number(ex, "post_only_min_latency_ms", "execution", 0.0, 600000),
+        post_only_min_spread_bps=_number(ex, "post_only_min_spread_bps", "execution", 0.0, 10000),
+        retry_widen_bps=_number(ex, "retry_widen_bps", "execution", 0.0, 10000),
+        reroute_max_bps=_number(ex, "reroute_max_bps", "execution", 0.0, 10000),
+        reroute_venues=_number(ex, "reroute_venues", "execution", 0, 16, integer=True),
+        timeout_factor=_number(ex, "timeout_factor", "execution", 0.1, 100),
+        timeout_min_s=_number(ex, "timeout_min_s", "execution", 0.01, 3600),
+        timeout_max_s=_number(ex, "timeout_max_s", "execution", 0.01, 3600),
+        latency_window=_number(ex, "latency_window", "execution", 5, 100000, integer=True),
+        learn_latency_min_samples=_number(ex, "learn_latency_min_samples", "execution", 1, 100000, integer=True),
+    )
+    if execution.timeout_max_s < execution.timeout_min_s:
+        raise ConfigError("execution.timeout_max_s: must be >= timeout_min_s")
     return Config(
         market=market["kind"],
         seed=seed,
@@ -637,6 +722,7 @@ def _build(tree: dict, source: str) -> Config:
         account=account,
         source=source,
         live=live,
+        execution=execution,
     )
 
 
@@ -673,7 +759,17 @@ stale_after_s = 2.0      # a venue with no update for this long is excluded
 [risk]
 max_open_trades = 3
 max_notional_per_trade = 5000.0
-daily_loss_limit_pct = 2.0
+max_notional_per_venue = 12000.0   # open notional touching one venue, the new trade included
+daily_loss_limit_pct = 2.0         # of the day's starting equity; halts until 00:00 UTC
+pair_cooldown_s = 30.0             # no new trade on a route for this long after one closes
+breaker_losing_trades = 5          # this many losing trades in a row halt trading
+breaker_failed_legs = 6            # this many failed legs within breaker_window_s halt trading
+breaker_window_s = 300.0
+breaker_cooldown_s = 120.0         # how long the circuit breaker halts trading
+max_exposure_usdt = 4000.0         # net inventory per asset above which only reductions are allowed
+exposure_resume_fraction = 0.5     # new trades resume once every asset is within this fraction of it
+venue_max_latency_ms = 1500.0      # exclude a venue whose p95 order latency is above this
+venue_min_fill_ratio = 0.3         # exclude a venue whose recent fill ratio is below this
 
 [account]
 quote_per_venue = 10000.0

@@ -92,6 +92,8 @@ def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
     parser.add_argument("--start-time", type=float, **kw, metavar="UNIX",
                         help="engine clock start, unix seconds (default: now)")
     parser.add_argument("--json", action="store_true", **kw, help="print the headless summary as one JSON object")
+    parser.add_argument("--stream", action="store_true", **kw,
+                        help="headless: print one JSON line per fill and per closed trade as each is committed")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print the summary and every opportunity found as one JSON object")
 
+    for name, text in (("halt", "the kill switch for an engine running on the database (GUI or headless): "
+                                 "cancel resting orders, unwind open imbalances, HALT until resumed"),
+                       ("resume", "resume trading after a halt (kill switch, circuit breaker or reduce-only)")):
+        control = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ". "
+                                      "The command is written to the database; a running engine applies it "
+                                      "within a quarter second, a stopped one when it next starts.")
+        if name == "halt":
+            control.add_argument("--reason", default="halt from the command line", help="why (shown and logged)")
+        control.add_argument("--wait", type=float, default=10.0, metavar="S",
+                             help="seconds to wait for a running engine to confirm (default 10; 0: do not wait)")
+        control.add_argument("--json", action="store_true", help="print the outcome as JSON")
+        _common(control, sub=True)
+
     config = commands.add_parser("config", help="show, locate or create the config file",
                                  description="Work with the configuration file.")
     config.add_argument("action", choices=["path", "show", "init"],
@@ -169,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args)
         if command == "export":
             return _export(args)
+        if command in ("halt", "resume"):
+            return _control(args, command)
         return _config(args)
     except ConfigError as exc:
         print(f"{PROG}: config error: {exc}", file=sys.stderr)
@@ -202,7 +219,7 @@ def _load(args):
     return config
 
 
-def _open_runtime(args, config, speed, seconds, source=None, db_path=None, cleanup=None):
+def _open_runtime(args, config, speed, seconds, source=None, db_path=None, cleanup=None, listener=None):
     from octo_desktop.app import MarketSource, build_runtime
     from octo_desktop.storage import StorageError
 
@@ -210,7 +227,7 @@ def _open_runtime(args, config, speed, seconds, source=None, db_path=None, clean
     try:
         return build_runtime(config, db_path=db_path or args.db, speed=speed,
                              start_time=getattr(args, "start_time", None), run_seconds=seconds, source=source,
-                             cleanup=cleanup)
+                             cleanup=cleanup, listener=listener)
     except StorageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return None
@@ -223,11 +240,50 @@ def _finish_headless(runtime, as_json: bool) -> int:
         print(f"{PROG}: engine failed: {runtime.failure!r}", file=sys.stderr)
         return 1
     summary = runtime.summary
+    for report in summary.get("recovered", ()):
+        print(f"{PROG}: recovered trade #{report['trade_id']} {report['symbol']} {report['route']}: "
+              f"bought {report['bought_before']}, sold {report['sold_before']} before the restart, "
+              f"{report['orders_unanswered']} unanswered order(s); now {report['state']}", file=sys.stderr)
     if as_json:
-        print(json.dumps(summary))
+        print(json.dumps(summary), flush=True)
     else:
         _print_summary(summary, runtime.wall_seconds)
     return 0
+
+
+def _print_event(event: dict) -> None:
+    # Runs on the runtime thread right after the journal commit: one line, flushed at once.
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _control(args, command: str) -> int:
+    import time
+
+    from octo_desktop.app import default_db_path
+    from octo_desktop.storage import StorageError
+    from octo_desktop.storage.store import control_answer, post_control
+
+    path = Path(args.db) if args.db else default_db_path()
+    try:
+        control_id = post_control(path, command, getattr(args, "reason", ""), time.time())
+        answer = None
+        deadline = time.monotonic() + max(0.0, args.wait)
+        while answer is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            answer = control_answer(path, control_id)
+    except StorageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"command": command, "id": control_id, "database": str(path),
+                          "acknowledged": answer is not None, "result": answer[1] if answer else None}))
+    elif answer is not None:
+        print(answer[1])
+    else:
+        print(f"{command} recorded in {path}; no running engine confirmed it within {args.wait:g} s, "
+              f"so it applies when the engine next starts")
+    return 0 if answer is not None else 3
 
 
 def _check_live_speed(config, speed) -> None:
@@ -241,7 +297,7 @@ def _run(args) -> int:
         seconds = args.seconds if args.seconds is not None else 60.0
         _check_live_speed(config, args.speed)
         speed = 1.0 if config.market == "live" else args.speed  # None ("max") unless given
-        runtime = _open_runtime(args, config, speed, seconds)
+        runtime = _open_runtime(args, config, speed, seconds, listener=_print_event if args.stream else None)
         if runtime is None:
             return 1
         return _finish_headless(runtime, args.json)

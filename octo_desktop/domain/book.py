@@ -147,6 +147,10 @@ class OrderBook:
         prices, sizes = self._ask_prices, self._asks
         return [(p, sizes[p]) for p in prices[:n]]
 
+    def size_at(self, side: str, price: float) -> float:
+        """Return the size shown at exactly ``price`` on ``side`` ("bid" or "ask"), 0 if none."""
+        return (self._bids if side == "bid" else self._asks).get(price, 0.0)
+
     def vwap(self, side: str, quantity: float) -> tuple[float, float]:
         """Return (VWAP, filled quantity) of a taker ``side`` order walking the book for ``quantity``."""
         return walk_vwap(self.levels(side), quantity)

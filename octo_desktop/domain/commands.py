@@ -17,14 +17,17 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Halt(Command):
-    """Stop opening trades at once (the kill switch); in-flight legs finish and are recorded."""
+    """The kill switch: cancel resting orders, unwind open imbalances, enter HALTED until resumed."""
 
     reason: str = "kill switch"
+    control_id: int | None = None  # set when it came from another process (``octo_desktop halt``)
 
 
 @dataclass(frozen=True, slots=True)
 class Resume(Command):
-    """Clear a kill-switch halt (a daily-loss halt stays until the next UTC day)."""
+    """Lift a kill-switch, circuit-breaker or reduce-only hold (a daily-loss halt stays until 00:00 UTC)."""
+
+    control_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

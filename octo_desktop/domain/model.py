@@ -6,6 +6,7 @@ fees) is ``Decimal``, formed at the boundary where an order meets a venue's tick
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
@@ -82,10 +83,11 @@ class TradeState(str, Enum):
     """Final or current state of an arbitrage trade."""
 
     OPEN = "open"
-    COMPLETE = "complete"  # both legs filled in full
-    PARTIAL = "partial"  # legs filled less than planned; any mismatch was unwound
-    FAILED = "failed"  # nothing matched; any filled leg was unwound
-    INTERRUPTED = "interrupted"  # the process stopped while the trade was open
+    COMPLETE = "complete"  # both sides filled the planned quantity (retries and reroutes included)
+    PARTIAL = "partial"  # both sides matched less than planned; any excess was unwound
+    ROLLED_BACK = "rolled back"  # one side filled, nothing matched: the filled side was unwound
+    FAILED = "failed"  # nothing filled at all
+    INTERRUPTED = "interrupted"  # written by older versions when the process stopped mid-trade
 
     def __str__(self) -> str:
         return self.value
@@ -104,9 +106,10 @@ class Fill:
     fee: Decimal
     fee_asset: str
     liquidity: str  # "taker" or "maker"
-    order_type: str  # "ioc_limit" or "market"
+    order_type: str  # "market", "ioc_limit" or "post_only"
     time: float  # engine clock when the fill happened (after the leg's latency)
-    purpose: str = "entry"  # "entry" or "unwind"
+    purpose: str = "entry"  # "entry", "retry", "reroute" (they hedge the trade) or "unwind"
+    order_id: str = ""  # the client order id of the order that filled ("<trade id>-<n>")
 
     @property
     def base(self) -> str:
@@ -126,6 +129,23 @@ class Fill:
         return self.fee if self.fee_asset == self.quote else self.fee * self.price
 
 
+HEDGE_PURPOSES = frozenset({"entry", "retry", "reroute"})  # fills that count toward the matched position
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackStep:
+    """One step of a graduated rollback: a retry, a reroute to another venue, or an unwind."""
+
+    time: float
+    kind: str  # "retry", "reroute" or "unwind"
+    venue: str
+    side: str
+    quantity: Decimal  # asked
+    filled: Decimal
+    order_type: str
+    detail: str  # one line: what happened
+
+
 @dataclass(frozen=True, slots=True)
 class Trade:
     """An arbitrage trade: buy on one venue, sell on another, with its fills and outcome."""
@@ -142,12 +162,24 @@ class Trade:
     closed_at: float | None = None
     fills: tuple[Fill, ...] = field(default_factory=tuple)
     note: str = ""
+    buy_order_type: str = ""  # order type of each entry leg (see domain.fills)
+    sell_order_type: str = ""
+    decision_buy_vwap: float = math.nan  # VWAPs at size the decision was made on
+    decision_sell_vwap: float = math.nan
+    arrival_buy_vwap: float = math.nan  # VWAPs at size of the books when each entry leg arrived
+    arrival_sell_vwap: float = math.nan
+    steps: tuple[RollbackStep, ...] = ()
 
-    def quantity(self, side: str, purpose: str = "entry") -> Decimal:
+    def quantity(self, side: str, purpose: str | None = None) -> Decimal:
+        """Return the quantity filled on ``side``: hedge fills (entry, retry, reroute) or one purpose."""
+        if purpose is None:
+            return sum((f.quantity for f in self.fills if f.side == side and f.purpose in HEDGE_PURPOSES),
+                       Decimal(0))
         return sum((f.quantity for f in self.fills if f.side == side and f.purpose == purpose), Decimal(0))
 
     def average_price(self, side: str) -> Decimal:
-        entry = [f for f in self.fills if f.side == side and f.purpose == "entry"]
+        """Return the average price of the hedge fills on ``side`` (0 if none)."""
+        entry = [f for f in self.fills if f.side == side and f.purpose in HEDGE_PURPOSES]
         quantity = sum((f.quantity for f in entry), Decimal(0))
         if not quantity:
             return Decimal(0)
@@ -176,6 +208,9 @@ class Trade:
 
     def with_fills(self, fills: tuple[Fill, ...]) -> "Trade":
         return replace(self, fills=self.fills + fills)
+
+    def with_step(self, step: RollbackStep) -> "Trade":
+        return replace(self, steps=self.steps + (step,))
 
     def closed(self, state: TradeState, time: float, note: str = "") -> "Trade":
         return replace(self, state=state, closed_at=time, note=note or self.note)

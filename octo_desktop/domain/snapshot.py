@@ -15,6 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
+from octo_desktop.domain.attribution import Attribution
+
 # Venue/book status values, shown as the status dot in the GUI.
 LIVE = "live"
 STALE = "stale"
@@ -107,9 +109,18 @@ class TradeView:
     sell_price: Decimal
     fees_usdt: Decimal
     realized_pnl: Decimal
-    state: str  # open, complete, partial, failed, interrupted
+    state: str  # open, complete, partial, rolled back, failed (interrupted: older versions)
     expected_bps: float
     realized_bps: float
+    planned_quantity: Decimal = Decimal(0)
+    buy_filled: Decimal = Decimal(0)  # hedge fills per side (entry, retry, reroute)
+    sell_filled: Decimal = Decimal(0)
+    buy_order_type: str = ""
+    sell_order_type: str = ""
+    steps: tuple[str, ...] = ()  # one line per rollback step, in order
+    attribution: Attribution | None = None  # None while open
+    decay_bps: float = float("nan")  # edge lost between decision and arrival
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +136,38 @@ class DecisionView:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskEventView:
+    """One risk transition or venue exclusion change, for column 4's risk log."""
+
+    time: float
+    from_state: str
+    to_state: str
+    trigger: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RiskView:
     """Risk state for column 4."""
 
-    state: str  # "ACTIVE" or "HALTED"
+    state: str  # "ACTIVE", "REDUCING" or "HALTED"
     reason: str
     open_trades: int
     max_open_trades: int
     daily_pnl: Decimal
     daily_loss_limit: Decimal
     max_notional_per_trade: Decimal
+    events: tuple[RiskEventView, ...] = ()  # newest first
+    excluded_venues: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    consecutive_losses: int = 0
+    breaker_losing_trades: int = 0
+    failed_legs: int = 0  # within the breaker window
+    breaker_failed_legs: int = 0
+    breaker_until: float | None = None
+    exposure_usdt: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    max_exposure_usdt: Decimal = Decimal(0)
+    attribution: Attribution = Attribution()  # P&L attribution summed over closed trades
+    resting_orders: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,20 +27,26 @@ from octo_desktop.domain.book import BookError, CrossedBook, OrderBook, Sequence
 from octo_desktop.domain.commands import (
     Command, ControlReplay, Halt, Resume, SaveSetting, SetMinScore, SetThreshold, StartRecording, StopRecording,
 )
-from octo_desktop.domain.fills import OrderResult, floor_to_lot
+from octo_desktop.domain.attribution import Attribution, attribute, decay_bps
+from octo_desktop.domain.fills import (
+    IOC_LIMIT, MARKET, POST_ONLY, OrderRequest, OrderResult, OrderTypePolicy, choose_order_type, floor_to_lot,
+    post_only_price,
+)
+from octo_desktop.domain.latency import LatencyWindow, TimeoutPolicy, adaptive_timeout_s
 from octo_desktop.domain.ledger import InsufficientBalance, Ledger
 from octo_desktop.domain.model import (
-    BUY, DOWN, REPLAY, SELL, SIMULATED, STALE_STATE, USABLE_STATES, BookUpdate, Decision, FeedStatus, MarketRules,
-    MarketTrade, Trade, TradeState,
+    BUY, DOWN, HEDGE_PURPOSES, REPLAY, SELL, SIMULATED, STALE_STATE, USABLE_STATES, BookUpdate, Decision,
+    FeedStatus, MarketRules, MarketTrade, RollbackStep, Trade, TradeState,
 )
-from octo_desktop.domain.risk import RiskManager
+from octo_desktop.domain.risk import HALTED, IllegalTransition, RiskEngine, TradeProposal
 from octo_desktop.domain.snapshot import (
-    DEGRADED, LIVE, STALE, WAITING, BookView, DecisionView, OpportunityView, ReplayView, RiskView, Snapshot,
-    SpreadMatrixView, TradeView, VenueHealthView, frozen_array, frozen_mapping,
+    DEGRADED, LIVE, STALE, WAITING, BookView, DecisionView, OpportunityView, ReplayView, RiskEventView, RiskView,
+    Snapshot, SpreadMatrixView, TradeView, VenueHealthView, frozen_array, frozen_mapping,
 )
 from octo_desktop.domain.spread import net_spread_matrix
 from octo_desktop.engine.recorder import Recorder
-from octo_desktop.engine.trader import ArbitragePlan, execute_arbitrage
+from octo_desktop.engine.trader import ArbitragePlan, JournalError, LegPlan, RollbackPolicy, TradeRun
+from octo_desktop.storage import StorageError
 from octo_desktop.execution.base import ExecutionClient
 from octo_desktop.feeds.base import ConnectionHealth, MarketEvent, MarketFeed
 from octo_desktop.feeds.recording import RecordingError, make_header
@@ -57,6 +63,8 @@ RECENT_TRADES = 100
 RECENT_DECISIONS = 200
 RECENT_OPPORTUNITIES = 50
 VENUE_STATS_WINDOW = 50
+RECOVERY_WAIT_S = 30.0  # engine seconds a recovered trade waits for its venues' books
+RISK_EVENTS = 200
 RATE_WINDOW_S = 5.0  # engine seconds over which messages per second are measured
 PRIOR_LEGS = 5
 
@@ -91,10 +99,22 @@ class _SymbolState:
 class _VenueStats:
     """Observed execution quality of one venue: fill ratio and latency of recent legs."""
 
-    def __init__(self, prior_latency_ms: float) -> None:
+    def __init__(self, prior_latency_ms: float, prior_p95_ms: float, window: int) -> None:
         self.fill_ratios: deque[float] = deque(maxlen=VENUE_STATS_WINDOW)
-        self.latencies_ms: deque[float] = deque(maxlen=VENUE_STATS_WINDOW)
+        self.latencies = LatencyWindow(window)  # measured order latencies: the adaptive timeout's input
         self.prior_latency_ms = prior_latency_ms
+        self.prior_p95_ms = prior_p95_ms
+
+    @property
+    def latencies_ms(self) -> deque[float]:
+        return self.latencies.samples
+
+    @property
+    def p95_ms(self) -> float:
+        """The p95 of recent order latencies, or the configured p95 until a few legs were measured."""
+        if len(self.latencies) < PRIOR_LEGS:
+            return self.prior_p95_ms
+        return self.latencies.p95_ms()
 
     @property
     def fill_ratio(self) -> float:
@@ -102,9 +122,9 @@ class _VenueStats:
 
     @property
     def median_latency_ms(self) -> float:
-        if len(self.latencies_ms) < PRIOR_LEGS:
+        if len(self.latencies) < PRIOR_LEGS:
             return self.prior_latency_ms
-        return statistics.median(self.latencies_ms)
+        return self.latencies.median_ms()
 
 
 class Engine:
@@ -131,7 +151,14 @@ class Engine:
         self._symbol_state = {s: _SymbolState(len(self.venues)) for s in self.symbols}
         self._marks = {s.split("/")[0]: config.markets[s].initial_price for s in self.symbols}
         self._flow: dict[tuple[str, str], deque] = {key: deque() for key in self.books}
-        self._venue_stats = {v: _VenueStats(config.venues[v].latency_ms_median) for v in self.venues}
+        self._venue_stats = {v: _VenueStats(config.venues[v].latency_ms_median, config.venues[v].latency_ms_p95,
+                                            config.execution.latency_window) for v in self.venues}
+        ex = config.execution
+        self._order_policy = OrderTypePolicy(ex.market_min_urgency, ex.market_max_latency_ms,
+                                             ex.post_only_max_urgency, ex.post_only_min_latency_ms,
+                                             ex.post_only_min_spread_bps)
+        self._rollback_policy = RollbackPolicy(ex.retry_widen_bps, ex.reroute_max_bps, ex.reroute_venues)
+        self._timeout_policy = TimeoutPolicy(ex.timeout_factor, ex.timeout_min_s, ex.timeout_max_s)
         self.feed: MarketFeed | None = None
         self.execution: ExecutionClient | None = None
         self.recorder = recorder if recorder is not None else Recorder()
@@ -166,9 +193,12 @@ class Engine:
         self.rejections: Counter[str] = Counter(state.rejections)
         self._next_trade_id = state.next_trade_id
         self._next_opportunity_id = state.next_opportunity_id
-        self.risk = RiskManager(config.risk, self._initial_equity_at(self._marks), self.realized_pnl, now)
-        if settings.get("halted"):
-            self.risk.halt(str(settings.get("halt_reason") or "kill switch"))
+        self._saved_holds: dict | None = None
+        self.risk = RiskEngine(config.risk, day_start_equity=self._initial_equity_at(self._marks),
+                               realized_total=self.realized_pnl, now=now)
+        self._risk_events: deque[RiskEventView] = deque(
+            (RiskEventView(*event) for event in state.risk_events), maxlen=RISK_EVENTS)
+        self.attribution: Attribution = state.attribution
 
         # Views of closed trades and past decisions never change: build each once, not per snapshot.
         self._recent_trades: deque[TradeView] = deque(map(_trade_view, state.recent_trades),
@@ -176,18 +206,23 @@ class Engine:
         self._decisions: deque[DecisionView] = deque(map(_decision_view, state.recent_decisions),
                                                      maxlen=RECENT_DECISIONS)
         self._opportunities: deque[OpportunityView] = deque(maxlen=RECENT_OPPORTUNITIES)
+        holds = settings.get("risk_holds")
+        if isinstance(holds, dict):
+            self._risk_changed(self.risk.restore_holds(holds, now), persist=False)
+        elif settings.get("halted"):  # written by versions before the risk engine's holds
+            self._risk_changed([self.risk.kill(str(settings.get("halt_reason") or "kill switch"), now)])
         self._pnl_history: deque[tuple[float, float, float]] = deque(
             ((t, realized, marked) for t, _equity, realized, marked in state.equity_history),
             maxlen=HISTORY_POINTS)
-        for trade in state.open_trades:
-            # The process stopped while these were open: their fills are in the ledger already.
-            closed = trade.closed(TradeState.INTERRUPTED, now, "process stopped while the trade was open")
-            self.store.record_trade(closed)
-            self.realized_pnl += closed.realized_pnl
-            self.fees_usdt += closed.fees_in_quote
-
         self._open_trades: dict[int, Trade] = {}
         self._busy: set[tuple[str, str]] = set()  # (symbol, venue) with a leg in flight
+        # Trades found open at start (a crash, or a stop mid-trade): finished by ``recover_open_trades``.
+        self._to_recover = [(trade, state.journal.get(trade.trade_id, ())) for trade in state.open_trades]
+        for trade, _journal in self._to_recover:
+            self._open_trades[trade.trade_id] = trade
+            self._busy.update({(trade.symbol, trade.buy_venue), (trade.symbol, trade.sell_venue)})
+        self.recovered: list[dict] = []  # what recovery did, for the summary and the GUI
+        self._stalled: set[int] = set()  # trades stopped by a journal failure, finished on resume
         self._episodes: dict[tuple[str, int, int], _Episode] = {}
         self._tasks: set[asyncio.Task] = set()
         self._dirty: dict[str, None] = {}  # insertion-ordered, so evaluation order is reproducible
@@ -195,6 +230,9 @@ class Engine:
         self._accepting = True
         self.state = "running"
         self.last_error = ""
+        # Optional observers (the CLI's --stream): called after a fill is journaled / a trade closed.
+        self.fill_listener: Callable[[OrderResult], None] | None = None
+        self.trade_listener: Callable[[Trade], None] | None = None
         self.events = 0
         self._event_buckets: deque[tuple[int, int]] = deque()  # (engine second, count)
         self._sequence = 0
@@ -261,6 +299,8 @@ class Engine:
             flow = self._flow.get(key)
             if flow is not None:
                 flow.append((event.received_time, event.side, event.quantity))
+        if self.execution is not None:
+            self.execution.on_market_event(event)
         self._mark_dirty(event.symbol)
 
     def _mark_dirty(self, symbol: str) -> None:
@@ -448,7 +488,13 @@ class Engine:
         quantity = floor_to_lot(min(st.quantity, max_by_risk, max_by_quote, max_by_base), lot)
         notional = quantity * Decimal(repr(buy_vwap))
 
-        reason, detail = self.risk.check(notional, len(self._open_trades))
+        reason, detail = "", ""
+        rejection = self.risk.check(TradeProposal(symbol, buy_venue, sell_venue, notional, len(self._open_trades),
+                                                  self._open_notional_by_venue()), now)
+        if rejection is not None:
+            reason, detail = rejection.rule, rejection.detail
+        elif not self.store.healthy:
+            reason, detail = "storage", f"the journal cannot be written: {self.store.last_error}"
         if not reason and score.value < self.min_score:
             reason, detail = "score", f"score {score.value:.2f} below the minimum {self.min_score:.2f}"
         if not reason:
@@ -489,72 +535,339 @@ class Engine:
         if accepted:
             self._open_trade(episode, decision, quantity, buy_limit, sell_limit, now)
 
+    def _open_notional_by_venue(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for trade in self._open_trades.values():
+            price = Decimal(repr(trade.decision_buy_vwap)) if math.isfinite(trade.decision_buy_vwap) else Decimal(0)
+            notional = trade.planned_quantity * price
+            for venue in (trade.buy_venue, trade.sell_venue):
+                totals[venue] = totals.get(venue, Decimal(0)) + notional
+        return totals
+
+    def latency_p95_ms(self, venue: str) -> float:
+        """Return the venue's p95 order latency: measured legs, else what the executor expects."""
+        stats = self._venue_stats[venue]
+        if len(stats.latencies) >= PRIOR_LEGS or self.execution is None:
+            return stats.p95_ms
+        return self.execution.latency_p95_ms(venue)
+
+    def timeout_s(self, venue: str) -> float:
+        """Return the venue's adaptive timeout: 2 x p95 latency, clamped (see ``domain.latency``)."""
+        return adaptive_timeout_s(self.latency_p95_ms(venue), self._timeout_policy)
+
+    def _leg_plan(self, venue: str, side: str, symbol: str, net_bps: float, protected_limit: float) -> LegPlan:
+        book = self.books[(venue, symbol)]
+        spread_bps = ((book.best_ask - book.best_bid) / book.mid * 10_000.0) if book.mid > 0 else math.nan
+        order_type, why = choose_order_type(self._order_policy, purpose="entry", net_bps=net_bps,
+                                            threshold_bps=self.threshold_bps,
+                                            latency_p95_ms=self.latency_p95_ms(venue),
+                                            venue_spread_bps=spread_bps)
+        limit: float | None = protected_limit
+        if order_type == POST_ONLY:
+            limit = post_only_price(side, book.best_bid, book.best_ask, self.config.spec(venue, symbol).tick_size)
+            if not math.isfinite(limit):
+                order_type, limit, why = IOC_LIMIT, protected_limit, "no touch to rest at: IOC"
+        elif order_type == MARKET:
+            limit = None
+        return LegPlan(venue, side, order_type, limit, protected_limit, why)
+
     # --- trades ---------------------------------------------------------------------------------
     def _open_trade(self, episode: _Episode, decision: Decision, quantity: Decimal, buy_limit: float,
                     sell_limit: float, now: float) -> None:
+        buy = self._leg_plan(decision.buy_venue, BUY, decision.symbol, decision.net_bps, buy_limit)
+        sell = self._leg_plan(decision.sell_venue, SELL, decision.symbol, decision.net_bps, sell_limit)
+        # The attribution's baseline: the books' VWAPs for the quantity actually traded (the detector's
+        # VWAPs are for its nominal size, which balances and limits may have cut).
+        buy_vwap, _ = self.books[(decision.buy_venue, decision.symbol)].vwap(BUY, float(quantity))
+        sell_vwap, _ = self.books[(decision.sell_venue, decision.symbol)].vwap(SELL, float(quantity))
         trade = Trade(trade_id=self._next_trade_id, opportunity_id=episode.opportunity_id,
                       symbol=decision.symbol, buy_venue=decision.buy_venue,
                       sell_venue=decision.sell_venue, planned_quantity=quantity, opened_at=now,
-                      expected_bps=decision.net_bps)
+                      expected_bps=decision.net_bps, buy_order_type=buy.order_type,
+                      sell_order_type=sell.order_type, decision_buy_vwap=buy_vwap,
+                      decision_sell_vwap=sell_vwap)
+        deadline = now + max(self.timeout_s(trade.buy_venue), self.timeout_s(trade.sell_venue))
         self._next_trade_id += 1
         self.trade_count += 1
+        payload = {"quantity": format(quantity, "f"), "deadline": deadline, "buy_limit": buy_limit,
+                   "sell_limit": sell_limit,
+                   "legs": [{"venue": leg.venue, "side": leg.side, "order_type": leg.order_type,
+                             "limit": leg.limit_price, "why": leg.why} for leg in (buy, sell)]}
+        try:
+            self.store.commit_journal(now, trade.trade_id, "opened", payload, trade=trade)
+        except StorageError as exc:
+            # Nothing was sent: the trade fails as it stands, and risk halts until storage is back.
+            self.ledger.release(("trade", trade.trade_id))
+            self._journal_failed(trade, exc)
+            return
         episode.in_flight = True
         self._open_trades[trade.trade_id] = trade
         self._busy.update({(trade.symbol, trade.buy_venue), (trade.symbol, trade.sell_venue)})
-        self.store.record_trade(trade)
-        plan = ArbitragePlan(trade, quantity, buy_limit, sell_limit)
-        task = asyncio.get_running_loop().create_task(self._run_trade(plan, episode),
-                                                      name=f"trade-{trade.trade_id}")
+        plan = ArbitragePlan(trade, quantity, buy, sell, deadline)
+        run = TradeRun(trade, self.execution, self, self.config, self._rollback_policy, deadline=deadline,
+                       buy_limit=buy_limit, sell_limit=sell_limit)
+        self._spawn(self._run_trade(run, run.run(plan), episode), f"trade-{trade.trade_id}")
+
+    def _spawn(self, coroutine, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    async def _run_trade(self, plan: ArbitragePlan, episode: _Episode) -> None:
-        trade = plan.trade
+    async def _run_trade(self, run: TradeRun, work, episode: _Episode | None) -> None:
+        trade_id = run.trade.trade_id
         try:
-            closed = await execute_arbitrage(plan, self.execution, self.config, self._on_order_result,
-                                             self.clock.now)
+            closed = await work
+        except JournalError as exc:
+            # Stopped before acting on an intent that could not be written: the trade stays open
+            # (its fills so far are in the ledger), trading halts, and resuming finishes it.
+            self._stalled.add(trade_id)
+            if episode is not None:
+                episode.in_flight = False
+            self._journal_failed(run.trade, exc)
+            return
         except asyncio.CancelledError:
-            fills = self._open_trades[trade.trade_id].fills
-            closed = trade.with_fills(fills).closed(TradeState.INTERRUPTED, self.clock.now(),
-                                                    "engine stopped while the trade was open")
-            self._close_trade(closed, episode)
+            # Stopped mid-trade (shutdown): it stays open in the journal and is recovered at next start.
             raise
         self._close_trade(closed, episode)
 
-    def _on_order_result(self, result: OrderResult) -> None:
-        request = result.request
-        trade = self._open_trades.get(request.trade_id)
-        if trade is not None and result.fills:
-            self._open_trades[request.trade_id] = trade.with_fills(result.fills)
-        self.ledger.apply_all(result.fills)
-        if result.fills:
-            self.store.record_fills(result.fills)
-        if request.purpose == "entry":
-            stats = self._venue_stats[request.venue]
-            stats.latencies_ms.append(result.latency_ms)
-            stats.fill_ratios.append(float(result.filled_quantity / request.quantity))
+    def _journal_failed(self, trade: Trade, exc: Exception) -> None:
+        self.last_error = f"trade #{trade.trade_id}: {exc}"
+        log.error(self.last_error)
+        if self.risk.state != HALTED or "journal" not in self.risk.reason:
+            self._risk_changed([self.risk.kill(f"storage: the trade journal cannot be written ({exc})",
+                                               self.clock.now())])
 
-    def _close_trade(self, trade: Trade, episode: _Episode) -> None:
+    # TradeHooks, called by TradeRun on the runtime thread ------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    def is_halted(self) -> bool:
+        return self.risk.state == HALTED
+
+    def before_send(self, trade: Trade, requests: list[OrderRequest]) -> None:
+        """Journal each order (committed) before it is sent."""
+        now = self.clock.now()
+        for request in requests:
+            payload = {"venue": request.venue, "side": request.side, "quantity": format(request.quantity, "f"),
+                       "order_type": request.order_type, "limit": request.limit_price, "purpose": request.purpose,
+                       "expires_at": request.expires_at if math.isfinite(request.expires_at) else None}
+            try:
+                self.store.commit_journal(now, trade.trade_id, "sent", payload, order_id=request.order_id)
+            except StorageError as exc:
+                raise JournalError(str(exc)) from exc
+
+    def after_result(self, trade: Trade, result: OrderResult) -> Trade:
+        """Journal an order's result with its fills (committed), then apply the fills."""
+        request = result.request
+        current = self._open_trades.get(trade.trade_id, trade)
+        if result.fills:
+            current = current.with_fills(result.fills)
+        if request.purpose == "entry" and math.isfinite(result.arrival_vwap):
+            field = "arrival_buy_vwap" if request.side == BUY else "arrival_sell_vwap"
+            current = replace(current, **{field: result.arrival_vwap})
+        self._open_trades[trade.trade_id] = current
+        self.ledger.apply_all(result.fills)
+        if request.purpose in HEDGE_PURPOSES and result.status not in ("lost",):
+            stats = self._venue_stats[request.venue]
+            if result.latency_ms > 0:
+                stats.latencies.add(result.latency_ms)
+            stats.fill_ratios.append(float(result.filled_quantity / request.quantity))
+        payload = {"status": result.status, "filled": format(result.filled_quantity, "f"),
+                   "latency_ms": round(result.latency_ms, 3), "reason": result.rejected_reason,
+                   "arrival_vwap": result.arrival_vwap if math.isfinite(result.arrival_vwap) else None,
+                   "queue_ahead": result.queue_ahead if math.isfinite(result.queue_ahead) else None}
+        try:
+            self.store.commit_journal(self.clock.now(), trade.trade_id, "done", payload,
+                                      order_id=request.order_id, fills=result.fills, trade=current)
+        except StorageError as exc:
+            raise JournalError(str(exc)) from exc
+        if self.fill_listener is not None and result.fills:
+            self.fill_listener(result)
+        self.maybe_publish()
+        return current
+
+    def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
+        """Journal a rollback step (committed) and show it."""
+        current = self._open_trades.get(trade.trade_id, trade).with_step(step)
+        self._open_trades[trade.trade_id] = current
+        payload = {"kind": step.kind, "venue": step.venue, "side": step.side, "quantity": format(step.quantity, "f"),
+                   "filled": format(step.filled, "f"), "detail": step.detail}
+        try:
+            self.store.commit_journal(step.time, trade.trade_id, "step", payload, trade=current)
+        except StorageError as exc:
+            raise JournalError(str(exc)) from exc
+        return current
+
+    def alternatives(self, trade: Trade, side: str, quantity: Decimal,
+                     exclude: frozenset[str]) -> list[tuple[str, float]]:
+        """Return venues that could take the short side now, best price first, with their limits."""
+        original = trade.decision_buy_vwap if side == BUY else trade.decision_sell_vwap
+        if not math.isfinite(original):
+            return []
+        bound = original * (1 + self._rollback_policy.reroute_max_bps / 10_000.0) if side == BUY \
+            else original * (1 - self._rollback_policy.reroute_max_bps / 10_000.0)
+        protection = self.config.strategy.slippage_protection_bps / 10_000.0
+        base = trade.symbol.split("/")[0]
+        now = self.clock.now()
+        options = []
+        for venue in self.venues:
+            if venue in exclude or venue in self.risk.excluded_venues:
+                continue
+            book = self.books[(venue, trade.symbol)]
+            if self._book_status(book, now) != LIVE:
+                continue
+            vwap, got = book.vwap(side, float(quantity))
+            if got < float(quantity) * 0.999999 or not math.isfinite(vwap):
+                continue
+            if (side == BUY and vwap > bound) or (side == SELL and vwap < bound):
+                continue
+            limit = min(vwap * (1 + protection), bound) if side == BUY else max(vwap * (1 - protection), bound)
+            need = quantity * Decimal(repr(limit)) if side == BUY else quantity
+            have = self.ledger.available(venue, QUOTE_ASSET if side == BUY else base)
+            if need > have:
+                continue
+            options.append((vwap if side == BUY else -vwap, venue, limit))
+        options.sort()
+        return [(venue, limit) for _, venue, limit in options]
+
+    def _close_trade(self, trade: Trade, episode: _Episode | None) -> None:
+        now = self.clock.now()
+        try:
+            self.store.commit_journal(now, trade.trade_id, "closed", {"state": str(trade.state)}, trade=trade)
+        except StorageError as exc:
+            self.store.record_trade(trade)  # queued: lands when the disk recovers
+            self._journal_failed(trade, exc)
         self._open_trades.pop(trade.trade_id, None)
+        self._stalled.discard(trade.trade_id)
         self.ledger.release(("trade", trade.trade_id))
         self._busy.discard((trade.symbol, trade.buy_venue))
         self._busy.discard((trade.symbol, trade.sell_venue))
-        episode.in_flight = False
-        episode.last_reason = None
+        if episode is not None:
+            episode.in_flight = False
+            episode.last_reason = None
         pnl = trade.realized_pnl
         self.realized_pnl += pnl
         self.fees_usdt += trade.fees_in_quote
-        now = self.clock.now()
-        self.risk.on_realized(now, self.realized_pnl)
+        self.attribution = self.attribution + attribute(trade)
+        failed_legs = sum(1 for side in (BUY, SELL) if trade.quantity(side) < trade.planned_quantity)
+        self._risk_changed(self.risk.on_trade_closed(
+            now, symbol=trade.symbol, buy_venue=trade.buy_venue, sell_venue=trade.sell_venue, pnl=pnl,
+            realized_total=self.realized_pnl, failed_legs=failed_legs))
         self._recent_trades.appendleft(_trade_view(trade))
-        self.store.record_trade(trade)
         self.store.record_balances(now, self.ledger.balances())
         text = f"trade #{trade.trade_id} {trade.state}: {pnl:+.4f} {QUOTE_ASSET}"
         if trade.note:
             text += f" ({trade.note})"
         self._decisions.appendleft(DecisionView(now, trade.symbol, trade.buy_venue, trade.sell_venue,
                                                 trade.state == TradeState.COMPLETE, text))
+        if self.trade_listener is not None:
+            self.trade_listener(trade)
         self.maybe_publish(force=True)
+
+    # --- recovery -------------------------------------------------------------------------------
+    def start_recovery(self) -> None:
+        """Finish, by the rollback rules, every trade found open at start (call on the runtime loop)."""
+        to_recover, self._to_recover = self._to_recover, []
+        for trade, journal in to_recover:
+            self._spawn(self._recover(trade, journal), f"recover-{trade.trade_id}")
+
+    async def _recover(self, trade: Trade, journal) -> None:
+        waited = 0.0
+        while not all(self._book_status(self.books[(v, trade.symbol)], self.clock.now()) == LIVE
+                      for v in (trade.buy_venue, trade.sell_venue)) and waited < RECOVERY_WAIT_S:
+            await self.clock.sleep(HOUSEKEEPING_S)
+            waited += HOUSEKEEPING_S
+        opened = next((e for e in journal if e.kind == "opened"), None)
+        sent = {e.order_id: e for e in journal if e.kind == "sent"}
+        done = {e.order_id for e in journal if e.kind == "done"}
+        pending = []
+        for order_id, entry in sent.items():
+            if order_id in done:
+                continue
+            p = entry.payload
+            pending.append(OrderRequest(trade.trade_id, p["venue"], trade.symbol, p["side"], Decimal(p["quantity"]),
+                                        p["order_type"], p.get("limit"), p.get("purpose", "entry"), order_id))
+        numbers = [int(order_id.rsplit("-", 1)[1]) for order_id in sent if order_id.rsplit("-", 1)[-1].isdigit()]
+        limits = (opened.payload.get("buy_limit"), opened.payload.get("sell_limit")) if opened else (None, None)
+        buy_limit = float(limits[0]) if limits[0] is not None else trade.decision_buy_vwap
+        sell_limit = float(limits[1]) if limits[1] is not None else trade.decision_sell_vwap
+        now = self.clock.now()
+        deadline = now + max(self.timeout_s(trade.buy_venue), self.timeout_s(trade.sell_venue))
+        run = TradeRun(trade, self.execution, self, self.config, self._rollback_policy, deadline=deadline,
+                       buy_limit=buy_limit, sell_limit=sell_limit, next_order=max(numbers, default=0) + 1)
+        before = (trade.quantity(BUY), trade.quantity(SELL))
+        await self._run_trade(run, run.recover(pending), None)
+        closed = self._recent_trades[0] if self._recent_trades and self._recent_trades[0].trade_id == trade.trade_id \
+            else None
+        report = {"trade_id": trade.trade_id, "symbol": trade.symbol, "route": f"{trade.buy_venue}->{trade.sell_venue}",
+                  "bought_before": format(before[0], "f"), "sold_before": format(before[1], "f"),
+                  "orders_unanswered": len(pending),
+                  "state": closed.state if closed is not None else "open",
+                  "realized_pnl": format(closed.realized_pnl, "f") if closed is not None else None}
+        self.recovered.append(report)
+        self._note(f"recovered trade #{trade.trade_id} ({trade.symbol} {trade.buy_venue}->{trade.sell_venue}): "
+                   f"bought {before[0]}, sold {before[1]} before the restart, {len(pending)} unanswered order(s); "
+                   f"now {report['state']}")
+
+    # --- risk -----------------------------------------------------------------------------------
+    def _risk_changed(self, transitions, persist: bool = True) -> None:
+        """Log, show and persist risk transitions (and the holds behind them)."""
+        transitions = [t for t in transitions if t is not None]
+        for t in transitions:
+            self._risk_events.appendleft(RiskEventView(t.time, t.from_state, t.to_state, t.trigger, t.reason))
+            self.store.record_risk_event(t.time, t.from_state, t.to_state, t.trigger, t.reason)
+            self._note(f"risk {t.from_state} -> {t.to_state} ({t.trigger}): {t.reason}")
+            log.info("risk %s -> %s (%s): %s", t.from_state, t.to_state, t.trigger, t.reason)
+        holds = self.risk.export_holds()
+        if persist and holds != self._saved_holds:  # some holds change without a visible transition
+            self.store.save_setting("risk_holds", holds)
+        self._saved_holds = holds
+
+    def _risk_note(self, message: str | None) -> None:
+        if message:
+            now = self.clock.now()
+            state = self.risk.state
+            self._risk_events.appendleft(RiskEventView(now, state, state, "venue health", message))
+            self.store.record_risk_event(now, state, state, "venue health", message)
+            self._note(message)
+
+    def _exposure_usdt(self) -> dict[str, Decimal]:
+        totals = self.ledger.totals()
+        initial: dict[str, Decimal] = {}
+        for assets in self.initial_balances.values():
+            for asset, amount in assets.items():
+                initial[asset] = initial.get(asset, Decimal(0)) + amount
+        exposure = {}
+        for asset in set(totals) | set(initial):
+            if asset == QUOTE_ASSET:
+                continue
+            mark = self._marks.get(asset)
+            if mark is None or not math.isfinite(mark):
+                continue
+            net = totals.get(asset, Decimal(0)) - initial.get(asset, Decimal(0))
+            exposure[asset] = (net * Decimal(repr(mark))).quantize(Decimal("0.01"))
+        return exposure
+
+    def _update_risk(self, now: float) -> None:
+        risk = self.risk
+        self._risk_changed(risk.on_clock(now, self.realized_pnl, Decimal(repr(self._equity())).quantize(Decimal("0.01"))))
+        self._risk_changed(risk.on_exposure(now, self._exposure_usdt()))
+        health = self._venue_health(now)
+        for venue in self.venues:
+            stats = self._venue_stats[venue]
+            state = health[venue].state
+            if self.market == "live" and self.execution is not None:
+                # An order's round trip is learned from the connection: the REST round trip when
+                # measured, else twice the one-way exchange-to-us latency of the newest book update.
+                rtt = health[venue].rest_rtt_ms
+                one_way = health[venue].latency_ms
+                measured = rtt if math.isfinite(rtt) else 2.0 * one_way
+                if math.isfinite(measured) and measured > 0:
+                    self.execution.observe_latency(venue, measured)
+            fill_ratio = stats.fill_ratio
+            self._risk_note(risk.set_venue_health(
+                venue, usable=state in USABLE_STATES, latency_p95_ms=self.latency_p95_ms(venue),
+                fill_ratio=fill_ratio, detail=f"feed {state}" if state not in USABLE_STATES else ""))
 
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -566,14 +879,34 @@ class Engine:
     def handle(self, command: Command) -> None:
         """Apply one command from the GUI or the CLI."""
         if isinstance(command, Halt):
-            self.risk.halt(command.reason)
+            now = self.clock.now()
+            self._risk_changed([self.risk.kill(command.reason or "kill switch", now)])
             self.store.save_setting("halted", True)
-            self.store.save_setting("halt_reason", self.risk.kill_reason)
-            self._note(f"HALTED: {self.risk.kill_reason}")
+            cancelled = self.execution.cancel_all("kill switch") if self.execution is not None else 0
+            in_flight = len(self._open_trades)
+            result = (f"HALTED: {self.risk.reason}; {cancelled} resting order(s) cancelled, "
+                      f"{in_flight} trade(s) in flight unwinding")
+            self._note(result)
+            if command.control_id is not None:
+                self.store.mark_control(command.control_id, now, result)
         elif isinstance(command, Resume):
-            self.risk.resume()
-            self.store.save_setting("halted", False)
-            self._note("resumed" + (f"; still halted: {self.risk.reason}" if self.risk.is_halted else ""))
+            now = self.clock.now()
+            try:
+                self._risk_changed([self.risk.resume(now)])
+                result = f"resumed: {self.risk.state}" + (f" ({self.risk.reason})" if self.risk.reason else "")
+                self.store.save_setting("halted", False)
+            except IllegalTransition as exc:
+                result = f"resume refused: {exc}"
+            self._note(result)
+            if command.control_id is not None:
+                self.store.mark_control(command.control_id, now, result)
+            for trade_id in sorted(self._stalled):  # trades a journal failure stopped: finish them now
+                trade = self._open_trades.get(trade_id)
+                if trade is not None and self.store.healthy:
+                    self._stalled.discard(trade_id)
+                    self._to_recover.append((trade, ()))
+            if self._to_recover:
+                self.start_recovery()
         elif isinstance(command, SetThreshold):
             self.threshold_bps = float(command.threshold_bps)
             self.store.save_setting("threshold_bps", self.threshold_bps)
@@ -643,7 +976,7 @@ class Engine:
                 return
             self._update_marks(now)
             self._sample_rates(now)
-            self.risk.on_clock(now, self.realized_pnl)
+            self._update_risk(now)
             for symbol in self.symbols:  # a venue going stale must leave the matrix without an event
                 self._evaluate(symbol, now)
             if now - self._last_pnl_point >= PNL_INTERVAL_S:
@@ -770,8 +1103,10 @@ class Engine:
         history = self._pnl_history
         risk = self.risk
         state = self.state
-        if state == "running" and risk.is_halted:
+        if state == "running" and risk.state == HALTED:
             state = "halted"
+        elif state == "running" and risk.state != "ACTIVE":
+            state = risk.state.lower()
         return Snapshot(
             sequence=self._sequence, time=now, engine_state=state, market=self.market, speed=self.speed,
             venues=self.venues, symbols=self.symbols, events=self.events,
@@ -787,12 +1122,24 @@ class Engine:
             pnl_times=frozen_array([p[0] for p in history]),
             pnl_realized=frozen_array([p[1] for p in history]),
             pnl_marked=frozen_array([p[2] for p in history]),
-            risk=RiskView(risk.state, risk.reason, len(self._open_trades), self.config.risk.max_open_trades,
-                          risk.daily_pnl, risk.daily_loss_limit, self.config.risk.max_notional_per_trade),
+            risk=self._risk_view(now),
             threshold_bps=self.threshold_bps, min_score=self.min_score, last_error=self.last_error,
             venue_health=frozen_mapping(self._venue_health(now)), recording=self.recorder.view(),
             replay=self._replay_view(now),
         )
+
+    def _risk_view(self, now: float) -> RiskView:
+        risk, limits = self.risk, self.config.risk
+        return RiskView(
+            state=risk.state, reason=risk.reason, open_trades=len(self._open_trades),
+            max_open_trades=limits.max_open_trades, daily_pnl=risk.daily_pnl,
+            daily_loss_limit=risk.daily_loss_limit, max_notional_per_trade=limits.max_notional_per_trade,
+            events=tuple(self._risk_events), excluded_venues=frozen_mapping(risk.excluded_venues),
+            consecutive_losses=risk.consecutive_losses, breaker_losing_trades=limits.breaker_losing_trades,
+            failed_legs=risk.failed_legs_in_window(now), breaker_failed_legs=limits.breaker_failed_legs,
+            breaker_until=risk.breaker_until, exposure_usdt=frozen_mapping(sorted(self._exposure_usdt().items())),
+            max_exposure_usdt=limits.max_exposure_usdt, attribution=self.attribution,
+            resting_orders=getattr(self.execution, "resting_count", 0))
 
     def _replay_view(self, now: float) -> ReplayView | None:
         feed = self.feed
@@ -822,7 +1169,14 @@ class Engine:
             "initial_balances": amounts(self.initial_balances),
             "balances": amounts(self.ledger.balances()),
             "equity_usdt": round(self._equity(), 2),
-            "risk": {"state": self.risk.state, "reason": self.risk.reason},
+            "risk": {"state": self.risk.state, "reason": self.risk.reason,
+                     "events": [{"time": e.time, "from": e.from_state, "to": e.to_state, "trigger": e.trigger,
+                                 "reason": e.reason} for e in reversed(self._risk_events)],
+                     "excluded_venues": dict(self.risk.excluded_venues)},
+            "attribution": self.attribution.as_dict(),
+            "trade_states": dict(sorted(Counter(str(t.state) for t in self._recent_trades).items())),
+            "open_trades": len(self._open_trades),
+            "recovered": list(self.recovered),
             "books": {
                 venue: {symbol: {"bid": _json_float(self.books[(venue, symbol)].best_bid),
                                  "ask": _json_float(self.books[(venue, symbol)].best_ask)}
@@ -865,5 +1219,10 @@ def _trade_view(t: Trade) -> TradeView:
     buy, sell = t.average_price(BUY), t.average_price(SELL)
     # Realized net of fees and unwinds, in bps of the matched buy notional: comparable to expected_bps.
     realized_bps = float(t.realized_pnl / (buy * matched) * 10_000) if buy and matched else math.nan
+    is_open = t.state == TradeState.OPEN
     return TradeView(t.trade_id, t.opened_at, t.symbol, t.buy_venue, t.sell_venue, matched, buy, sell,
-                     t.fees_in_quote, t.realized_pnl, str(t.state), t.expected_bps, realized_bps)
+                     t.fees_in_quote, t.realized_pnl, str(t.state), t.expected_bps, realized_bps,
+                     planned_quantity=t.planned_quantity, buy_filled=t.quantity(BUY), sell_filled=t.quantity(SELL),
+                     buy_order_type=t.buy_order_type, sell_order_type=t.sell_order_type,
+                     steps=tuple(step.detail for step in t.steps),
+                     attribution=None if is_open else attribute(t), decay_bps=decay_bps(t), note=t.note)

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Callable
 
-from octo_desktop.domain.commands import Command, Shutdown
+from octo_desktop.domain.commands import Command, Halt, Resume, Shutdown
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.clock import Clock, new_event_loop
 
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME = "octo-runtime"
 TRADE_DRAIN_S = 1.5  # engine seconds that trades in flight get to land at shutdown
+CONTROL_POLL_S = 0.25  # wall seconds between looks at the database's control table
 
 
 class RuntimeFailure(RuntimeError):
@@ -52,6 +53,8 @@ class Runtime:
         self.failure: BaseException | None = None
         self.summary: dict | None = None
         self.wall_seconds = 0.0
+        self._control_stop = threading.Event()
+        self._control_thread: threading.Thread | None = None
 
     # --- the two cross-thread calls -------------------------------------------------------------
     def submit(self, command: Command) -> None:
@@ -83,6 +86,28 @@ class Runtime:
         if self.failure is not None:
             raise RuntimeFailure(f"runtime failed to start: {self.failure}") from self.failure
 
+    def _open_control(self):
+        """Return a reader of the database's control table, or None (no control channel)."""
+        path = getattr(self.store, "path", None)
+        if path is None:
+            return None
+        from octo_desktop.storage.store import ControlReader
+
+        try:
+            return ControlReader(path)
+        except Exception:  # noqa: BLE001 - no control channel is not fatal; say so once
+            log.warning("control commands disabled for %s", path, exc_info=True)
+            return None
+
+    def _watch_control(self, reader) -> None:
+        """Turn commands another process posted in the database (``octo_desktop halt``) into submits."""
+        try:
+            while not self._control_stop.wait(CONTROL_POLL_S):
+                for command in _control_commands(reader):
+                    self.submit(command)
+        finally:
+            reader.close()
+
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the engine to shut down, wait for the thread, then close the store."""
         if self._thread is not None:
@@ -100,6 +125,9 @@ class Runtime:
             self._close_store()
 
     def _close_store(self) -> None:
+        self._control_stop.set()
+        if self._control_thread is not None:
+            self._control_thread.join(2.0)
         if not self._stopped and not self.is_running:
             self._stopped = True
             self.store.close(timeout=5.0)
@@ -144,6 +172,16 @@ class Runtime:
         for task in tasks:
             task.add_done_callback(self._background_done)
         engine.on_stop = self.request_stop
+        # A halt posted while no engine ran (``octo_desktop halt``) applies before anything trades.
+        control = self._open_control()
+        if control is not None:
+            for command in _control_commands(control):
+                engine.handle(command)
+            # The reader is handed to the watcher thread; this thread does not touch it again.
+            self._control_thread = threading.Thread(target=self._watch_control, args=(control,),
+                                                    name="octo-control", daemon=True)
+            self._control_thread.start()
+        engine.start_recovery()
         if self._run_seconds is not None:
             engine.stop_at = origin + self._run_seconds
         engine.maybe_publish(force=True)
@@ -183,3 +221,15 @@ class Runtime:
             self.failure = exc
             if self._queue is not None:
                 self._queue.put_nowait(Shutdown())
+
+
+def _control_commands(reader) -> list[Command]:
+    commands: list[Command] = []
+    for control_id, command, reason in reader.new_commands():
+        if command == "halt":
+            commands.append(Halt(reason or "halt from the command line", control_id=control_id))
+        elif command == "resume":
+            commands.append(Resume(control_id=control_id))
+        else:
+            log.warning("ignoring unknown control command %r", command)
+    return commands

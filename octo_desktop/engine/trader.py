@@ -1,79 +1,252 @@
-"""Run one arbitrage trade: both legs at once, then unwind whatever the legs failed to match."""
+"""Run one arbitrage trade: both legs at once, then a graduated rollback of whatever did not match.
+
+Write-ahead: every order is journaled (``TradeHooks.before_send``, committed) before it is sent, and
+every result with its fills (``after_result``) before anything acts on it, so a crash at any point
+leaves a journal from which ``TradeRun.recover`` finishes the trade by the same rules.
+
+Graduated rollback, when the two sides filled different quantities:
+1. retry: the short side again on the same venue, IOC at a limit widened by ``retry_widen_bps``,
+   if time remains before the trade's deadline (the adaptive timeout);
+2. reroute: the short side on the next best venue whose VWAP for the missing quantity is within
+   ``reroute_max_bps`` of the original limit, if time still remains (up to ``reroute_venues`` venues);
+3. unwind: the excess of the long side at market on the venue where it filled.
+Steps 1 and 2 are skipped when risk has halted trading (the kill switch unwinds at once).
+The trade ends complete, partial, rolled back or failed (see ``TradeState``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from typing import Protocol
 
 from octo_desktop.config import Config
 from octo_desktop.domain.fills import IOC_LIMIT, MARKET, OrderRequest, OrderResult, floor_to_lot
-from octo_desktop.domain.model import BUY, SELL, Fill, Trade, TradeState
-from octo_desktop.execution.base import ExecutionClient
+from octo_desktop.domain.model import BUY, SELL, RollbackStep, Trade, TradeState
+
+
+@dataclass(frozen=True, slots=True)
+class LegPlan:
+    """How one entry leg is sent: venue, order type, price, and why that type was chosen."""
+
+    venue: str
+    side: str
+    order_type: str
+    limit_price: float | None  # IOC: worst price; POST_ONLY: resting price; MARKET: None
+    protected_limit: float  # the decision VWAP plus slippage protection: retries widen from here
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackPolicy:
+    """Limits of the graduated rollback."""
+
+    retry_widen_bps: float = 10.0
+    reroute_max_bps: float = 25.0
+    reroute_venues: int = 2
 
 
 @dataclass(frozen=True, slots=True)
 class ArbitragePlan:
-    """What to send: quantity and the worst acceptable price of each leg."""
+    """What to send: the trade, its quantity, both legs, and the deadline of steps 1-2."""
 
     trade: Trade
     quantity: Decimal
-    buy_limit: float
-    sell_limit: float
+    buy: LegPlan
+    sell: LegPlan
+    deadline: float  # engine time
 
 
-async def execute_arbitrage(plan: ArbitragePlan, execution: ExecutionClient, config: Config,
-                            on_result: Callable[[OrderResult], None], now: Callable[[], float]) -> Trade:
-    """Send both IOC legs concurrently; unwind any unmatched remainder at market where it filled.
+class JournalError(RuntimeError):
+    """The write-ahead journal could not be committed: the intent must not be acted on."""
 
-    ``on_result`` is called with each order's result as soon as it is known, so balances move with
-    the fills. Returns the closed trade: complete (both legs in full), partial (matched less than
-    planned, excess unwound) or failed (nothing matched).
-    """
-    trade = plan.trade
-    buy = OrderRequest(trade.trade_id, trade.buy_venue, trade.symbol, BUY, plan.quantity, IOC_LIMIT,
-                       plan.buy_limit)
-    sell = OrderRequest(trade.trade_id, trade.sell_venue, trade.symbol, SELL, plan.quantity, IOC_LIMIT,
-                        plan.sell_limit)
 
-    async def leg(request: OrderRequest) -> OrderResult:
-        result = await execution.place_order(request)
-        on_result(result)
-        return result
+class TradeHooks(Protocol):
+    """What a trade needs from the engine."""
 
-    buy_result, sell_result = await asyncio.gather(leg(buy), leg(sell))
-    fills: list[Fill] = [*buy_result.fills, *sell_result.fills]
-    bought, sold = buy_result.filled_quantity, sell_result.filled_quantity
-    notes = [f"{r.request.side} {r.request.venue}: {r.rejected_reason}"
-             for r in (buy_result, sell_result) if r.rejected_reason]
+    def now(self) -> float: ...
 
-    excess = bought - sold
-    if excess != 0:
-        # The longer leg is unwound on its own venue, at market: the loss is part of the trade.
+    def before_send(self, trade: Trade, requests: list[OrderRequest]) -> None:
+        """Journal orders about to be sent (committed before returning) or raise JournalError."""
+
+    def after_result(self, trade: Trade, result: OrderResult) -> Trade:
+        """Journal a result with its fills (committed), apply the fills; return the updated trade."""
+
+    def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
+        """Journal a rollback step; return the updated trade."""
+
+    def is_halted(self) -> bool:
+        """Whether risk has halted trading (rollback then goes straight to unwinding)."""
+
+    def alternatives(self, trade: Trade, side: str, quantity: Decimal,
+                     exclude: frozenset[str]) -> list[tuple[str, float]]:
+        """Return other venues able to take ``side`` for ``quantity``, best first, as (venue, limit)."""
+
+    def timeout_s(self, venue: str) -> float:
+        """Return the venue's adaptive timeout."""
+
+
+class TradeRun:
+    """One trade's orders, from its entry legs through rollback to its final state."""
+
+    def __init__(self, trade: Trade, execution, hooks: TradeHooks, config: Config, policy: RollbackPolicy,
+                 *, deadline: float, buy_limit: float, sell_limit: float, next_order: int = 1) -> None:
+        self.trade = trade
+        self._execution = execution
+        self._hooks = hooks
+        self._config = config
+        self._policy = policy
+        self.deadline = deadline
+        self._limits = {BUY: buy_limit, SELL: sell_limit}
+        self._next_order = next_order
+        self.notes: list[str] = []
+        self.entry_notes: list[str] = []
+
+    # --- orders ---------------------------------------------------------------------------------
+    def _request(self, venue: str, side: str, quantity: Decimal, order_type: str, limit: float | None,
+                 purpose: str, expires_at: float) -> OrderRequest:
+        order_id = f"{self.trade.trade_id}-{self._next_order}"
+        self._next_order += 1
+        return OrderRequest(self.trade.trade_id, venue, self.trade.symbol, side, quantity, order_type, limit,
+                            purpose, order_id, expires_at)
+
+    async def _send(self, requests: list[OrderRequest]) -> list[OrderResult]:
+        self._hooks.before_send(self.trade, requests)
+
+        async def one(request: OrderRequest) -> OrderResult:
+            result = await self._execution.place_order(request)
+            self.trade = self._hooks.after_result(self.trade, result)
+            return result
+
+        return list(await asyncio.gather(*(one(r) for r in requests)))
+
+    # --- the trade ------------------------------------------------------------------------------
+    async def run(self, plan: ArbitragePlan) -> Trade:
+        """Send both entry legs concurrently, then settle."""
+        legs = []
+        for leg in (plan.buy, plan.sell):
+            legs.append(self._request(leg.venue, leg.side, plan.quantity, leg.order_type, leg.limit_price,
+                                      "entry", plan.deadline))
+        results = await self._send(legs)
+        self.entry_notes = [leg_note(r) for r in results if not r.is_complete]
+        return await self.settle()
+
+    async def recover(self, pending: list[OrderRequest]) -> Trade:
+        """Finish a trade found open at start: resolve orders sent before the crash, then settle."""
+        for request in pending:
+            result = await self._execution.recover_order(request)
+            self.trade = self._hooks.after_result(self.trade, result)
+        self.notes.append("recovered after a restart")
+        return await self.settle()
+
+    def _time_left(self) -> float:
+        return self.deadline - self._hooks.now()
+
+    async def settle(self) -> Trade:
+        """Run the graduated rollback on any mismatch and return the closed trade."""
+        trade = self.trade
+        bought, sold = trade.quantity(BUY), trade.quantity(SELL)
+        if bought != sold and not self._hooks.is_halted():
+            short = BUY if bought < sold else SELL
+            await self._retry(short)
+            await self._reroute(short)
+        elif bought != sold:
+            self.notes.append("halted: no retry, unwinding")
+        await self._unwind()
+        return self._close()
+
+    def _gap(self, side: str) -> Decimal:
+        trade = self.trade
+        other = SELL if side == BUY else BUY
+        return trade.quantity(other) - trade.quantity(side)
+
+    async def _retry(self, side: str) -> None:
+        venue = self.trade.buy_venue if side == BUY else self.trade.sell_venue
+        gap = floor_to_lot(self._gap(side), self._config.spec(venue, self.trade.symbol).lot_size)
+        if gap <= 0:
+            return
+        if self._time_left() <= 0:
+            self.notes.append("no time left to retry")
+            return
+        limit = widen(self._limits[side], side, self._policy.retry_widen_bps)
+        await self._step("retry", venue, side, gap, IOC_LIMIT, limit, self.deadline)
+
+    async def _reroute(self, side: str) -> None:
+        tried: set[str] = {self.trade.buy_venue, self.trade.sell_venue}
+        for _ in range(self._policy.reroute_venues):
+            gap = self._gap(side)
+            if gap <= 0 or self._hooks.is_halted():
+                return
+            if self._time_left() <= 0:
+                self.notes.append("no time left to reroute")
+                return
+            options = self._hooks.alternatives(self.trade, side, gap, frozenset(tried))
+            if not options:
+                self.notes.append(f"no other venue could {side} {gap} within {self._policy.reroute_max_bps:g} bps")
+                return
+            venue, limit = options[0]
+            tried.add(venue)
+            quantity = floor_to_lot(gap, self._config.spec(venue, self.trade.symbol).lot_size)
+            if quantity <= 0:
+                return
+            await self._step("reroute", venue, side, quantity, IOC_LIMIT, limit, self.deadline)
+
+    async def _unwind(self) -> None:
+        trade = self.trade
+        excess = trade.quantity(BUY) - trade.quantity(SELL)
+        if excess == 0:
+            return
         venue, side = (trade.buy_venue, SELL) if excess > 0 else (trade.sell_venue, BUY)
-        spec = config.spec(venue, trade.symbol)
+        spec = self._config.spec(venue, trade.symbol)
         quantity = floor_to_lot(abs(excess), spec.lot_size)
         if quantity > 0:
-            unwind = await leg(OrderRequest(trade.trade_id, venue, trade.symbol, side, quantity, MARKET,
-                                            purpose="unwind"))
-            fills.extend(unwind.fills)
-            left = quantity - unwind.filled_quantity
-            if unwind.rejected_reason:
-                notes.append(f"unwind {side} {quantity} on {venue} refused: {unwind.rejected_reason}")
-            elif left:
-                notes.append(f"unwind on {venue} left {left} unfilled")
-            else:
-                notes.append(f"unwound {quantity} {side} on {venue}")
+            expires = self._hooks.now() + self._hooks.timeout_s(venue)
+            await self._step("unwind", venue, side, quantity, MARKET, None, expires)
         residual = abs(excess) - quantity
         if residual:
-            notes.append(f"{residual} left as inventory (below the lot size)")
+            self.notes.append(f"{residual} left as inventory (below the lot size)")
 
-    matched = min(bought, sold)
-    if matched == plan.quantity:
-        state = TradeState.COMPLETE
-    elif matched > 0:
-        state = TradeState.PARTIAL
-    else:
-        state = TradeState.FAILED
-    return trade.with_fills(tuple(fills)).closed(state, now(), "; ".join(notes))
+    async def _step(self, kind: str, venue: str, side: str, quantity: Decimal, order_type: str,
+                    limit: float | None, expires_at: float) -> OrderResult:
+        request = self._request(venue, side, quantity, order_type, limit, kind, expires_at)
+        (result,) = await self._send([request])
+        filled = result.filled_quantity
+        price = f" at limit {limit:.8g}" if limit is not None else " at market"
+        detail = f"{kind} {side} {quantity} on {venue}{price}: {result.status}"
+        if filled and filled != quantity:
+            detail += f" ({filled} filled)"
+        if result.rejected_reason:
+            detail += f" ({result.rejected_reason})"
+        step = RollbackStep(self._hooks.now(), kind, venue, side, quantity, filled, order_type, detail)
+        self.trade = self._hooks.after_step(self.trade, step)
+        return result
+
+    def _close(self) -> Trade:
+        trade = self.trade
+        matched = trade.matched_quantity
+        if matched > 0 and matched == trade.planned_quantity:
+            state = TradeState.COMPLETE
+        elif matched > 0:
+            state = TradeState.PARTIAL
+        elif trade.fills:
+            state = TradeState.ROLLED_BACK
+        else:
+            state = TradeState.FAILED
+        notes = self.entry_notes + [step.detail for step in trade.steps] + self.notes
+        return trade.closed(state, self._hooks.now(), "; ".join(notes))
+
+
+def leg_note(result: OrderResult) -> str:
+    """Return one line on an entry leg that did not fill in full (for the trade's note)."""
+    request = result.request
+    text = f"{request.side} {request.order_type} on {request.venue}: {result.status}"
+    if result.rejected_reason:
+        text += f" ({result.rejected_reason})"
+    return text
+
+
+def widen(price: float, side: str, bps: float) -> float:
+    """Return ``price`` made worse for ``side`` by ``bps`` (higher for a buy, lower for a sell)."""
+    factor = bps / 10_000.0
+    return price * (1 + factor) if side == BUY else price * (1 - factor)

@@ -1,4 +1,5 @@
-"""Column 3, Book: the venue-pair picker, the depth chart of that pair and the trade blotter."""
+"""Column 3, Book: the venue-pair picker, the depth chart of that pair, the trade blotter and the
+detail of the chosen trade (legs, rollback steps, P&L attribution)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import customtkinter as ctk
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.charts import DepthChart
-from octo_desktop.gui.widgets import CachedLabel, ListView, panel, section_label
+from octo_desktop.gui.widgets import CachedLabel, ListView, Tooltip, panel, section_label
 
 
 class BookView:
@@ -48,11 +49,22 @@ class BookView:
         self.depth = DepthChart(frame, 300, 300)
         self.depth.widget.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(3, weight=5)
-        section_label(frame, "TRADE BLOTTER").grid(row=4, column=0, sticky="ew", padx=10)
+        section_label(frame, f"TRADE BLOTTER · legs: order type and fill · {presenters.ROLLBACK_MARK} rollback "
+                             "steps").grid(row=4, column=0, sticky="ew", padx=10)
         self.blotter = ListView(frame, presenters.BLOTTER_COLUMNS, height=8,
-                                anchors=("w", "w", "w", "e", "e", "e", "e", "e", "w"))
-        self.blotter.grid(row=5, column=0, sticky="nsew", padx=6, pady=(0, 8))
+                                anchors=("w", "w", "w", "e", "w", "w", "e", "w"), on_select=self._trade_chosen)
+        self.blotter.grid(row=5, column=0, sticky="nsew", padx=6, pady=(0, 2))
         frame.grid_rowconfigure(5, weight=5)
+        self.blotter.add_row_tips(self._trade_tip)
+        # Six lines always, so the blotter does not move as trades are chosen; the tooltip has it all.
+        self.trade_detail = CachedLabel(tk.Label(
+            frame, text="", font=theme.FONT_LIST, fg=theme.TEXT_MUTED, bg=theme.PANEL_BG, anchor="nw",
+            justify="left", height=6, wraplength=440))
+        self.trade_detail.label.grid(row=6, column=0, sticky="ew", padx=10, pady=(0, 8))
+        self.trade_detail.label.bind("<Configure>", self._detail_resized, add="+")
+        self._detail_tip = Tooltip(self.trade_detail.label, lambda: self.trade_detail.text, wrap_px=560)
+        self.selected_trade: object = None
+        self._snapshot: Snapshot | None = None
         self._pair = tuple(pair)
         self._venues = tuple(venues)
 
@@ -80,6 +92,21 @@ class BookView:
         self.depth.set_model(model)
         self.cross.set(*presenters.cross_text(model))
         self.blotter.show(presenters.trade_rows(snapshot))
+        self._snapshot = snapshot
+        self.trade_detail.set(*presenters.blotter_detail(snapshot, self.selected_trade))
+
+    def _trade_chosen(self, trade_id: object) -> None:
+        self.selected_trade = trade_id
+        if self._snapshot is not None:
+            self.trade_detail.set(*presenters.blotter_detail(self._snapshot, trade_id))
+
+    def _trade_tip(self, trade_id: object) -> str:
+        return presenters.trade_detail(presenters.find_trade(self._snapshot, trade_id))
+
+    def _detail_resized(self, event) -> None:
+        wrap = max(120, event.width - 4)
+        if int(float(self.trade_detail.label.cget("wraplength"))) != wrap:
+            self.trade_detail.label.configure(wraplength=wrap)
 
     def _buy_chosen(self, venue: str) -> None:
         self._pair = (venue, self._pair[1])

@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from octo_desktop.domain.attribution import Attribution
 from octo_desktop.domain.snapshot import (
     DEGRADED,
     LIVE,
@@ -26,8 +27,11 @@ from octo_desktop.domain.snapshot import (
     OpportunityView,
     RecordingView,
     ReplayView,
+    RiskEventView,
+    RiskView,
     Snapshot,
     SpreadMatrixView,
+    TradeView,
     VenueHealthView,
 )
 from octo_desktop.gui import theme
@@ -51,14 +55,19 @@ MIN_GEOMETRY = (1280, 760)
 _STATUS_COLOURS = {LIVE: theme.GREEN, STALE: theme.GREY, DEGRADED: theme.ORANGE, WAITING: theme.TEXT_DIM}
 _ENGINE_STATE_COLOURS = {
     "running": theme.GREEN,
+    "reducing": theme.AMBER,
     "halted": theme.RED,
     "starting": theme.AMBER,
     "stopping": theme.AMBER,
     "stopped": theme.GREY,
     "failed": theme.RED,
 }
-_TRADE_STATE_TAGS = {"complete": "good", "open": "neutral", "partial": "warn", "failed": "bad",
-                     "interrupted": "bad"}
+# Trade state -> list tag (the tag's colour is in widgets._TAG_COLOURS) and colour.
+_TRADE_STATE_TAGS = {"complete": "good", "open": "neutral", "partial": "warn", "rolled back": "alert",
+                     "failed": "bad", "interrupted": "bad"}
+_TRADE_STATE_COLOURS = {"complete": theme.GREEN, "open": theme.TEXT, "partial": theme.AMBER,
+                        "rolled back": theme.ORANGE, "failed": theme.RED, "interrupted": theme.RED}
+_RISK_STATE_COLOURS = {"ACTIVE": theme.GREEN, "REDUCING": theme.AMBER, "HALTED": theme.RED}
 _GEOMETRY = re.compile(r"^\s*(\d{2,5})x(\d{2,5})")
 
 
@@ -762,25 +771,181 @@ def cross_text(model: DepthModel) -> tuple[str, str]:
             f"before fees", colour)
 
 
-BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 82), ("qty", 48), ("buy px", 54),
-                   ("sell px", 54), ("fees", 32), ("P&L", 48), ("state", 56))
+BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 82), ("qty", 48), ("buy leg", 64),
+                   ("sell leg", 64), ("P&L", 48), ("state", 88))
+ORDER_TYPE_LABELS = {"market": "MKT", "ioc_limit": "IOC", "post_only": "POST"}
+ROLLBACK_MARK = "↺"
+
+
+def order_type_label(order_type: str) -> str:
+    """Return the short label of a leg's order type: MKT, IOC or POST (a dash when unknown)."""
+    if not order_type:
+        return DASH
+    return ORDER_TYPE_LABELS.get(order_type, order_type.upper()[:4])
+
+
+def fill_state(filled: Decimal, planned: Decimal) -> str:
+    """Return how much of a leg filled: "full", "none", or the percentage filled ("60%").
+
+    The percentage is rounded down and kept between 1 and 99, so a leg short of a full fill never
+    reads "100%" and a leg with any fill never reads "0%". A trade from before planned quantities
+    were kept (planned 0) shows "full" for any fill.
+    """
+    if filled <= 0:
+        return "none"
+    if planned <= 0 or filled >= planned:
+        return "full"
+    return f"{min(99, max(1, int(filled * 100 / planned)))}%"
+
+
+def leg_text(order_type: str, filled: Decimal, planned: Decimal) -> str:
+    """Return a leg's blotter cell: order type and fill state ("IOC full", "MKT 60%", "POST none")."""
+    return f"{order_type_label(order_type)} {fill_state(filled, planned)}"
+
+
+def steps_marker(steps: Sequence[str]) -> str:
+    """Return the rollback marker of a trade: "↺2" for two rollback steps, "" for none."""
+    return f"{ROLLBACK_MARK}{len(steps)}" if steps else ""
+
+
+def trade_state_tag(state: str) -> str:
+    """Return the list tag (and so the colour) of a trade state."""
+    return _TRADE_STATE_TAGS.get(str(state), "neutral")
+
+
+def trade_state_colour(state: str) -> str:
+    """Return the colour of a trade state: complete green, partial amber, rolled back orange, failed red."""
+    return _TRADE_STATE_COLOURS.get(str(state), theme.TEXT)
+
+
+def trade_state_text(trade: TradeView) -> str:
+    """Return the state cell: the state, then the rollback marker if the trade has steps."""
+    marker = steps_marker(trade.steps)
+    return f"{trade.state} {marker}" if marker else str(trade.state)
 
 
 def trade_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
     """Return the newest trades first for the blotter, keyed by trade id."""
     rows = []
     for trade in snapshot.trades[:limit]:
-        decimals = 2 if trade.buy_price >= 100 or trade.sell_price >= 100 else 3
         base = short_symbol(trade.symbol)
+        planned = trade.planned_quantity
         rows.append(Row(trade.trade_id, (
             format_clock(trade.time), base, route(trade.buy_venue, trade.sell_venue),
             format_quantity(trade.quantity, ASSET_DECIMALS.get(base, 5)),
-            format_price(float(trade.buy_price), decimals) if trade.buy_price else DASH,
-            format_price(float(trade.sell_price), decimals) if trade.sell_price else DASH,
-            format_money(trade.fees_usdt, 2),
+            leg_text(trade.buy_order_type, trade.buy_filled, planned),
+            leg_text(trade.sell_order_type, trade.sell_filled, planned),
             format_money(trade.realized_pnl, 2, signed=True),
-            str(trade.state)), _TRADE_STATE_TAGS.get(str(trade.state), "neutral")))
+            trade_state_text(trade)), trade_state_tag(trade.state)))
     return tuple(rows)
+
+
+def find_trade(snapshot: Snapshot | None, trade_id: object) -> TradeView | None:
+    """Return the trade with this id if it is still in the snapshot."""
+    if snapshot is None or trade_id is None:
+        return None
+    for trade in snapshot.trades:
+        if trade.trade_id == trade_id:
+            return trade
+    return None
+
+
+def format_cost(value: Decimal, decimals: int = 2) -> str:
+    """Format a cost as a negative amount ("−1.25"); a gain (negative cost) shows with a plus."""
+    return format_money(-value, decimals, signed=True) if round(value, decimals) else format_money(0, decimals)
+
+
+def cost_colour(value: Decimal, decimals: int = 2) -> str:
+    """Return red for a cost, green for a gain (e.g. price improvement), muted for none."""
+    if not round(value, decimals):
+        return theme.TEXT_MUTED
+    return theme.RED if value > 0 else theme.GREEN
+
+
+def signed_amount(value: Decimal, decimals: int = 2) -> str:
+    """Format a signed amount, with no sign when it rounds to zero."""
+    return format_money(value, decimals, signed=True) if round(value, decimals) else format_money(0, decimals)
+
+
+# P&L attribution rows: (caption, field, is a cost).
+ATTRIBUTION_PARTS = (("expected", "expected", False), ("latency decay", "latency_decay", True),
+                     ("slippage", "slippage", True), ("fees", "fees", True), ("rollback", "rollback", True),
+                     ("realized", "realized", False))
+
+
+def attribution_rows(attribution: Attribution, decimals: int = 2) -> tuple[tuple[str, str, str], ...]:
+    """Return (caption, amount, colour) for expected, latency decay, slippage, fees, rollback, realized.
+
+    Costs are shown as negatives (red); a negative cost, e.g. price improvement, shows as a gain (green).
+    """
+    rows = []
+    for caption, name, is_cost in ATTRIBUTION_PARTS:
+        value = getattr(attribution, name)
+        if is_cost:
+            rows.append((caption, format_cost(value, decimals), cost_colour(value, decimals)))
+        else:
+            rows.append((caption, signed_amount(value, decimals),
+                         pnl_colour(round(value, decimals))))
+    return tuple(rows)
+
+
+def attribution_line(attribution: Attribution | None, decimals: int = 4) -> str:
+    """Return a trade's attribution on one line: the parts, costs negative, then "= realized"."""
+    if attribution is None:
+        return "attribution: when the trade closes"
+    parts = attribution_rows(attribution, decimals)
+    terms = " · ".join(f"{caption} {amount}" for caption, amount, _ in parts[:-1])
+    return f"{terms} = realized {parts[-1][1]}"
+
+
+def _leg_detail(side: str, order_type: str, filled: Decimal, planned: Decimal, price: Decimal,
+                qty_decimals: int, price_decimals_: int) -> str:
+    text = f"{side} {order_type_label(order_type)} {format_quantity(filled, qty_decimals)}"
+    if planned > 0:
+        text += f"/{format_quantity(planned, qty_decimals)}"
+    if price:
+        text += f" @ {format_price(float(price), price_decimals_)}"
+    return text
+
+
+def trade_detail(trade: TradeView | None) -> str:
+    """Return everything about one trade, one fact a line: legs and fills, attribution, steps, note."""
+    if trade is None:
+        return ""
+    base = short_symbol(trade.symbol)
+    qty_decimals = ASSET_DECIMALS.get(base, 5)
+    px_decimals = 2 if trade.buy_price >= 100 or trade.sell_price >= 100 else 3
+    header = (f"#{trade.trade_id} {trade.symbol} {route(trade.buy_venue, trade.sell_venue)} · {trade.state} · "
+              f"matched {format_quantity(trade.quantity, qty_decimals)} · fees {format_money(trade.fees_usdt, 2)}"
+              f" · P&L {format_money(trade.realized_pnl, 2, signed=True)}")
+    legs = " · ".join((
+        _leg_detail("buy", trade.buy_order_type, trade.buy_filled, trade.planned_quantity, trade.buy_price,
+                    qty_decimals, px_decimals),
+        _leg_detail("sell", trade.sell_order_type, trade.sell_filled, trade.planned_quantity,
+                    trade.sell_price, qty_decimals, px_decimals)))
+    if not is_missing(trade.decay_bps):
+        legs += f" · decay {format_bps(trade.decay_bps)} bps"
+    lines = [header, legs, attribution_line(trade.attribution)]
+    lines.extend(f"{ROLLBACK_MARK} {index}. {step}" for index, step in enumerate(trade.steps, start=1))
+    if trade.note:
+        lines.append(f"note: {trade.note}")
+    return "\n".join(lines)
+
+
+def blotter_detail(snapshot: Snapshot, trade_id: object) -> tuple[str, str]:
+    """Return the line under the blotter and its colour: the chosen trade's detail, else a summary."""
+    trade = find_trade(snapshot, trade_id)
+    if trade is not None:
+        return trade_detail(trade), trade_state_colour(trade.state)
+    if not snapshot.trades:
+        return "no trades yet", theme.TEXT_DIM
+    counts: dict[str, int] = {}
+    for t in snapshot.trades:
+        counts[str(t.state)] = counts.get(str(t.state), 0) + 1
+    states = ", ".join(f"{state} {count}" for state, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+    rolled = sum(1 for t in snapshot.trades if t.steps)
+    return (f"recent trades: {states} · {plural(rolled, 'trade')} with rollback steps\n"
+            f"click a trade for its legs, {ROLLBACK_MARK} rollback steps and P&L attribution"), theme.TEXT_MUTED
 
 
 # --------------------------------------------------------------------------------------------------
@@ -840,13 +1005,92 @@ def balance_rows(snapshot: Snapshot, assets: Sequence[str]) -> tuple[tuple[str, 
     return tuple(rows)
 
 
+KILL_BUTTON_TEXT = "KILL SWITCH (Ctrl+K)"
+RESUME_BUTTON_TEXT = "Resume trading"
+RISK_LOG_ROWS = 4
+RISK_LOG_CHARS = 64  # a risk-log line in column 4; the whole line is in its tooltip
+EXCLUDED_CHARS = 34
+REASON_CHARS = 64  # two lines next to the state; the whole reason is in its tooltip
+
+
+def risk_state_colour(state: str) -> str:
+    """Return the colour of a trading state: ACTIVE green, REDUCING amber, HALTED red."""
+    return _RISK_STATE_COLOURS.get(state.upper(), theme.TEXT_MUTED)
+
+
+def _of_limit(count: int, limit: int) -> str:
+    return f"{count}/{limit}" if limit > 0 else f"{count}/{DASH}"
+
+
+def breaker_tripped(risk: RiskView, now: float) -> bool:
+    """Return True while the circuit breaker holds trading (its cooldown has not ended)."""
+    return risk.breaker_until is not None and not is_missing(risk.breaker_until) and (
+        is_missing(now) or risk.breaker_until > now)
+
+
+def breaker_text(risk: RiskView, now: float) -> tuple[str, str]:
+    """Return the breaker counters ("losses 2/5 · failed legs 1/6", "· until HH:MM:SS" when tripped)
+    and their colour: red when tripped, amber when a counter is at least half way, else plain."""
+    text = (f"losses {_of_limit(risk.consecutive_losses, risk.breaker_losing_trades)} · "
+            f"failed legs {_of_limit(risk.failed_legs, risk.breaker_failed_legs)}")
+    if breaker_tripped(risk, now):
+        return f"{text} · until {format_clock(risk.breaker_until)}", theme.RED
+    near = any(limit > 0 and count * 2 >= limit
+               for count, limit in ((risk.consecutive_losses, risk.breaker_losing_trades),
+                                    (risk.failed_legs, risk.breaker_failed_legs)))
+    return text, theme.AMBER if near else theme.TEXT
+
+
+def exposure_text(risk: RiskView) -> tuple[str, str]:
+    """Return the largest absolute exposure against its limit ("BTC −4,321 / 5,000 USDT") and a colour:
+    red above the limit, amber from 80 % of it."""
+    if not risk.exposure_usdt:
+        return "none", theme.TEXT_MUTED
+    asset, value = max(sorted(risk.exposure_usdt.items()), key=lambda kv: abs(kv[1]))
+    if not round(value, 0):
+        return "none", theme.TEXT_MUTED
+    amount = format_money(value, 0, signed=True)
+    limit = risk.max_exposure_usdt
+    if limit <= 0:
+        return f"{asset} {amount} USDT", theme.TEXT
+    colour = theme.RED if abs(value) > limit else theme.AMBER if abs(value) >= limit * Decimal("0.8") else theme.TEXT
+    return f"{asset} {amount} / {format_money(limit, 0)} USDT", colour
+
+
+def excluded_text(risk: RiskView) -> tuple[str, str]:
+    """Return the venues excluded from trading with their reasons ("htx: stale, okx: gap"), or "none"."""
+    if not risk.excluded_venues:
+        return "none", theme.TEXT_MUTED
+    return ", ".join(f"{venue}: {reason}" if reason else venue
+                     for venue, reason in sorted(risk.excluded_venues.items())), theme.AMBER
+
+
+def risk_event_line(event: RiskEventView) -> str:
+    """Return one risk-log line: "HH:MM:SS FROM→TO trigger: reason" (one state when it did not change)."""
+    states = (event.to_state if event.from_state == event.to_state
+              else f"{event.from_state}{ARROW}{event.to_state}")
+    text = f"{format_clock(event.time)} {states} {event.trigger}"
+    return f"{text}: {event.reason}" if event.reason else text
+
+
+def risk_log_lines(risk: RiskView, rows: int = RISK_LOG_ROWS,
+                   chars: int = RISK_LOG_CHARS) -> tuple[tuple[str, str, str], ...]:
+    """Return (shortened line, whole line, colour) for the newest ``rows`` risk events, newest first;
+    each coloured by the state it led to."""
+    lines = []
+    for event in risk.events[:rows]:
+        full = risk_event_line(event)
+        lines.append((shorten(full, chars), full, risk_state_colour(event.to_state)))
+    return tuple(lines)
+
+
 @dataclass(frozen=True, slots=True)
 class RiskPanel:
     """The risk panel and the kill-switch button."""
 
     state: str
     state_colour: str
-    reason: str
+    reason: str  # shortened to fit; the whole reason is ``reason_full``
     open_trades: str
     daily_pnl: str
     daily_colour: str
@@ -856,12 +1100,26 @@ class RiskPanel:
     button_text: str
     button_colour: str
     button_hover: str
+    breaker: str = ""
+    breaker_colour: str = theme.TEXT
+    exposure: str = ""
+    exposure_colour: str = theme.TEXT
+    excluded: str = ""  # shortened to fit; the whole text is ``excluded_full``
+    excluded_full: str = ""
+    excluded_colour: str = theme.TEXT_MUTED
+    resting_orders: str = "0"
+    trades: str = ""  # open trades and resting orders on one line
+    strategy: str = ""  # threshold and min score on one line
+    hint: str = ""
+    reason_full: str = ""
 
 
 def risk_panel(snapshot: Snapshot) -> RiskPanel:
-    """Return the risk panel: state, reason, limits, and what the kill-switch button does now."""
+    """Return the risk panel: state, reason, limits, breaker, exposure, excluded venues, resting orders,
+    and what the kill-switch button does now (resume when HALTED, halt otherwise)."""
     risk = snapshot.risk
-    halted = risk.state.upper() == "HALTED"
+    state = risk.state.upper()
+    halted = state == "HALTED"
     limit = risk.daily_loss_limit
     used = -risk.daily_pnl if risk.daily_pnl < 0 else Decimal(0)
     if halted:
@@ -870,19 +1128,37 @@ def risk_panel(snapshot: Snapshot) -> RiskPanel:
         daily_colour = theme.AMBER
     else:
         daily_colour = pnl_colour(risk.daily_pnl)
+    breaker, breaker_colour = breaker_text(risk, snapshot.time)
+    exposure, exposure_colour = exposure_text(risk)
+    excluded, excluded_colour = excluded_text(risk)
+    default_reason = {"ACTIVE": "trading", "REDUCING": "reducing: no new trades"}.get(state, state.lower())
     return RiskPanel(
-        state=risk.state.upper(),
-        state_colour=theme.RED if halted else theme.GREEN,
-        reason=risk.reason or ("trading" if not halted else "halted"),
+        state=state,
+        state_colour=risk_state_colour(state),
+        reason=shorten(risk.reason or default_reason, REASON_CHARS),
+        reason_full=risk.reason or default_reason,
         open_trades=f"{risk.open_trades} / {risk.max_open_trades}",
         daily_pnl=f"{format_money(risk.daily_pnl, 2, signed=True)} / {MINUS}{format_money(limit, 2)}",
         daily_colour=daily_colour,
         threshold=f"{snapshot.threshold_bps:.1f} bps",
         min_score=f"{snapshot.min_score:.2f}",
         is_halted=halted,
-        button_text="RESUME" if halted else "KILL SWITCH",
+        button_text=RESUME_BUTTON_TEXT if halted else KILL_BUTTON_TEXT,
         button_colour=theme.RESUME if halted else theme.KILL,
         button_hover=theme.RESUME_HOVER if halted else theme.KILL_HOVER,
+        breaker=breaker,
+        breaker_colour=breaker_colour,
+        exposure=exposure,
+        exposure_colour=exposure_colour,
+        excluded=shorten(excluded, EXCLUDED_CHARS),
+        excluded_full=excluded if risk.excluded_venues else "",
+        excluded_colour=excluded_colour,
+        resting_orders=format_count(risk.resting_orders),
+        trades=(f"{risk.open_trades} / {risk.max_open_trades} open · "
+                f"{plural(risk.resting_orders, 'resting order')}"),
+        strategy=f"{snapshot.threshold_bps:.1f} bps · min score {snapshot.min_score:.2f}",
+        hint=("resume clears the kill switch and breaker holds" if halted
+              else "Ctrl+K halts at once"),
     )
 
 

@@ -17,8 +17,8 @@ from octo_desktop.gui import theme
 from octo_desktop.gui.presenters import Row
 
 TREE_STYLE = "Octo.Treeview"
-_TAG_COLOURS = {"good": theme.GREEN, "warn": theme.AMBER, "bad": theme.RED, "neutral": theme.TEXT,
-                "dim": theme.TEXT_DIM}
+_TAG_COLOURS = {"good": theme.GREEN, "warn": theme.AMBER, "alert": theme.ORANGE, "bad": theme.RED,
+                "neutral": theme.TEXT, "dim": theme.TEXT_DIM}
 
 
 def install_styles(master: tk.Misc) -> None:
@@ -180,19 +180,27 @@ class Tooltip:
     """Show ``text()`` in a small borderless window while the pointer rests on ``widget``.
 
     The text is asked for when the tip opens, so it is always the current one; an empty text opens none.
+    ``at_pointer`` opens it next to the pointer rather than below the widget (for a tall list).
     """
 
     DELAY_MS = 450
 
-    def __init__(self, widget: tk.Misc, text: Callable[[], str], wrap_px: int = 460) -> None:
+    def __init__(self, widget: tk.Misc, text: Callable[[], str], wrap_px: int = 460,
+                 at_pointer: bool = False) -> None:
         self.widget = widget
         self._text = text
         self._wrap_px = wrap_px
+        self._at_pointer = at_pointer
         self._after: str | None = None
         self.window: tk.Toplevel | None = None
         widget.bind("<Enter>", self._schedule, add="+")
         widget.bind("<Leave>", self.hide, add="+")
         widget.bind("<ButtonPress>", self.hide, add="+")
+
+    def schedule(self) -> None:
+        """Open the tip after the usual delay (closing any open one first)."""
+        self.hide()
+        self._schedule()
 
     def _schedule(self, _event=None) -> None:
         self._cancel()
@@ -211,8 +219,11 @@ class Tooltip:
             return
         window = tk.Toplevel(self.widget)
         window.wm_overrideredirect(True)
-        x = self.widget.winfo_rootx() + 8
-        y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        if self._at_pointer:
+            x, y = self.widget.winfo_pointerx() + 12, self.widget.winfo_pointery() + 16
+        else:
+            x = self.widget.winfo_rootx() + 8
+            y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
         window.wm_geometry(f"+{x}+{y}")
         tk.Label(window, text=text, font=theme.FONT_SMALL, fg=theme.TEXT, bg=theme.HEADER_BG,
                  justify="left", wraplength=self._wrap_px, padx=6, pady=4, relief="solid",
@@ -258,6 +269,29 @@ class ListView(tk.Frame):
         self._on_select = on_select
         if on_select is not None:
             self.tree.bind("<<TreeviewSelect>>", self._selected)
+        self.row_tip: Tooltip | None = None
+        self._tip_key: object = None
+
+    def add_row_tips(self, text: Callable[[object], str], wrap_px: int = 560) -> Tooltip:
+        """Show ``text(key)`` of the row under the pointer in a tooltip that follows it row by row."""
+        self.row_tip = Tooltip(self.tree, lambda: text(self._tip_key) if self._tip_key is not None else "",
+                               wrap_px=wrap_px, at_pointer=True)
+        self.tree.bind("<Motion>", self._pointer_moved, add="+")
+        self.tree.bind("<Leave>", self._pointer_left, add="+")
+        return self.row_tip
+
+    def key_at(self, y: int) -> object:
+        """Return the key of the row at height ``y`` in the list (None: no row there)."""
+        return self._keys_by_iid.get(self.tree.identify_row(y))
+
+    def _pointer_moved(self, event) -> None:
+        key = self.key_at(event.y)
+        if key != self._tip_key:
+            self._tip_key = key
+            self.row_tip.schedule()
+
+    def _pointer_left(self, _event=None) -> None:
+        self._tip_key = None
 
     def show(self, rows: Sequence[Row]) -> bool:
         """Make the list show ``rows`` in order; return True if anything changed."""
@@ -289,6 +323,18 @@ class ListView(tk.Frame):
         return True
 
     def _selected(self, _event) -> None:
+        self._on_select(self.selected_key())
+
+    def selected_key(self) -> object:
+        """Return the key of the selected row (None: no row selected)."""
         selection = self.tree.selection()
-        key = self._keys_by_iid.get(selection[0]) if selection else None
-        self._on_select(key)
+        return self._keys_by_iid.get(selection[0]) if selection else None
+
+    def select(self, key: object) -> None:
+        """Select the row of ``key`` (as a click would), or clear the selection for None."""
+        iid = self._iids.get(key)
+        if iid is None:
+            self.tree.selection_remove(self.tree.selection())
+        else:
+            self.tree.selection_set(iid)
+            self.tree.see(iid)

@@ -21,7 +21,8 @@ import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -32,16 +33,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from octo_desktop.domain.model import Decision, Fill, Trade, TradeState
+from octo_desktop.domain.attribution import Attribution, attribute
+from octo_desktop.domain.model import Decision, Fill, RollbackStep, Trade, TradeState
 from octo_desktop.storage.tables import (
     SCHEMA_VERSION,
     Base,
     BalanceRow,
+    ControlRow,
     DecisionRow,
     EquityRow,
     FillRow,
     InitialBalanceRow,
+    JournalRow,
     MetaRow,
+    RiskEventRow,
     SettingRow,
     TradeRow,
 )
@@ -52,6 +57,7 @@ APP_ID = "octo"
 RECENT_TRADES = 200
 RECENT_DECISIONS = 200
 EQUITY_HISTORY = 2000
+RECENT_RISK_EVENTS = 200
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _MAX_BATCH_OPS = 5000
@@ -84,6 +90,20 @@ class StoredState:
     # Oldest first: (time, equity_usdt, realized_pnl, marked_pnl).
     equity_history: tuple[tuple[float, float, float, float], ...]
     recent_decisions: tuple[Decision, ...]  # the last RECENT_DECISIONS, newest first
+    journal: Mapping[int, tuple[JournalEntry, ...]] = field(default_factory=lambda: MappingProxyType({}))  # open trade id -> its journal
+    risk_events: tuple[tuple[float, str, str, str, str], ...] = ()  # newest first: time, from, to, trigger, reason
+    attribution: Attribution = Attribution()  # summed over closed trades
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One write-ahead journal entry as read back at start."""
+
+    time: float
+    trade_id: int
+    kind: str  # "opened", "sent", "done", "step", "closed"
+    order_id: str
+    payload: dict[str, Any]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -192,7 +212,7 @@ def _validate(path: Path, tables: set[str], meta: dict[str, str]) -> int | None:
     if version > SCHEMA_VERSION:
         raise StorageError(f"database {path} has schema version {version}, newer than this Octo "
                            f"understands ({SCHEMA_VERSION}); use a newer Octo or another database")
-    if version < SCHEMA_VERSION:
+    if version < 1:
         raise StorageError(f"database {path} has schema version {version} and no migration to "
                            f"{SCHEMA_VERSION} exists")
     return version
@@ -213,12 +233,40 @@ def _prepare(engine: Engine, path: Path) -> bool:
                         path, mode)
         with engine.begin() as conn:
             Base.metadata.create_all(conn)
+            if version is not None and version < SCHEMA_VERSION:
+                _migrate(conn, version)
             if version is None:
                 _upsert_meta(conn, {"app": APP_ID, "schema_version": str(SCHEMA_VERSION),
                                     "created_at": datetime.now(timezone.utc).isoformat()})
     except DBAPIError as exc:
         raise StorageError(_describe(exc, path, "open")) from exc
     return "initialized_at" in meta
+
+
+_MIGRATIONS = {
+    # 1 -> 2: order ids on fills (unique with their sequence), execution details on trades. The new
+    # tables (journal, risk_events, control) are created by create_all.
+    1: (
+        "ALTER TABLE fills ADD COLUMN order_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE fills ADD COLUMN fill_seq INTEGER",
+        "CREATE UNIQUE INDEX IF NOT EXISTS ux_fills_order_seq ON fills (order_id, fill_seq) WHERE order_id != ''",
+        *(f"ALTER TABLE trades ADD COLUMN {name} {kind}" for name, kind in (
+            ("buy_order_type", "TEXT"), ("sell_order_type", "TEXT"), ("decision_buy_vwap", "FLOAT"),
+            ("decision_sell_vwap", "FLOAT"), ("arrival_buy_vwap", "FLOAT"), ("arrival_sell_vwap", "FLOAT"),
+            ("steps", "TEXT"), ("expected_edge", "TEXT"), ("latency_decay", "TEXT"), ("slippage", "TEXT"),
+            ("rollback_loss", "TEXT"))),
+    ),
+}
+
+
+def _migrate(conn: Connection, version: int) -> None:
+    """Bring a database from ``version`` to SCHEMA_VERSION, one step at a time, in the open transaction."""
+    while version < SCHEMA_VERSION:
+        for statement in _MIGRATIONS[version]:
+            conn.exec_driver_sql(statement)
+        version += 1
+        log.info("database migrated to schema version %d", version)
+    _upsert_meta(conn, {"schema_version": str(SCHEMA_VERSION)})
 
 
 def _describe(exc: BaseException, path: Path, action: str) -> str:
@@ -281,8 +329,9 @@ def _float_or_nan(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def _fill_row(fill: Fill) -> dict[str, Any]:
+def _fill_row(fill: Fill, seq: int | None = None) -> dict[str, Any]:
     return {
+        "order_id": _text(fill.order_id, "fill order id"), "fill_seq": seq,
         "trade_id": int(fill.trade_id), "venue": _text(fill.venue, "fill venue"),
         "symbol": _text(fill.symbol, "fill symbol"), "side": _text(fill.side, "fill side"),
         "price": _exact(fill.price, "fill price"), "quantity": _exact(fill.quantity, "fill quantity"),
@@ -305,7 +354,34 @@ def _trade_row(trade: Trade) -> dict[str, Any]:
         "expected_bps": _nullable_float(trade.expected_bps), "state": TradeState(trade.state).value,
         "realized_pnl": _exact(trade.realized_pnl, "realized pnl"),
         "fees_in_quote": _exact(trade.fees_in_quote, "fees"), "note": _text(trade.note, "trade note"),
+        "buy_order_type": trade.buy_order_type or None, "sell_order_type": trade.sell_order_type or None,
+        "decision_buy_vwap": _nullable_float(trade.decision_buy_vwap),
+        "decision_sell_vwap": _nullable_float(trade.decision_sell_vwap),
+        "arrival_buy_vwap": _nullable_float(trade.arrival_buy_vwap),
+        "arrival_sell_vwap": _nullable_float(trade.arrival_sell_vwap),
+        "steps": json.dumps([_step_json(step) for step in trade.steps]),
+        **_attribution_columns(trade),
     }
+
+
+def _step_json(step: RollbackStep) -> dict[str, Any]:
+    return {"time": step.time, "kind": step.kind, "venue": step.venue, "side": step.side,
+            "quantity": format(step.quantity, "f"), "filled": format(step.filled, "f"),
+            "order_type": step.order_type, "detail": step.detail}
+
+
+def _step_from_json(data: dict[str, Any]) -> RollbackStep:
+    return RollbackStep(float(data["time"]), str(data["kind"]), str(data["venue"]), str(data["side"]),
+                        Decimal(data["quantity"]), Decimal(data["filled"]), str(data["order_type"]),
+                        str(data["detail"]))
+
+
+def _attribution_columns(trade: Trade) -> dict[str, Any]:
+    if trade.state == TradeState.OPEN:
+        return {"expected_edge": None, "latency_decay": None, "slippage": None, "rollback_loss": None}
+    parts = attribute(trade)
+    return {"expected_edge": parts.expected, "latency_decay": parts.latency_decay,
+            "slippage": parts.slippage, "rollback_loss": parts.rollback}
 
 
 def _decision_row(decision: Decision) -> dict[str, Any]:
@@ -464,6 +540,36 @@ class Store:
             raise TypeError(f"setting key must be a non-empty string, got {key!r}")
         self._put("setting", {"key": key, "value": json.dumps(value, allow_nan=False)})
 
+    def commit_journal(self, time: float, trade_id: int, kind: str, payload: Mapping[str, Any], *,
+                       order_id: str = "", fills: Iterable[Fill] = (), trade: Trade | None = None,
+                       timeout: float = 2.0) -> None:
+        """Write one journal entry (with the fills and trade row it carries) and wait until committed.
+
+        This is the write-ahead path: the caller acts on the entry only after this returns. Everything
+        in one call is one transaction. Raises ``StorageError`` if the commit does not happen within
+        ``timeout`` (the entry stays queued and lands when the disk recovers; the caller must not act).
+        Blocks the calling thread for one commit (well under a millisecond on a healthy disk).
+        """
+        row = {"time": _finite(time, "journal time"), "trade_id": int(trade_id), "kind": _text(kind, "journal kind"),
+               "order_id": _text(order_id, "journal order id"),
+               "payload": json.dumps(payload, allow_nan=False, default=str)}
+        fill_rows = [_fill_row(fill, seq) for seq, fill in enumerate(fills)]
+        trade_row = _trade_row(trade) if trade is not None else None
+        self._put("journal", (row, fill_rows, trade_row))
+        if not self.flush(timeout):
+            raise StorageError(f"journal entry {kind} of trade {trade_id} not committed within {timeout:g} s: "
+                               f"{self._last_error or 'the writer is busy'}")
+
+    def record_risk_event(self, time: float, from_state: str, to_state: str, trigger: str, reason: str) -> None:
+        """Queue one risk transition for the risk_events table."""
+        self._put("risk_event", {"time": _finite(time, "risk event time"), "from_state": from_state,
+                                 "to_state": to_state, "trigger": trigger, "reason": _text(reason, "reason")})
+
+    def mark_control(self, control_id: int, time: float, result: str) -> None:
+        """Queue the answer to a control command (see ``post_control``)."""
+        self._put("control", {"id": int(control_id), "handled_at": _finite(time, "control time"),
+                              "result": _text(result, "control result")})
+
     def record_clock(self, time: float) -> None:
         """Queue the engine clock time, returned as ``last_time`` by the next ``load``."""
         self._put("meta", {"key": "last_time", "value": repr(_finite(time, "clock time"))})
@@ -582,8 +688,21 @@ class Store:
         decisions: dict[int, dict] = {}
         settings: dict[str, dict] = {}
         meta: dict[str, str] = {}
+        journal: list[dict] = []
+        risk_events: list[dict] = []
+        controls: list[dict] = []
         for kind, payload in batch:
-            if kind == "fills":
+            if kind == "journal":
+                row, fill_rows, trade_row = payload
+                journal.append(row)
+                fills.extend(fill_rows)
+                if trade_row is not None:
+                    trades[trade_row["trade_id"]] = trade_row
+            elif kind == "risk_event":
+                risk_events.append(payload)
+            elif kind == "control":
+                controls.append(payload)
+            elif kind == "fills":
                 fills.extend(payload)
             elif kind == "trade":
                 trades[payload["trade_id"]] = payload
@@ -607,8 +726,16 @@ class Store:
             with conn.begin():
                 if initial:
                     conn.execute(InitialBalanceRow.__table__.insert(), initial)
+                if journal:
+                    conn.execute(JournalRow.__table__.insert(), journal)
                 if fills:
-                    conn.execute(FillRow.__table__.insert(), fills)
+                    # A fill already stored (same order id and sequence) is never stored twice.
+                    conn.execute(sqlite_insert(FillRow).on_conflict_do_nothing(), fills)
+                if risk_events:
+                    conn.execute(RiskEventRow.__table__.insert(), risk_events)
+                for control in controls:
+                    conn.execute(ControlRow.__table__.update().where(ControlRow.id == control["id"])
+                                 .values(handled_at=control["handled_at"], result=control["result"]))
                 if trades:
                     conn.execute(_UPSERT_TRADE, list(trades.values()))
                 if decisions:
@@ -642,15 +769,21 @@ class Store:
 # Fill's fields, in the order of its constructor: rows built positionally are ~4x faster than by name.
 _FILL_COLUMNS = (FillRow.trade_id, FillRow.venue, FillRow.symbol, FillRow.side, FillRow.price,
                  FillRow.quantity, FillRow.fee, FillRow.fee_asset, FillRow.liquidity, FillRow.order_type,
-                 FillRow.time, FillRow.purpose)
+                 FillRow.time, FillRow.purpose, FillRow.order_id)
 
 
 def _trade_from_row(row: Any, fills: tuple[Fill, ...]) -> Trade:
+    steps = tuple(_step_from_json(step) for step in json.loads(row.steps)) if row.steps else ()
     return Trade(trade_id=row.trade_id, opportunity_id=row.opportunity_id, symbol=row.symbol,
                  buy_venue=row.buy_venue, sell_venue=row.sell_venue,
                  planned_quantity=row.planned_quantity, opened_at=row.opened_at,
                  expected_bps=_float_or_nan(row.expected_bps), state=TradeState(row.state),
-                 closed_at=row.closed_at, fills=fills, note=row.note)
+                 closed_at=row.closed_at, fills=fills, note=row.note,
+                 buy_order_type=row.buy_order_type or "", sell_order_type=row.sell_order_type or "",
+                 decision_buy_vwap=_float_or_nan(row.decision_buy_vwap),
+                 decision_sell_vwap=_float_or_nan(row.decision_sell_vwap),
+                 arrival_buy_vwap=_float_or_nan(row.arrival_buy_vwap),
+                 arrival_sell_vwap=_float_or_nan(row.arrival_sell_vwap), steps=steps)
 
 
 def _decision_from_row(row: Any) -> Decision:
@@ -697,9 +830,25 @@ def _load(conn: Connection) -> StoredState:
     # Summed in Python: SQLite's SUM over TEXT would go through a binary float.
     realized = Decimal(0)
     fees = Decimal(0)
-    for pnl, fee in conn.execute(select(TradeRow.realized_pnl, TradeRow.fees_in_quote)):
+    totals = Attribution()
+    zero = Decimal(0)
+    for pnl, fee, expected, decay, slip, rollback in conn.execute(select(
+            TradeRow.realized_pnl, TradeRow.fees_in_quote, TradeRow.expected_edge, TradeRow.latency_decay,
+            TradeRow.slippage, TradeRow.rollback_loss)):
         realized += pnl
         fees += fee
+        if expected is not None:
+            totals = totals + Attribution(expected, decay or zero, slip or zero, fee, rollback or zero, pnl)
+
+    open_ids = [trade.trade_id for trade in open_trades]
+    journal: dict[int, list[JournalEntry]] = defaultdict(list)
+    if open_ids:
+        for row in conn.execute(select(JournalRow.__table__).where(JournalRow.trade_id.in_(open_ids))
+                                .order_by(JournalRow.id)):
+            journal[row.trade_id].append(JournalEntry(row.time, row.trade_id, row.kind, row.order_id,
+                                                      json.loads(row.payload)))
+    risk_events = tuple((row.time, row.from_state, row.to_state, row.trigger, row.reason) for row in conn.execute(
+        select(RiskEventRow.__table__).order_by(RiskEventRow.id.desc()).limit(RECENT_RISK_EVENTS)))
 
     settings = {row.key: json.loads(row.value) for row in conn.execute(select(SettingRow))}
     equity_rows = conn.execute(select(EquityRow.__table__).order_by(EquityRow.id.desc())
@@ -729,6 +878,9 @@ def _load(conn: Connection) -> StoredState:
         last_time=float(meta["last_time"]) if "last_time" in meta else None,
         equity_history=equity,
         recent_decisions=decisions,
+        journal=MappingProxyType({trade_id: tuple(entries) for trade_id, entries in journal.items()}),
+        risk_events=risk_events,
+        attribution=totals,
     )
 
 
@@ -748,3 +900,73 @@ def _open_reader(path: str | Path) -> Engine:
         raise
     return engine
 
+
+
+# ---------------------------------------------------------------------------------------------------
+# Control commands from another process (``octo_desktop halt`` for a running headless engine).
+# ---------------------------------------------------------------------------------------------------
+def post_control(path: str | Path, command: str, reason: str, wall_time: float) -> int:
+    """Insert a control command into the Octo database at ``path``; return its id.
+
+    Works whether or not an engine has the database open (SQLite serializes the writers); an engine
+    that is not running picks it up when it next starts.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise StorageError(f"database {path} does not exist")
+    _check_header(path)
+    engine = _create_engine(path, busy_timeout_ms=10_000)
+    try:
+        tables, meta = _read_meta(engine, path)
+        version = _validate(path, tables, meta)
+        if version is None or "control" not in tables:
+            raise StorageError(f"database {path} has no control table; start Octo on it once first")
+        with engine.begin() as conn:
+            result = conn.execute(ControlRow.__table__.insert().values(
+                posted_at=wall_time, command=command, reason=reason))
+            return int(result.inserted_primary_key[0])
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, path, "write")) from exc
+    finally:
+        engine.dispose()
+
+
+def control_answer(path: str | Path, control_id: int) -> tuple[float, str] | None:
+    """Return (engine time, result) once an engine has handled command ``control_id``, else None."""
+    engine = _open_reader(path)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(ControlRow.handled_at, ControlRow.result)
+                               .where(ControlRow.id == control_id)).one_or_none()
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, Path(path), "read")) from exc
+    finally:
+        engine.dispose()
+    if row is None or row.handled_at is None:
+        return None
+    return row.handled_at, row.result or ""
+
+
+class ControlReader:
+    """Read unhandled control commands of one database (used by the engine's control watcher thread)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._engine = _create_engine(self._path, busy_timeout_ms=1000, read_only=True)
+        self._seen: set[int] = set()
+
+    def new_commands(self) -> list[tuple[int, str, str]]:
+        """Return (id, command, reason) of commands not handled and not returned before, oldest first."""
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(select(ControlRow.id, ControlRow.command, ControlRow.reason)
+                                    .where(ControlRow.handled_at.is_(None)).order_by(ControlRow.id)).all()
+        except DBAPIError as exc:
+            log.warning("reading control commands failed: %s", _describe(exc, self._path, "read"))
+            return []
+        fresh = [(row.id, row.command, row.reason) for row in rows if row.id not in self._seen]
+        self._seen.update(row[0] for row in fresh)
+        return fresh
+
+    def close(self) -> None:
+        self._engine.dispose()

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Float, Index, Integer, Text
+from sqlalchemy import Boolean, Float, Index, Integer, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: order ids on fills, execution details on trades, journal, risk events, control
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -83,12 +83,26 @@ class TradeRow(Base):
     realized_pnl: Mapped[Decimal] = mapped_column(DecimalText)
     fees_in_quote: Mapped[Decimal] = mapped_column(DecimalText)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Schema 2: how the legs were sent, the books they met, the rollback steps and the P&L attribution.
+    buy_order_type: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sell_order_type: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision_buy_vwap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    decision_sell_vwap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    arrival_buy_vwap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    arrival_sell_vwap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    steps: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list of rollback steps
+    expected_edge: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    latency_decay: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    slippage: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    rollback_loss: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
 
 
 class FillRow(Base):
-    """One fill; ``id`` is the insertion order."""
+    """One fill; ``id`` is the insertion order. (order_id, fill_seq) is unique: a fill is never stored twice."""
 
     __tablename__ = "fills"
+    __table_args__ = (Index("ux_fills_order_seq", "order_id", "fill_seq", unique=True,
+                            sqlite_where=text("order_id != ''")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     trade_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -103,6 +117,8 @@ class FillRow(Base):
     order_type: Mapped[str] = mapped_column(Text)
     time: Mapped[float] = mapped_column(Float)
     purpose: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str] = mapped_column(Text, default="", server_default="")  # schema 2
+    fill_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # schema 2: index within its order
 
 
 class DecisionRow(Base):
@@ -158,3 +174,45 @@ class SettingRow(Base):
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class JournalRow(Base):
+    """One write-ahead entry of a trade: opened, order sent, order done, rollback step, closed.
+
+    Written and committed before the engine acts on it; ``payload`` is JSON (amounts as strings).
+    """
+
+    __tablename__ = "journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[float] = mapped_column(Float)
+    trade_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class RiskEventRow(Base):
+    """One risk state transition (or venue exclusion change), with its reason."""
+
+    __tablename__ = "risk_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[float] = mapped_column(Float)
+    from_state: Mapped[str] = mapped_column(Text)
+    to_state: Mapped[str] = mapped_column(Text)
+    trigger: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ControlRow(Base):
+    """A command for a running engine from another process (``octo_desktop halt``), and its answer."""
+
+    __tablename__ = "control"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    posted_at: Mapped[float] = mapped_column(Float)  # wall clock, unix seconds
+    command: Mapped[str] = mapped_column(Text)  # "halt" or "resume"
+    reason: Mapped[str] = mapped_column(Text, default="")
+    handled_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # engine time
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -101,11 +101,12 @@ def test_kill_switch_button_halts_the_engine_and_resume_resumes_it(session):
 
     app.kill_button.invoke()
     session.wait(lambda: engine_risk_state(session.runtime) == "HALTED", message="engine halted")
-    session.wait(lambda: app.kill_button.cget("text") == "RESUME", message="button became RESUME")
+    session.wait(lambda: app.kill_button.cget("text") == "Resume trading", message="button became Resume trading")
 
     app.kill_button.invoke()
     session.wait(lambda: engine_risk_state(session.runtime) == "ACTIVE", message="engine resumed")
-    session.wait(lambda: app.kill_button.cget("text") == "KILL SWITCH", message="button back to KILL SWITCH")
+    session.wait(lambda: app.kill_button.cget("text") == "KILL SWITCH (Ctrl+K)",
+                 message="button back to KILL SWITCH (Ctrl+K)")
 
 
 def test_ctrl_k_halts_the_engine(session):

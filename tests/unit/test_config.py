@@ -58,3 +58,52 @@ def test_set_overrides_parse_values_and_reject_unknown_keys():
     assert config.strategy.threshold_bps == 7.0 and config.symbols == ("BTC/USDT",)
     with pytest.raises(ConfigError, match="risk.nope: unknown key"):
         load_config(overrides=["risk.nope=1"])
+
+
+def test_risk_defaults_include_the_engine_limits(config):
+    from decimal import Decimal
+    risk = config.risk
+    assert (risk.max_open_trades, risk.max_notional_per_trade, risk.daily_loss_limit_pct) == (3, 5000, 2)
+    assert risk.max_notional_per_venue == Decimal("12000") and risk.max_exposure_usdt == Decimal("4000")
+    assert isinstance(risk.max_notional_per_venue, Decimal) and isinstance(risk.exposure_resume_fraction, Decimal)
+    assert risk.exposure_resume_fraction == Decimal("0.5")
+    assert (risk.pair_cooldown_s, risk.breaker_window_s, risk.breaker_cooldown_s) == (30.0, 300.0, 120.0)
+    assert (risk.breaker_losing_trades, risk.breaker_failed_legs) == (5, 6)
+    assert (risk.venue_max_latency_ms, risk.venue_min_fill_ratio) == (1500.0, 0.3)
+
+
+def test_the_config_template_lists_every_risk_key_with_its_default(config):
+    import tomllib
+    from dataclasses import fields
+    from octo_desktop.config import default_config_text
+    section = tomllib.loads(default_config_text())["risk"]
+    assert set(section) == {f.name for f in fields(config.risk)}
+    assert all(section[name] == getattr(config.risk, name) for name in section)
+
+
+def test_risk_overrides_are_typed():
+    config = load_config(overrides=["risk.breaker_losing_trades=2", "risk.exposure_resume_fraction=0.25",
+                                    "risk.pair_cooldown_s=0"])
+    assert config.risk.breaker_losing_trades == 2 and isinstance(config.risk.breaker_losing_trades, int)
+    assert str(config.risk.exposure_resume_fraction) == "0.25" and config.risk.pair_cooldown_s == 0.0
+
+
+@pytest.mark.parametrize("override, key", [
+    ("risk.max_notional_per_venue=0", "risk.max_notional_per_venue"),
+    ("risk.pair_cooldown_s=-1", "risk.pair_cooldown_s"),
+    ("risk.pair_cooldown_s=90000", "risk.pair_cooldown_s"),
+    ("risk.breaker_losing_trades=0", "risk.breaker_losing_trades"),
+    ("risk.breaker_losing_trades=2.5", "risk.breaker_losing_trades"),
+    ("risk.breaker_failed_legs=1001", "risk.breaker_failed_legs"),
+    ("risk.breaker_window_s=0.5", "risk.breaker_window_s"),
+    ("risk.breaker_cooldown_s=86401", "risk.breaker_cooldown_s"),
+    ("risk.max_exposure_usdt=-5", "risk.max_exposure_usdt"),
+    ("risk.exposure_resume_fraction=0", "risk.exposure_resume_fraction"),
+    ("risk.exposure_resume_fraction=1", "risk.exposure_resume_fraction"),
+    ("risk.venue_max_latency_ms=0", "risk.venue_max_latency_ms"),
+    ("risk.venue_min_fill_ratio=1.5", "risk.venue_min_fill_ratio"),
+    ('risk.venue_min_fill_ratio="high"', "risk.venue_min_fill_ratio"),
+])
+def test_bad_risk_values_name_the_key(override, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(overrides=[override])

@@ -54,9 +54,14 @@ def opportunity(oid, status="taken", reason="", buy="binance", sell="okx", net=8
                            frozen_mapping(parts), status, reason)
 
 
-def trade(tid, state="complete", pnl="1.25", buy_price="60000.10", sell_price="60050.90"):
+def trade(tid, state="complete", pnl="1.25", buy_price="60000.10", sell_price="60050.90", **changes):
+    filled = {"buy_filled": Decimal("0.03330") if Decimal(buy_price) else Decimal(0),
+              "sell_filled": Decimal("0.03330") if Decimal(sell_price) else Decimal(0)}
+    values = dict(planned_quantity=Decimal("0.03330"), buy_order_type="ioc_limit", sell_order_type="market",
+                  **filled)
+    values.update(changes)
     return TradeView(tid, 1_717_000_000.0, SYMBOL, "binance", "okx", Decimal("0.03330"), Decimal(buy_price),
-                     Decimal(sell_price), Decimal("3.9987"), Decimal(pnl), state, 8.0, 6.5)
+                     Decimal(sell_price), Decimal("3.9987"), Decimal(pnl), state, 8.0, 6.5, **values)
 
 
 def snapshot(**changes) -> Snapshot:
@@ -387,13 +392,13 @@ def test_depth_model_key_changes_only_with_the_books():
 
 def test_trade_rows_format_money_and_tag_the_state():
     rows = p.trade_rows(snapshot())
-    assert rows[0].values[3:] == ("0.03330", "60000.10", "60050.90", "4.00", "−0.50", "partial")
+    assert rows[0].values[3:] == ("0.03330", "IOC full", "MKT full", "−0.50", "partial")
     assert [row.tag for row in rows] == ["warn", "good"]
 
 
-def test_a_leg_that_did_not_fill_shows_a_dash():
+def test_a_leg_that_did_not_fill_shows_none():
     rows = p.trade_rows(snapshot(trades=(trade(5, "failed", "0", sell_price="0"),)))
-    assert rows[0].values[5] == p.DASH and rows[0].tag == "bad"
+    assert rows[0].values[5] == "MKT none" and rows[0].tag == "bad"
 
 
 # --- account column --------------------------------------------------------------------------------
@@ -412,7 +417,7 @@ def test_balances_put_usdt_first_with_per_asset_decimals():
 
 def test_risk_panel_offers_the_kill_switch_while_active():
     panel = p.risk_panel(snapshot())
-    assert (panel.state, panel.is_halted, panel.button_text) == ("ACTIVE", False, "KILL SWITCH")
+    assert (panel.state, panel.is_halted, panel.button_text) == ("ACTIVE", False, "KILL SWITCH (Ctrl+K)")
     assert panel.button_colour == theme.KILL and panel.state_colour == theme.GREEN
     assert panel.open_trades == "1 / 3" and panel.daily_pnl == "+0.75 / −6,400.00"
     assert panel.threshold == "5.0 bps" and panel.min_score == "0.45"
@@ -421,7 +426,7 @@ def test_risk_panel_offers_the_kill_switch_while_active():
 def test_risk_panel_offers_resume_when_halted():
     halted = RiskView("HALTED", "kill switch", 0, 3, Decimal("-10"), Decimal("6400"), Decimal("5000"))
     panel = p.risk_panel(snapshot(risk=halted))
-    assert (panel.state, panel.reason, panel.button_text) == ("HALTED", "kill switch", "RESUME")
+    assert (panel.state, panel.reason, panel.button_text) == ("HALTED", "kill switch", "Resume trading")
     assert panel.state_colour == theme.RED and panel.button_colour == theme.RESUME
 
 
@@ -631,3 +636,224 @@ def test_snapshot_replace_keeps_presenters_pure():
     before = p.price_rows(snap, SYMBOL)
     p.heatmap_model(replace(snap, sequence=9), SYMBOL)
     assert p.price_rows(snap, SYMBOL) == before
+
+
+# --- blotter: legs, fills, states, rollback steps --------------------------------------------------
+from octo_desktop.domain.attribution import Attribution  # noqa: E402
+from octo_desktop.domain.snapshot import RiskEventView  # noqa: E402
+
+T0 = 1_717_000_000.0  # 16:26:40 UTC
+STEPS = ("retry sell IOC at 60040.00: filled 0.01000", "unwind buy 0.02330 MKT on binance @ 59990.10")
+TRADE_ATTRIBUTION = Attribution(expected=Decimal("1.66500000"), latency_decay=Decimal("0.40000000"),
+                                slippage=Decimal("-0.10000000"), fees=Decimal("3.99870000"),
+                                rollback=Decimal("0.23300000"), realized=Decimal("-2.86670000"))
+
+
+def rolled_back_trade(tid=9, steps=STEPS):
+    return trade(tid, "rolled back", "-2.8667", sell_price="60040.00", sell_filled=Decimal("0.01000"),
+                 sell_order_type="post_only", steps=steps, attribution=TRADE_ATTRIBUTION, decay_bps=1.25,
+                 note="sell leg rejected: post-only would cross")
+
+
+@pytest.mark.parametrize("order_type, label", [("market", "MKT"), ("ioc_limit", "IOC"), ("post_only", "POST"),
+                                               ("", p.DASH), ("twap", "TWAP")])
+def test_order_types_have_short_labels(order_type, label):
+    assert p.order_type_label(order_type) == label
+
+
+@pytest.mark.parametrize("filled, planned, text", [
+    ("1.0", "1.0", "full"), ("1.2", "1.0", "full"), ("0", "1.0", "none"), ("0.6", "1.0", "60%"),
+    ("0.999", "1.0", "99%"),  # short of full never reads 100 %
+    ("0.001", "1.0", "1%"),  # any fill never reads 0 %
+    ("0.5", "0", "full"),  # no planned quantity (older trades): any fill is the fill
+])
+def test_fill_state_of_a_leg(filled, planned, text):
+    assert p.fill_state(Decimal(filled), Decimal(planned)) == text
+
+
+def test_leg_text_joins_order_type_and_fill():
+    assert p.leg_text("post_only", Decimal("0.02"), Decimal("0.05")) == "POST 40%"
+    assert p.leg_text("market", Decimal(0), Decimal("0.05")) == "MKT none"
+
+
+@pytest.mark.parametrize("state, colour, tag", [
+    ("complete", theme.GREEN, "good"), ("partial", theme.AMBER, "warn"), ("rolled back", theme.ORANGE, "alert"),
+    ("failed", theme.RED, "bad"), ("interrupted", theme.RED, "bad"), ("open", theme.TEXT, "neutral"),
+])
+def test_trade_state_colours_and_tags(state, colour, tag):
+    assert p.trade_state_colour(state) == colour
+    assert p.trade_state_tag(state) == tag
+
+
+def test_every_trade_tag_has_a_colour_in_the_lists():
+    from octo_desktop.gui.widgets import _TAG_COLOURS
+    for state in ("complete", "partial", "rolled back", "failed", "open"):
+        assert _TAG_COLOURS[p.trade_state_tag(state)] == p.trade_state_colour(state)
+
+
+def test_steps_marker_counts_the_rollback_steps():
+    assert p.steps_marker(()) == ""
+    assert p.steps_marker(STEPS) == "↺2"
+    assert p.steps_marker(("retry",) * 3) == "↺3"
+
+
+def test_blotter_row_of_a_rolled_back_trade_shows_legs_state_and_steps():
+    row = p.trade_rows(snapshot(trades=(rolled_back_trade(),)))[0]
+    assert row.key == 9
+    assert row.values[4:] == ("IOC full", "POST 30%", "−2.87", "rolled back ↺2")
+    assert row.tag == "alert"
+    assert len(row.values) == len(p.BLOTTER_COLUMNS)
+
+
+def test_a_trade_without_steps_has_no_marker():
+    assert p.trade_rows(snapshot(trades=(trade(1),)))[0].values[-1] == "complete"
+
+
+def test_trade_detail_has_fills_attribution_every_step_and_the_note():
+    lines = p.trade_detail(rolled_back_trade()).split("\n")
+    assert lines[0].startswith("#9 BTC/USDT binance→okx · rolled back · matched 0.03330")
+    assert lines[1] == ("buy IOC 0.03330/0.03330 @ 60000.10 · sell POST 0.01000/0.03330 @ 60040.00 · "
+                        "decay +1.2 bps")
+    assert lines[2] == ("expected +1.6650 · latency decay −0.4000 · slippage +0.1000 · fees −3.9987 · "
+                        "rollback −0.2330 = realized −2.8667")
+    assert lines[3:5] == [f"↺ 1. {STEPS[0]}", f"↺ 2. {STEPS[1]}"]
+    assert lines[5] == "note: sell leg rejected: post-only would cross"
+
+
+def test_trade_detail_of_an_open_trade_waits_for_the_attribution():
+    detail = p.trade_detail(trade(3, "open"))
+    assert "attribution: when the trade closes" in detail and "↺" not in detail
+
+
+def test_blotter_detail_shows_the_chosen_trade_else_a_summary():
+    snap = snapshot(trades=(rolled_back_trade(), trade(1)))
+    text, colour = p.blotter_detail(snap, 9)
+    assert text == p.trade_detail(rolled_back_trade()) and colour == theme.ORANGE
+    text, colour = p.blotter_detail(snap, None)
+    assert text.startswith("recent trades: ") and "1 trade with rollback steps" in text
+    assert "rolled back 1" in text and "complete 1" in text and colour == theme.TEXT_MUTED
+    assert p.blotter_detail(snap, 12345)[0].startswith("recent trades: ")  # scrolled out: the summary
+    assert p.blotter_detail(snapshot(trades=()), None) == ("no trades yet", theme.TEXT_DIM)
+
+
+# --- column 4: attribution, risk state, breaker, exposure, risk log --------------------------------
+def test_attribution_rows_show_costs_as_negatives():
+    rows = p.attribution_rows(Attribution(expected=Decimal("12.346"), latency_decay=Decimal("1.2"),
+                                          slippage=Decimal("-0.5"), fees=Decimal("4"), rollback=Decimal("0"),
+                                          realized=Decimal("7.646")))
+    assert rows == (
+        ("expected", "+12.35", theme.GREEN),
+        ("latency decay", "−1.20", theme.RED),
+        ("slippage", "+0.50", theme.GREEN),  # a negative cost: price improvement
+        ("fees", "−4.00", theme.RED),
+        ("rollback", "0.00", theme.TEXT_MUTED),
+        ("realized", "+7.65", theme.GREEN),
+    )
+
+
+def test_attribution_amounts_that_round_to_zero_have_no_sign():
+    rows = dict((caption, (text, colour)) for caption, text, colour in
+                p.attribution_rows(Attribution(latency_decay=Decimal("0.004"), realized=Decimal("-0.001"))))
+    assert rows["latency decay"] == ("0.00", theme.TEXT_MUTED)
+    assert rows["realized"] == ("0.00", theme.TEXT_MUTED)
+
+
+def test_attribution_line_of_a_trade_adds_up_to_realized():
+    line = p.attribution_line(Attribution(expected=Decimal("2"), fees=Decimal("0.5"), realized=Decimal("1.5")),
+                              decimals=2)
+    assert line == ("expected +2.00 · latency decay 0.00 · slippage 0.00 · fees −0.50 · rollback 0.00 "
+                    "= realized +1.50")
+
+
+@pytest.mark.parametrize("state, colour", [("ACTIVE", theme.GREEN), ("REDUCING", theme.AMBER),
+                                           ("HALTED", theme.RED), ("halted", theme.RED)])
+def test_risk_states_have_three_colours(state, colour):
+    assert p.risk_state_colour(state) == colour
+
+
+def risk_view(**changes):
+    values = dict(state="ACTIVE", reason="", open_trades=1, max_open_trades=3, daily_pnl=Decimal("0.75"),
+                  daily_loss_limit=Decimal("6400"), max_notional_per_trade=Decimal("5000"),
+                  consecutive_losses=2, breaker_losing_trades=5, failed_legs=1, breaker_failed_legs=6,
+                  max_exposure_usdt=Decimal("5000"))
+    values.update(changes)
+    return RiskView(**values)
+
+
+def test_breaker_text_counts_losses_and_failed_legs():
+    assert p.breaker_text(risk_view(), T0) == ("losses 2/5 · failed legs 1/6", theme.TEXT)
+    assert p.breaker_text(risk_view(consecutive_losses=3), T0)[1] == theme.AMBER  # half way to the limit
+
+
+def test_a_tripped_breaker_says_until_when():
+    text, colour = p.breaker_text(risk_view(consecutive_losses=5, breaker_until=T0 + 300), T0)
+    assert text == "losses 5/5 · failed legs 1/6 · until 16:31:40" and colour == theme.RED
+
+
+def test_a_breaker_whose_cooldown_ended_is_not_tripped():
+    text, _ = p.breaker_text(risk_view(breaker_until=T0 - 1), T0)
+    assert "until" not in text
+
+
+def test_exposure_shows_the_largest_against_its_limit():
+    exposure = frozen_mapping({"BTC": Decimal("-4321.4"), "ETH": Decimal("1200"), "SOL": Decimal("10")})
+    assert p.exposure_text(risk_view(exposure_usdt=exposure)) == ("BTC −4,321 / 5,000 USDT", theme.AMBER)
+    over = frozen_mapping({"ETH": Decimal("5100")})
+    assert p.exposure_text(risk_view(exposure_usdt=over)) == ("ETH +5,100 / 5,000 USDT", theme.RED)
+    low = frozen_mapping({"ETH": Decimal("100")})
+    assert p.exposure_text(risk_view(exposure_usdt=low))[1] == theme.TEXT
+    assert p.exposure_text(risk_view())[0] == "none"
+
+
+def test_excluded_venues_list_their_reasons():
+    excluded = frozen_mapping({"okx": "sequence gap", "htx": "stale"})
+    assert p.excluded_text(risk_view(excluded_venues=excluded)) == ("htx: stale, okx: sequence gap", theme.AMBER)
+    assert p.excluded_text(risk_view()) == ("none", theme.TEXT_MUTED)
+
+
+def test_risk_log_lines_are_newest_first_shortened_and_coloured_by_the_new_state():
+    long_reason = "3 losing trades in a row and 6 failed legs within 10 minutes on binance and okx"
+    events = (RiskEventView(T0 + 2, "HALTED", "ACTIVE", "resume", "trading resumed"),
+              RiskEventView(T0 + 1, "ACTIVE", "HALTED", "circuit breaker", long_reason),
+              RiskEventView(T0, "ACTIVE", "ACTIVE", "venue health", "htx excluded: stale"))
+    lines = p.risk_log_lines(risk_view(events=events), rows=2, chars=48)
+    assert len(lines) == 2
+    assert lines[0] == ("16:26:42 HALTED→ACTIVE resume: trading resumed",
+                        "16:26:42 HALTED→ACTIVE resume: trading resumed", theme.GREEN)
+    short, full, colour = lines[1]
+    assert full == f"16:26:41 ACTIVE→HALTED circuit breaker: {long_reason}"
+    assert short == full[:47] + "…" and colour == theme.RED
+    assert p.risk_event_line(events[2]) == "16:26:40 ACTIVE venue health: htx excluded: stale"
+
+
+def test_risk_panel_of_a_reducing_engine_keeps_the_kill_switch():
+    panel = p.risk_panel(snapshot(risk=risk_view(state="REDUCING")))
+    assert panel.state_colour == theme.AMBER and not panel.is_halted
+    assert panel.button_text == "KILL SWITCH (Ctrl+K)" and panel.button_colour == theme.KILL
+    assert panel.reason == "reducing: no new trades"
+
+
+def test_risk_panel_shows_breaker_exposure_excluded_and_resting_orders():
+    risk = risk_view(state="HALTED", reason="circuit breaker: 5 losing trades", consecutive_losses=5,
+                     breaker_until=T0 + 60, resting_orders=2,
+                     exposure_usdt=frozen_mapping({"BTC": Decimal("900")}),
+                     excluded_venues=frozen_mapping({"htx": "stale for 12 s, waiting for a fresh snapshot"}))
+    panel = p.risk_panel(snapshot(risk=risk))
+    assert panel.button_text == "Resume trading" and panel.button_colour == theme.RESUME
+    assert panel.breaker == "losses 5/5 · failed legs 1/6 · until 16:27:40" and panel.breaker_colour == theme.RED
+    assert panel.exposure == "BTC +900 / 5,000 USDT"
+    assert panel.excluded_full == "htx: stale for 12 s, waiting for a fresh snapshot"
+    assert panel.excluded == p.shorten(panel.excluded_full, p.EXCLUDED_CHARS) != panel.excluded_full
+    assert panel.trades == "1 / 3 open · 2 resting orders" and panel.resting_orders == "2"
+    assert panel.strategy == "5.0 bps · min score 0.45"
+
+
+def test_engine_state_reducing_is_amber():
+    assert p.engine_state_colour("reducing") == theme.AMBER
+
+
+def test_a_long_risk_reason_is_shortened_and_kept_whole_for_the_tooltip():
+    reason = "circuit breaker: 5 losing trades in a row (limit 5), cooling down for 10 minutes until 16:36"
+    panel = p.risk_panel(snapshot(risk=risk_view(state="HALTED", reason=reason)))
+    assert panel.reason_full == reason
+    assert len(panel.reason) == p.REASON_CHARS and panel.reason == reason[:p.REASON_CHARS - 1] + "…"
