@@ -20,10 +20,11 @@ from octo_desktop.storage.store import Store, StorageError, _describe, _open_rea
 from octo_desktop.storage.tables import FillRow, TradeRow
 
 FILL_COLUMNS = ("time", "trade_id", "venue", "symbol", "side", "price", "quantity", "fee", "fee_asset",
-                "liquidity", "order_type")
+                "liquidity", "order_type", "purpose", "order_id")
 TRADE_COLUMNS = ("trade_id", "opened_at", "closed_at", "symbol", "buy_venue", "sell_venue",
                  "planned_quantity", "matched_quantity", "state", "expected_bps", "realized_pnl", "fees",
-                 "note")
+                 "note", "buy_order_type", "sell_order_type", "expected_edge", "latency_decay", "slippage",
+                 "rollback_loss")
 
 
 def write_fills_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
@@ -36,7 +37,7 @@ def write_fills_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
         for row in conn.execute(select(table).order_by(FillRow.id)):
             writer.writerow((repr(row.time), row.trade_id, row.venue, row.symbol, row.side,
                              _text(row.price), _text(row.quantity), _text(row.fee), row.fee_asset,
-                             row.liquidity, row.order_type))
+                             row.liquidity, row.order_type, row.purpose, row.order_id))
             count += 1
     return count
 
@@ -54,13 +55,15 @@ def write_trades_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
                              row.buy_venue, row.sell_venue, _text(row.planned_quantity),
                              _text(row.matched_quantity), row.state,
                              "" if row.expected_bps is None else repr(row.expected_bps),
-                             _text(row.realized_pnl), _text(row.fees_in_quote), row.note))
+                             _text(row.realized_pnl), _text(row.fees_in_quote), row.note,
+                             row.buy_order_type or "", row.sell_order_type or "", _text(row.expected_edge),
+                             _text(row.latency_decay), _text(row.slippage), _text(row.rollback_loss)))
             count += 1
     return count
 
 
-def _text(value: Decimal) -> str:
-    return format(value, "f")
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
 
 
 @contextmanager

@@ -378,15 +378,19 @@ def test_fills_csv_has_the_header_and_exact_rows(store):
 
     assert count == 2
     assert out.getvalue() == (
-        "time,trade_id,venue,symbol,side,price,quantity,fee,fee_asset,liquidity,order_type\n"
-        "1700000000.25,7,binance,BTC/USDT,buy,60123.45,0.00000001,0.00000001,BTC,taker,ioc_limit\n"
-        "1700000000.75,7,okx,BTC/USDT,sell,60130.1,0.00000001,0.0000060130,USDT,taker,ioc_limit\n"
+        "time,trade_id,venue,symbol,side,price,quantity,fee,fee_asset,liquidity,order_type,purpose,order_id\n"
+        "1700000000.25,7,binance,BTC/USDT,buy,60123.45,0.00000001,0.00000001,BTC,taker,ioc_limit,entry,\n"
+        "1700000000.75,7,okx,BTC/USDT,sell,60130.1,0.00000001,0.0000060130,USDT,taker,ioc_limit,entry,\n"
     )
 
 
 def test_trades_csv_has_the_header_and_exact_rows(store):
+    from octo_desktop.domain.attribution import attribute
+
     fills = two_leg_fills(1)
-    store.record_trade(make_trade(1, fills, TradeState.PARTIAL, T0 + 2, 'sold less, "unwound"'))
+    partial = make_trade(1, fills, TradeState.PARTIAL, T0 + 2, 'sold less, "unwound"')
+    parts = attribute(partial)
+    store.record_trade(partial)
     store.record_trade(make_trade(2))
     store.flush(10)
     out = io.StringIO()
@@ -396,10 +400,12 @@ def test_trades_csv_has_the_header_and_exact_rows(store):
     assert count == 2
     assert out.getvalue() == (
         "trade_id,opened_at,closed_at,symbol,buy_venue,sell_venue,planned_quantity,matched_quantity,"
-        "state,expected_bps,realized_pnl,fees,note\n"
+        "state,expected_bps,realized_pnl,fees,note,buy_order_type,sell_order_type,expected_edge,latency_decay,"
+        "slippage,rollback_loss\n"
         '1,1700000000.25,1700000002.25,BTC/USDT,binance,okx,0.01000000,0.00499500,partial,7.25,'
-        '-0.5689673000,0.6012668000,"sold less, ""unwound"""\n'
-        "2,1700000000.25,,BTC/USDT,binance,okx,0.01000000,0,open,7.25,0,0,\n"
+        '-0.5689673000,0.6012668000,"sold less, ""unwound""",,,'
+        f"{parts.expected:f},{parts.latency_decay:f},{parts.slippage:f},{parts.rollback:f}\n"
+        "2,1700000000.25,,BTC/USDT,binance,okx,0.01000000,0,open,7.25,0,0,,,,,,,\n"
     )
 
 
@@ -413,7 +419,7 @@ def test_export_from_a_path_reads_the_committed_database(tmp_path):
 
     assert count == 1
     assert out.getvalue().splitlines()[1] == (
-        "1700000000.25,1,binance,BTC/USDT,buy,60123.45,0.00000001,0.00000001,BTC,taker,ioc_limit")
+        "1700000000.25,1,binance,BTC/USDT,buy,60123.45,0.00000001,0.00000001,BTC,taker,ioc_limit,entry,")
 
 
 def test_export_from_a_path_refuses_a_missing_database(tmp_path):
