@@ -771,8 +771,9 @@ def cross_text(model: DepthModel) -> tuple[str, str]:
             f"before fees", colour)
 
 
-BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 82), ("qty", 48), ("buy leg", 64),
-                   ("sell leg", 64), ("P&L", 48), ("state", 88))
+# Widths in px for the list font: "binance→kucoin", "POST none" and "rolled back ↺2" fit unclipped.
+BLOTTER_COLUMNS = (("time", 50), ("sym", 28), ("buy→sell", 90), ("qty", 48), ("buy leg", 64),
+                   ("sell leg", 64), ("P&L", 48), ("state", 84))
 ORDER_TYPE_LABELS = {"market": "MKT", "ioc_limit": "IOC", "post_only": "POST"}
 ROLLBACK_MARK = "↺"
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from octo_desktop.domain.attribution import Attribution
 from octo_desktop.domain.snapshot import (
     DEGRADED,
     LIVE,
@@ -19,6 +20,7 @@ from octo_desktop.domain.snapshot import (
     OpportunityView,
     RecordingView,
     ReplayView,
+    RiskEventView,
     RiskView,
     Snapshot,
     SpreadMatrixView,
@@ -639,9 +641,6 @@ def test_snapshot_replace_keeps_presenters_pure():
 
 
 # --- blotter: legs, fills, states, rollback steps --------------------------------------------------
-from octo_desktop.domain.attribution import Attribution  # noqa: E402
-from octo_desktop.domain.snapshot import RiskEventView  # noqa: E402
-
 T0 = 1_717_000_000.0  # 16:26:40 UTC
 STEPS = ("retry sell IOC at 60040.00: filled 0.01000", "unwind buy 0.02330 MKT on binance @ 59990.10")
 TRADE_ATTRIBUTION = Attribution(expected=Decimal("1.66500000"), latency_decay=Decimal("0.40000000"),
