@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
+from octo_desktop.advisor import check_advisor, make_advisor
 from octo_desktop.config import Config, ConfigError, SymbolMarket, SymbolSpec, default_data_dir, venue_defaults
 from octo_desktop.domain.model import BookUpdate
 from octo_desktop.engine.core import Engine
@@ -62,7 +63,8 @@ def compose(config: Config, store, state, clock, publish, speed, source: MarketS
     """
     recorder = Recorder()
     engine = Engine(config, clock, store, state, market=source.kind, speed=speed_label(speed),
-                    publish=publish, recorder=recorder, log_opportunities=source.log_opportunities)
+                    publish=publish, recorder=recorder, log_opportunities=source.log_opportunities,
+                    advisor=make_advisor(config))
     if listener is not None:
         engine.fill_listener = lambda result: listener(fill_event(result))
         engine.trade_listener = lambda trade: listener(trade_event(trade))
@@ -123,6 +125,7 @@ def build_runtime(config: Config, db_path: str | Path | None = None, speed: floa
     """Open the database, load the stored state and return a runtime ready to ``start()``."""
     if source.kind == "live" and speed != 1:
         raise ConfigError("a live market runs in real time: --speed must be 1")
+    check_advisor(config)
     store = open_store(Path(db_path) if db_path is not None else default_db_path())
     try:
         state = store.load()

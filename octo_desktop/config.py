@@ -83,6 +83,20 @@ _WITHDRAWAL_OVERRIDES = {
 }
 
 
+# US dollars per million tokens (input, output), from OpenAI's published price list; "default" prices a
+# model missing from the table (conservatively, as gpt-4o). A local model server costs nothing: give its
+# model a zero price in the config.
+_ADVISOR_PRICES = {
+    "default": {"input_per_mtok": 2.50, "output_per_mtok": 10.00},
+    "gpt-4o": {"input_per_mtok": 2.50, "output_per_mtok": 10.00},
+    "gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
+    "gpt-4.1": {"input_per_mtok": 2.00, "output_per_mtok": 8.00},
+    "gpt-4.1-mini": {"input_per_mtok": 0.40, "output_per_mtok": 1.60},
+    "gpt-4.1-nano": {"input_per_mtok": 0.10, "output_per_mtok": 0.40},
+}
+ADVISOR_KINDS = ("rule", "openai")
+
+
 def _default_tree() -> dict:
     venues = {}
     for name, (taker, maker, p50, p95, hz, lag, bias) in _VENUE_TABLE.items():
@@ -137,6 +151,12 @@ def _default_tree() -> dict:
             "sequence_gap_probability": 0.0005,
             "feed_latency_ms": 15.0,
             "liquidity_refill_s": 3.0,
+            "spoofs_per_minute": 2.0,
+            "spoof_size_multiple": 12.0,
+            "spoof_min_depth": 2,
+            "spoof_max_depth": 6,
+            "spoof_min_s": 2.0,
+            "spoof_max_s": 15.0,
         },
         "strategy": {
             "threshold_bps": 5.0,
@@ -148,6 +168,12 @@ def _default_tree() -> dict:
             "liquidity_band_bps": 10.0,
             "latency_scale_ms": 500.0,
             "flow_window_s": 10.0,
+            "imbalance_levels": 5,
+            "drift_scale_bps": 5.0,
+            "vol_multiplier": 1.0,
+            "vol_window_s": 300.0,
+            "vol_sample_s": 1.0,
+            "threshold_max_bps": 100.0,
             "weights": {"spread": 0.30, "liquidity": 0.15, "slippage": 0.10,
                         "freshness": 0.10, "order_flow": 0.15, "execution_quality": 0.20},
         },
@@ -180,6 +206,29 @@ def _default_tree() -> dict:
             "timeout_max_s": 15.0,
             "latency_window": 200,
             "learn_latency_min_samples": 20,
+        },
+        "spoofing": {
+            "large_level_multiple": 5.0,
+            "watch_levels": 10,
+            "approach_bps": 5.0,
+            "traded_fraction": 0.1,
+            "memory_s": 300.0,
+            "min_events": 1,
+            "discount": 1.0,
+        },
+        "advisor": {
+            "kind": "rule",
+            "model": "gpt-4o",
+            "base_url": "",
+            "api_key": "",
+            "budget_ms": 1500.0,
+            "daily_spend_cap_usd": 1.0,
+            "max_concurrent": 2,
+            "wait_s": 2.0,
+            "recent_outcomes": 10,
+            "temperature": 0.0,
+            "max_output_tokens": 200,
+            "prices": copy.deepcopy(_ADVISOR_PRICES),
         },
         "account": {"quote_per_venue": 10000.0, "base_per_venue": {}},
     }
@@ -268,6 +317,12 @@ class SimulationConfig:
     sequence_gap_probability: float
     feed_latency_ms: float
     liquidity_refill_s: float  # how long a level our orders emptied stays empty
+    spoofs_per_minute: float = 2.0  # large orders placed near the touch and pulled before they trade
+    spoof_size_multiple: float = 12.0  # a spoof's size, in multiples of the level size where it sits
+    spoof_min_depth: int = 2  # levels from the touch where a spoof is placed
+    spoof_max_depth: int = 6
+    spoof_min_s: float = 2.0  # a spoof stays at most this long (uniform in [min, max]) unless approached
+    spoof_max_s: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +339,47 @@ class StrategyConfig:
     latency_scale_ms: float
     flow_window_s: float
     weights: Mapping[str, float]
+    imbalance_levels: int = 5  # top-N levels per side in the book imbalance
+    drift_scale_bps: float = 5.0  # a VWAP drift of this many bps reads as full directional pressure
+    vol_multiplier: float = 1.0  # threshold = threshold_bps + vol_multiplier * realised vol (bps per sample)
+    vol_window_s: float = 300.0
+    vol_sample_s: float = 1.0
+    threshold_max_bps: float = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofingConfig:
+    """Large-order tracking and the fake-liquidity filter (see ``domain.spoofing``)."""
+
+    large_level_multiple: float = 5.0  # a level this many times the median near-touch size is "large"
+    watch_levels: int = 10  # levels per side, from the touch, where large levels are tracked
+    approach_bps: float = 5.0  # a large level pulled this close to the touch was being approached
+    traded_fraction: float = 0.1  # pulled with less than this share of it traded: a spoof
+    memory_s: float = 300.0  # spoof events this recent make a venue's large levels suspect
+    min_events: int = 1
+    discount: float = 1.0  # share of a suspect level's excess over the typical size that is ignored
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisorConfig:
+    """Which advisor decides, its time budget, spend cap and prices (see ``octo_desktop.advisor``)."""
+
+    kind: str = "rule"
+    model: str = "gpt-4o"
+    base_url: str = ""  # empty: OPENAI_BASE_URL, else the OpenAI API
+    api_key: str = ""  # empty: OPENAI_API_KEY
+    budget_ms: float = 1500.0  # real milliseconds an answer may take before the rule advisor decides
+    daily_spend_cap_usd: Decimal = Decimal("1.0")
+    max_concurrent: int = 2
+    wait_s: float = 2.0  # after WAIT, ask again this many engine seconds later if the spread holds
+    recent_outcomes: int = 10  # advised trades summarised in each prompt
+    temperature: float = 0.0
+    max_output_tokens: int = 200
+    prices: Mapping[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # model -> USD per 1M tokens in, out
+
+    def price(self, model: str) -> tuple[Decimal, Decimal]:
+        """Return (input, output) USD per million tokens for ``model`` (the "default" row if unlisted)."""
+        return self.prices.get(model) or self.prices.get("default") or (Decimal(0), Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +444,8 @@ class Config:
     source: str  # the file it was read from, or "built-in defaults"
     live: LiveConfig = LiveConfig(1.0, 0.5, 30.0, True, 10.0)
     execution: ExecutionConfig = ExecutionConfig()
+    spoofing: SpoofingConfig = SpoofingConfig()
+    advisor: AdvisorConfig = field(default_factory=AdvisorConfig)
 
     @property
     def venue_names(self) -> tuple[str, ...]:
@@ -463,7 +561,7 @@ def _split_key(key: str) -> list[str]:
 
 
 # Tables whose keys are user-chosen (symbols, assets, networks), so new keys are allowed there.
-_OPEN_TABLES = {"symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
+_OPEN_TABLES = {"advisor.prices", "symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
                 "venues.*.withdrawal_fees.*", "account.base_per_venue"}
 
 
@@ -626,7 +724,19 @@ def _build(tree: dict, source: str) -> Config:
         sequence_gap_probability=_number(sim, "sequence_gap_probability", "simulation", 0.0, 0.5),
         feed_latency_ms=_number(sim, "feed_latency_ms", "simulation", 0.0, 10000),
         liquidity_refill_s=_number(sim, "liquidity_refill_s", "simulation", 0.0, 3600),
+        spoofs_per_minute=_number(sim, "spoofs_per_minute", "simulation", 0.0, 600),
+        spoof_size_multiple=_number(sim, "spoof_size_multiple", "simulation", 1.0, 1000),
+        spoof_min_depth=_number(sim, "spoof_min_depth", "simulation", 1, 1000, integer=True),
+        spoof_max_depth=_number(sim, "spoof_max_depth", "simulation", 1, 1000, integer=True),
+        spoof_min_s=_number(sim, "spoof_min_s", "simulation", 0.1, 3600),
+        spoof_max_s=_number(sim, "spoof_max_s", "simulation", 0.1, 3600),
     )
+    if simulation.spoof_max_depth < simulation.spoof_min_depth:
+        raise ConfigError("simulation.spoof_max_depth: must be >= spoof_min_depth")
+    if simulation.spoof_max_depth >= simulation.levels:
+        raise ConfigError("simulation.spoof_max_depth: must be < simulation.levels")
+    if simulation.spoof_max_s < simulation.spoof_min_s:
+        raise ConfigError("simulation.spoof_max_s: must be >= spoof_min_s")
     if simulation.dislocation_max_bps < simulation.dislocation_min_bps:
         raise ConfigError("simulation.dislocation_max_bps: must be >= dislocation_min_bps")
     if simulation.dislocation_max_s < simulation.dislocation_min_s:
@@ -651,7 +761,17 @@ def _build(tree: dict, source: str) -> Config:
         latency_scale_ms=_number(st, "latency_scale_ms", "strategy", 1.0),
         flow_window_s=_number(st, "flow_window_s", "strategy", 0.1, 3600),
         weights=MappingProxyType(weights),
+        imbalance_levels=_number(st, "imbalance_levels", "strategy", 1, 1000, integer=True),
+        drift_scale_bps=_number(st, "drift_scale_bps", "strategy", 0.01, 10000),
+        vol_multiplier=_number(st, "vol_multiplier", "strategy", 0.0, 1000),
+        vol_window_s=_number(st, "vol_window_s", "strategy", 1.0, 86400),
+        vol_sample_s=_number(st, "vol_sample_s", "strategy", 0.01, 3600),
+        threshold_max_bps=_number(st, "threshold_max_bps", "strategy", -1000, 10000),
     )
+    if strategy.vol_window_s < 3 * strategy.vol_sample_s:
+        raise ConfigError("strategy.vol_window_s: must hold at least 3 samples of vol_sample_s")
+    if strategy.threshold_max_bps < strategy.threshold_bps:
+        raise ConfigError("strategy.threshold_max_bps: must be >= threshold_bps")
 
     rk = tree["risk"]
     risk = RiskConfig(
@@ -710,6 +830,17 @@ def _build(tree: dict, source: str) -> Config:
     )
     if execution.timeout_max_s < execution.timeout_min_s:
         raise ConfigError("execution.timeout_max_s: must be >= timeout_min_s")
+    sp = tree["spoofing"]
+    spoofing = SpoofingConfig(
+        large_level_multiple=_number(sp, "large_level_multiple", "spoofing", 1.0, 10000),
+        watch_levels=_number(sp, "watch_levels", "spoofing", 1, 1000, integer=True),
+        approach_bps=_number(sp, "approach_bps", "spoofing", 0.0, 10000),
+        traded_fraction=_number(sp, "traded_fraction", "spoofing", 0.0, 1.0),
+        memory_s=_number(sp, "memory_s", "spoofing", 0.0, 86400 * 7),
+        min_events=_number(sp, "min_events", "spoofing", 1, 100000, integer=True),
+        discount=_number(sp, "discount", "spoofing", 0.0, 1.0),
+    )
+    advisor = _advisor_config(tree["advisor"])
     return Config(
         market=market["kind"],
         seed=seed,
@@ -723,6 +854,44 @@ def _build(tree: dict, source: str) -> Config:
         source=source,
         live=live,
         execution=execution,
+        spoofing=spoofing,
+        advisor=advisor,
+    )
+
+
+def _advisor_config(ad: dict) -> AdvisorConfig:
+    if ad.get("kind") not in ADVISOR_KINDS:
+        raise ConfigError(f"advisor.kind: must be one of {', '.join(ADVISOR_KINDS)}, got {ad.get('kind')!r}")
+    for key in ("model", "base_url", "api_key"):
+        if not isinstance(ad.get(key), str):
+            raise ConfigError(f"advisor.{key}: must be a string, got {ad.get(key)!r}")
+    if not ad["model"].strip():
+        raise ConfigError("advisor.model: must not be empty")
+    base_url = ad["base_url"].strip()
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"advisor.base_url: must start with http:// or https://, got {base_url!r}")
+    prices = {}
+    if not isinstance(ad.get("prices"), dict):
+        raise ConfigError("advisor.prices: must be a table of models")
+    for model, row in ad["prices"].items():
+        path = f"advisor.prices.{model}"
+        if not isinstance(row, dict) or set(row) != {"input_per_mtok", "output_per_mtok"}:
+            raise ConfigError(f"{path}: must have exactly input_per_mtok and output_per_mtok")
+        prices[model] = (_decimal(row, "input_per_mtok", path, 0.0, 10000),
+                         _decimal(row, "output_per_mtok", path, 0.0, 10000))
+    return AdvisorConfig(
+        kind=ad["kind"],
+        model=ad["model"].strip(),
+        base_url=base_url,
+        api_key=ad["api_key"].strip(),
+        budget_ms=_number(ad, "budget_ms", "advisor", 10.0, 60000),
+        daily_spend_cap_usd=_decimal(ad, "daily_spend_cap_usd", "advisor", 0.0, 1e6),
+        max_concurrent=_number(ad, "max_concurrent", "advisor", 1, 64, integer=True),
+        wait_s=_number(ad, "wait_s", "advisor", 0.0, 3600),
+        recent_outcomes=_number(ad, "recent_outcomes", "advisor", 0, 100, integer=True),
+        temperature=_number(ad, "temperature", "advisor", 0.0, 2.0),
+        max_output_tokens=_number(ad, "max_output_tokens", "advisor", 16, 100000, integer=True),
+        prices=MappingProxyType(prices),
     )
 
 

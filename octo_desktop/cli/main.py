@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 from octo_desktop import __version__
-from octo_desktop.config import VENUE_IDS, ConfigError, default_config_path, default_config_text, load_config
+from octo_desktop.config import (
+    ADVISOR_KINDS, VENUE_IDS, ConfigError, default_config_path, default_config_text, load_config,
+)
 from octo_desktop.feeds.recording import RecordingError
 
 PROG = "octo_desktop"
@@ -76,6 +78,14 @@ def _source_options(parser: argparse.ArgumentParser, kw: dict) -> None:
                              f"{', '.join(VENUE_IDS)})")
     parser.add_argument("--symbols", type=_names, **kw, metavar="X/USDT,...",
                         help="symbols to watch, comma-separated (default: config symbols.list)")
+    _advisor_option(parser, kw)
+
+
+def _advisor_option(parser: argparse.ArgumentParser, kw: dict) -> None:
+    parser.add_argument("--advisor", choices=ADVISOR_KINDS, **kw,
+                        help="who advises on each opportunity before risk: the offline rule advisor (default) "
+                             "or an OpenAI model (needs OPENAI_API_KEY, or advisor.base_url/OPENAI_BASE_URL for "
+                             "a local OpenAI-compatible server)")
 
 
 def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
@@ -109,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
                                           "or headless.")
     _run_options(run, sub=True)
 
+    ai_log = commands.add_parser("ai-log", help="show the AI log: every advisor decision, its cost and outcome",
+                                 description="Print the advisor's decisions (newest first) with latency, verdict, "
+                                             "reason, tokens, cost and the outcome of the trade, and the "
+                                             "advisor's spend per day.")
+    ai_log.add_argument("--verdict", choices=["EXECUTE", "SKIP", "WAIT"], type=str.upper, help="only this verdict")
+    ai_log.add_argument("--advisor", choices=ADVISOR_KINDS, help="only decisions this advisor made")
+    ai_log.add_argument("--symbol", metavar="X/USDT", help="only this symbol")
+    ai_log.add_argument("--limit", type=int, default=50, metavar="N", help="at most N decisions (default 50)")
+    ai_log.add_argument("--json", action="store_true", help="print JSON")
+    _common(ai_log, sub=True)
+
     export = commands.add_parser("export", help="export fills or trades as CSV",
                                  description="Write every fill (or trade) in the database as CSV.")
     export.add_argument("what", choices=["fills", "trades"], help="what to export")
@@ -141,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Without --db the replay trades into a fresh temporary database.")
     replay.add_argument("file", metavar="FILE", help="a recording written by `record` or the GUI")
     _common(replay, sub=True)
+    _advisor_option(replay, {"default": argparse.SUPPRESS})
     replay.add_argument("--speed", type=_speed, default=argparse.SUPPRESS, metavar="1|10|max",
                         help="replay speed (default: max headless, 1 with --gui)")
     replay.add_argument("--gui", action="store_true", default=argparse.SUPPRESS, help="watch the replay in the terminal")
@@ -184,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(args)
         if command == "export":
             return _export(args)
+        if command == "ai-log":
+            return _ai_log(args)
         if command in ("halt", "resume"):
             return _control(args, command)
         return _config(args)
@@ -209,6 +233,8 @@ def _load(args):
         if unknown:
             raise ConfigError(f"--venues: unknown venue {unknown[0]!r}; known venues: {', '.join(VENUE_IDS)}")
         overrides += [f"venues.{v}.enabled={'true' if v in args.venues else 'false'}" for v in VENUE_IDS]
+    if getattr(args, "advisor", None) and getattr(args, "command", None) != "ai-log":
+        overrides.append(f'advisor.kind="{args.advisor}"')
     if getattr(args, "symbols", None):
         overrides.append("symbols.list=[" + ",".join(json.dumps(s) for s in args.symbols) + "]")
     config = load_config(args.config, overrides)
@@ -401,6 +427,54 @@ def _export(args) -> int:
     except StorageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _ai_log(args) -> int:
+    from octo_desktop.app import default_db_path
+    from octo_desktop.storage import StorageError
+    from octo_desktop.storage.store import read_advice
+
+    db = Path(args.db) if args.db else default_db_path()
+    try:
+        records, days = read_advice(db, verdict=args.verdict, advisor=args.advisor, symbol=args.symbol,
+                                    limit=max(1, args.limit))
+    except StorageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        def number(value):
+            return value if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+        print(json.dumps({
+            "decisions": [{
+                "id": r.advice_id, "time": r.time, "opportunity_id": r.opportunity_id, "symbol": r.symbol,
+                "buy_venue": r.buy_venue, "sell_venue": r.sell_venue, "net_bps": number(r.net_bps),
+                "advisor": r.advisor, "model": r.model, "verdict": r.verdict, "confidence": number(r.confidence),
+                "reason": r.reason, "size_cap_usdt": number(r.size_cap_usdt), "latency_ms": number(r.latency_ms),
+                "tokens_in": r.tokens_in, "tokens_out": r.tokens_out, "cost_usd": str(r.cost_usd),
+                "fallback": r.fallback, "trade_id": r.trade_id, "outcome": r.outcome,
+                "realized_pnl": None if r.realized_pnl is None else str(r.realized_pnl),
+                "realized_bps": number(r.realized_bps)} for r in records],
+            "days": {day: {"calls": c, "tokens_in": i, "tokens_out": o, "cost_usd": str(cost)}
+                     for day, (c, i, o, cost) in days.items()}}))
+        return 0
+    from datetime import datetime, timezone
+
+    for r in records:
+        when = datetime.fromtimestamp(r.time, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        outcome = r.outcome or ("open" if r.trade_id is not None else "pending")
+        if r.realized_pnl is not None:
+            outcome += f" {r.realized_pnl:+.4f} USDT"
+        who = r.advisor + ("*" if r.fallback else "")
+        print(f"{when}  #{r.opportunity_id:<6} {r.symbol:<9} {r.buy_venue}->{r.sell_venue:<8} {who:<7} "
+              f"{r.verdict:<7} {r.confidence:4.2f} {r.latency_ms:7.1f} ms  ${r.cost_usd:.5f}  {r.reason}"
+              f"  => {outcome}" + (f"  [fallback: {r.fallback}]" if r.fallback else ""))
+    if not records:
+        print("no advisor decisions recorded" + (" matching the filters" if args.verdict or args.advisor
+                                                  or args.symbol else ""))
+    for day, (calls, tokens_in, tokens_out, cost) in days.items():
+        print(f"{day}: {calls} remote calls, {tokens_in} tokens in, {tokens_out} out, {cost:.4f} USD")
     return 0
 
 

@@ -10,10 +10,11 @@ Factor definitions (weights are configurable; defaults in brackets):
 - ``slippage`` [0.10]: ``1 - clip(mean_slippage_bps / slippage_scale_bps)`` where a leg's slippage is
   the distance of its VWAP-at-size from its touch price, in bps; default scale 10 bps.
 - ``freshness`` [0.10]: ``1 - clip(max_age / stale_after)`` over the two books' time since last update.
-- ``order_flow`` [0.15]: ``clip(0.5 + 0.25 * (imbalance_sell_venue - imbalance_buy_venue))`` where a
-  venue's imbalance in [-1, 1] is (aggressive buy volume - aggressive sell volume) / total over the
-  flow window. Selling pressure where we buy and buying pressure where we sell favour the trade;
-  0.5 is neutral (no trades, or balanced flow).
+- ``order_flow`` [0.15]: ``clip(0.5 + 0.25 * (direction_sell_venue - direction_buy_venue)
+  - 0.25 * |market_direction|)`` where a venue's direction in [-1, 1] combines its top-N book
+  imbalance, its cumulative volume delta and its VWAP drift, and the market direction aggregates the
+  venues (see ``orderflow``). Selling pressure where we buy and buying pressure where we sell favour
+  the trade; a market running hard one way decays the edge while legs are in flight; 0.5 is neutral.
 - ``execution_quality`` [0.20]: ``min`` over the two venues of ``fill_ratio * latency_score``, with
   ``latency_score = clip(1 - median_latency_ms / latency_scale_ms)`` (default scale 500 ms) and
   ``fill_ratio`` the filled share of quantity the venue's recent orders asked for.
@@ -76,9 +77,10 @@ def trade_imbalance(buy_volume: float, sell_volume: float) -> float:
     return (buy_volume - sell_volume) / total if total > 0 else 0.0
 
 
-def order_flow_factor(imbalance_buy_venue: float, imbalance_sell_venue: float) -> float:
-    """Score recent aggressor flow: selling where we buy and buying where we sell help."""
-    return clip01(0.5 + 0.25 * (imbalance_sell_venue - imbalance_buy_venue))
+def order_flow_factor(direction_buy_venue: float, direction_sell_venue: float,
+                      market_direction: float = 0.0) -> float:
+    """Score order flow: selling where we buy and buying where we sell help; a one-way market hurts."""
+    return clip01(0.5 + 0.25 * (direction_sell_venue - direction_buy_venue) - 0.25 * abs(market_direction))
 
 
 def venue_quality(fill_ratio: float, median_latency_ms: float, latency_scale_ms: float) -> float:

@@ -221,6 +221,66 @@ class ReplayView:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowView:
+    """One venue's order flow for one symbol (see ``domain.orderflow``)."""
+
+    venue: str
+    book_imbalance: float  # top-N, [-1, 1]
+    cvd: float  # window, base units
+    trade_flow: float  # CVD / volume, [-1, 1]
+    volume: float  # window, base units
+    vwap_drift_bps: float  # NaN without trades
+    direction: float  # [-1, 1]
+    suspect: bool  # large levels on this book are discounted as likely spoofs
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSignalsView:
+    """A symbol's adaptive threshold, realised volatility and order flow across venues."""
+
+    symbol: str
+    threshold_bps: float  # the minimum net spread now
+    base_bps: float
+    volatility_bps: float  # realised, bps per sample
+    market_direction: float  # aggregate, [-1, 1]
+    flows: tuple[FlowView, ...]  # in venue order
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofEventView:
+    """A large order that vanished, without trading, as the price approached it."""
+
+    time: float
+    venue: str
+    symbol: str
+    side: str  # "bid" or "ask"
+    price: float
+    size: float
+    lifetime_s: float
+    traded: float
+    distance_bps: float
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisorView:
+    """The advisor in charge, today's spend against the cap, and the AI log (newest first)."""
+
+    name: str  # "rule" or "openai"
+    model: str
+    budget_ms: float
+    pending: int  # remote calls in flight
+    day: str  # UTC date the totals are for
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: Decimal
+    cap_usd: Decimal
+    verdicts: Mapping[str, int]  # this run's verdict counts
+    last_error: str
+    log: tuple  # AdviceRecord, newest first
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the GUI shows, as of one instant on the engine's clock."""
 
@@ -258,3 +318,7 @@ class Snapshot:
     venue_health: Mapping[str, VenueHealthView] = field(default_factory=lambda: MappingProxyType({}))
     recording: RecordingView | None = None
     replay: ReplayView | None = None
+    signals: Mapping[str, SymbolSignalsView] = field(default_factory=lambda: MappingProxyType({}))
+    spoof_events: tuple[SpoofEventView, ...] = ()  # newest first
+    spoof_count: int = 0  # detected in this run
+    advisor: AdvisorView | None = None

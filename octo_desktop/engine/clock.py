@@ -24,7 +24,7 @@ class _VirtualSelector:
 
     def select(self, timeout: float | None = None):
         loop = self._loop
-        if loop.paused and timeout is not None and timeout > 0:
+        if (loop.paused or loop.holds) and timeout is not None and timeout > 0:
             # Paused: engine time stands still; only real I/O (a command) wakes the loop.
             return self._selector.select(None)
         if timeout is None:
@@ -61,6 +61,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             raise ValueError("speed must be positive, or None for as fast as possible")
         self.speed = speed
         self.paused = False
+        self.holds = 0  # > 0 while something outside the loop must finish before engine time moves on
         self._virtual_time = 0.0
         self._real_anchor = time.monotonic()
         super().__init__(selector=_VirtualSelector(selectors.DefaultSelector(), self))
@@ -77,6 +78,17 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self.paused = paused
         if not paused:
             self._reanchor()
+
+    def hold(self) -> None:
+        """Stop engine time until a matching ``release`` (nestable); call on the loop's thread."""
+        self.holds += 1
+
+    def release(self) -> None:
+        """Undo one ``hold``; engine time runs again once every hold is released."""
+        if self.holds > 0:
+            self.holds -= 1
+            if not self.holds and not self.paused:
+                self._reanchor()
 
     def _reanchor(self) -> None:
         # Virtual time continues from where it is; pacing restarts from this real instant.
@@ -129,6 +141,25 @@ class Clock:
     def now(self) -> float:
         """Return the engine time, unix seconds."""
         return self._origin + (self._loop.time() - self._loop_zero)
+
+    @property
+    def is_virtual(self) -> bool:
+        """True when engine time is not wall time (a faster, paused or replayed run)."""
+        return isinstance(self._loop, VirtualTimeLoop)
+
+    def hold(self) -> None:
+        """Stop engine time (virtual time only) while real-time work it must not outrun is pending.
+
+        Used while a remote advisor thinks: in a run faster than real time the market would otherwise
+        move on by speed x its latency. A real-time loop cannot be held; there is nothing to do.
+        """
+        if isinstance(self._loop, VirtualTimeLoop):
+            self._loop.hold()
+
+    def release(self) -> None:
+        """Undo one ``hold``."""
+        if isinstance(self._loop, VirtualTimeLoop):
+            self._loop.release()
 
     def monotonic(self) -> float:
         """Return the loop's own time (for intervals)."""

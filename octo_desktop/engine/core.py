@@ -22,7 +22,15 @@ from typing import Callable
 import numpy as np
 
 from octo_desktop.config import QUOTE_ASSET, Config, SymbolSpec
+from octo_desktop.advisor.base import Advisor, Consultation
+from octo_desktop.advisor.rule import RuleAdvisor
 from octo_desktop.domain import signals
+from octo_desktop.domain.advice import (
+    WAIT, AdviceRecord, OpportunityBrief, OutcomeBrief, VenueBrief, apply_advice,
+)
+from octo_desktop.domain.orderflow import FlowReading, TradeFlow, aggregate_direction
+from octo_desktop.domain.spoofing import SpoofDetector, SpoofEvent, capped_quantity_within, capped_vwap
+from octo_desktop.domain.volatility import RealisedVolatility, adaptive_threshold_bps
 from octo_desktop.domain.book import BookError, CrossedBook, OrderBook, SequenceGap
 from octo_desktop.domain.commands import (
     Command, ControlReplay, Halt, Resume, SaveSetting, SetMinScore, SetThreshold, StartRecording, StopRecording,
@@ -40,10 +48,12 @@ from octo_desktop.domain.model import (
 )
 from octo_desktop.domain.risk import HALTED, IllegalTransition, RiskEngine, TradeProposal
 from octo_desktop.domain.snapshot import (
-    DEGRADED, LIVE, STALE, WAITING, BookView, DecisionView, OpportunityView, ReplayView, RiskEventView, RiskView,
-    Snapshot, SpreadMatrixView, TradeView, VenueHealthView, frozen_array, frozen_mapping,
+    DEGRADED, LIVE, STALE, WAITING, AdvisorView, BookView, DecisionView, FlowView, OpportunityView, ReplayView,
+    RiskEventView, RiskView, Snapshot, SpoofEventView, SpreadMatrixView, SymbolSignalsView, TradeView,
+    VenueHealthView, frozen_array, frozen_mapping,
 )
 from octo_desktop.domain.spread import net_spread_matrix
+from octo_desktop.engine.advising import AdvisorDesk, DayTotals
 from octo_desktop.engine.recorder import Recorder
 from octo_desktop.engine.trader import ArbitragePlan, JournalError, LegPlan, RollbackPolicy, TradeRun
 from octo_desktop.storage import StorageError
@@ -65,6 +75,8 @@ RECENT_OPPORTUNITIES = 50
 VENUE_STATS_WINDOW = 50
 RECOVERY_WAIT_S = 30.0  # engine seconds a recovered trade waits for its venues' books
 RISK_EVENTS = 200
+ADVICE_LOG = 200
+SPOOF_LOG = 100
 RATE_WINDOW_S = 5.0  # engine seconds over which messages per second are measured
 PRIOR_LEGS = 5
 
@@ -77,6 +89,13 @@ class _Episode:
     started: float
     last_reason: str | None = None
     in_flight: bool = False
+    advising: bool = False  # a remote advisor is thinking about it
+    advice: Consultation | None = None  # an answer not yet acted on
+    advice_note: str = ""  # why the rule advisor answered instead, if it did
+    advice_id: int | None = None  # the AI log record of ``advice``
+    act_at: float = -math.inf  # engine time from which ``advice`` may be acted on
+    wait_until: float = -math.inf  # after WAIT: ask again from then
+    skipped: bool = False  # the advisor said SKIP: not asked again in this episode
 
 
 class _SymbolState:
@@ -89,6 +108,8 @@ class _SymbolState:
     def __init__(self, n: int) -> None:
         self.buy_vwap = [math.nan] * n
         self.sell_vwap = [math.nan] * n
+        self.caps_versions = [-1] * n  # the spoof detector's caps version the VWAPs were built with
+        self.discounted = [False] * n  # suspect depth was discounted in this venue's VWAPs
         self.cost = [math.nan] * n  # buy VWAP * (1 + taker fee)
         self.proceeds = [math.nan] * n  # sell VWAP * (1 - taker fee)
         self.versions = [-1] * n
@@ -132,7 +153,7 @@ class Engine:
 
     def __init__(self, config: Config, clock, store, state, *, market: str, speed: str,
                  publish: Callable[[Snapshot], None], recorder: Recorder | None = None,
-                 log_opportunities: bool = False) -> None:
+                 log_opportunities: bool = False, advisor: Advisor | None = None) -> None:
         self.config = config
         self.clock = clock
         self.store = store
@@ -150,7 +171,13 @@ class Engine:
         self._taker_fees = np.array(self._fees)
         self._symbol_state = {s: _SymbolState(len(self.venues)) for s in self.symbols}
         self._marks = {s.split("/")[0]: config.markets[s].initial_price for s in self.symbols}
-        self._flow: dict[tuple[str, str], deque] = {key: deque() for key in self.books}
+        strategy = config.strategy
+        self._flows = {key: TradeFlow(strategy.flow_window_s) for key in self.books}
+        self._volatility = {s: RealisedVolatility(strategy.vol_window_s, strategy.vol_sample_s) for s in self.symbols}
+        self._spoof = {key: SpoofDetector(key[0], key[1], config.spoofing) for key in self.books}
+        self._flow_cache: dict[tuple[str, str], tuple[float, int, FlowReading]] = {}
+        self._spoof_events: deque[tuple] = deque(state.spoof_events, maxlen=SPOOF_LOG)
+        self.spoof_count = 0  # detected in this run
         self._venue_stats = {v: _VenueStats(config.venues[v].latency_ms_median, config.venues[v].latency_ms_p95,
                                             config.execution.latency_window) for v in self.venues}
         ex = config.execution
@@ -178,6 +205,8 @@ class Engine:
         settings = dict(state.settings)
         self.threshold_bps = float(settings.get("threshold_bps", config.strategy.threshold_bps))
         self.min_score = float(settings.get("min_score", config.strategy.min_score))
+        # The minimum net spread per symbol: the base above, raised by realised volatility.
+        self._thresholds = {s: self.threshold_bps for s in self.symbols}
 
         # Account, restored from the database: initial balances plus every fill ever recorded.
         now = clock.now()
@@ -206,6 +235,21 @@ class Engine:
         self._decisions: deque[DecisionView] = deque(map(_decision_view, state.recent_decisions),
                                                      maxlen=RECENT_DECISIONS)
         self._opportunities: deque[OpportunityView] = deque(maxlen=RECENT_OPPORTUNITIES)
+        # The advisor and the AI log.
+        self._advice_log: deque[AdviceRecord] = deque(state.advice, maxlen=ADVICE_LOG)
+        self._advice_open: dict[int, AdviceRecord] = {}  # records whose trade has not closed yet
+        self._advice_by_trade: dict[int, int] = {}  # open trade id -> the advice that opened it
+        for record in state.advice:
+            if record.trade_id is not None and not record.outcome:
+                self._advice_open[record.advice_id] = record
+                self._advice_by_trade[record.trade_id] = record.advice_id
+        self._next_advice_id = state.next_advice_id
+        self._recent_outcomes: deque[OutcomeBrief] = deque(
+            (r.outcome_brief() for r in state.advice if r.outcome), maxlen=config.advisor.recent_outcomes)
+        self.advice_verdicts: Counter[str] = Counter()
+        self.advice_fallbacks: Counter[str] = Counter()  # why the rule advisor stood in, this run
+        self.desk = AdvisorDesk(advisor if advisor is not None else RuleAdvisor(), config.advisor, clock,
+                                days=state.advisor_days, on_answer=self._advised, on_spend=self._advisor_spend)
         holds = settings.get("risk_holds")
         if isinstance(holds, dict):
             self._risk_changed(self.risk.restore_holds(holds, now), persist=False)
@@ -291,17 +335,30 @@ class Engine:
                 log.info("resync %s %s: %s", event.venue, event.symbol, exc)
                 if self.feed is not None:
                     self.feed.request_resync(event.venue, event.symbol)
+            if book.is_valid:
+                detector = self._spoof[key]
+                spoofs = detector.on_book(book, event.received_time, event.is_snapshot)
+                if spoofs:
+                    self._on_spoofs(spoofs)
             latency = (event.received_time - event.exchange_time) * 1000.0
             self._latency_ms[key] = latency
             if not math.isnan(latency):
                 self._last_exchange_latency[event.venue] = latency
         elif isinstance(event, MarketTrade):
-            flow = self._flow.get(key)
+            flow = self._flows.get(key)
             if flow is not None:
-                flow.append((event.received_time, event.side, event.quantity))
+                flow.add(event.received_time, event.side, event.price, event.quantity)
+                self._spoof[key].on_trade(event.side, event.price, event.quantity)
         if self.execution is not None:
             self.execution.on_market_event(event)
         self._mark_dirty(event.symbol)
+
+    def _on_spoofs(self, events: list[SpoofEvent]) -> None:
+        for event in events:
+            self.spoof_count += 1
+            self._spoof_events.appendleft((event.time, event.venue, event.symbol, event.side, event.price,
+                                           event.size, event.lifetime_s, event.traded, event.distance_bps))
+            self.store.record_spoof_event(event)
 
     def _mark_dirty(self, symbol: str) -> None:
         self._dirty[symbol] = None
@@ -383,10 +440,20 @@ class Engine:
             st.usable[i] = usable
             if not usable:
                 continue
-            if st.versions[i] != book.version:
+            detector = self._spoof[(venue, symbol)]
+            if st.versions[i] != book.version or st.caps_versions[i] != detector.caps_version:
                 st.versions[i] = book.version
-                buy, bought = book.vwap(BUY, quantity)
-                sell, sold = book.vwap(SELL, quantity)
+                caps = detector.caps(now)
+                st.caps_versions[i] = detector.caps_version
+                if caps[0] or caps[1]:
+                    # Fake-liquidity filter: suspect levels count only their discounted size.
+                    buy, bought = capped_vwap(book, BUY, quantity, caps)
+                    sell, sold = capped_vwap(book, SELL, quantity, caps)
+                    st.discounted[i] = True
+                else:
+                    buy, bought = book.vwap(BUY, quantity)
+                    sell, sold = book.vwap(SELL, quantity)
+                    st.discounted[i] = False
                 full = quantity * 0.999999
                 st.buy_vwap[i] = buy = buy if bought >= full else math.nan
                 st.sell_vwap[i] = sell = sell if sold >= full else math.nan
@@ -395,8 +462,9 @@ class Engine:
             if st.proceeds[i] > best_proceeds:
                 best_proceeds, best_seller = st.proceeds[i], i
         active = set()
+        threshold_bps = self._thresholds[symbol]
         if best_seller >= 0:
-            threshold = self.threshold_bps / 10_000.0
+            threshold = threshold_bps / 10_000.0
             ranked = []
             for i in range(len(self.venues)):
                 cost = st.cost[i]
@@ -406,7 +474,7 @@ class Engine:
                 for j in range(len(self.venues)):
                     if j != i and st.usable[j]:
                         net = (st.proceeds[j] - cost) / st.buy_vwap[i] * 10_000.0
-                        if net >= self.threshold_bps:
+                        if net >= threshold_bps:
                             ranked.append((net, i, j))
             ranked.sort(reverse=True)
             for net, i, j in ranked:
@@ -425,7 +493,10 @@ class Engine:
                 self._consider(episode, symbol, i, j, net, now)
         if self._episodes:
             for key in [k for k in self._episodes if k[0] == symbol and k not in active]:
-                if not self._episodes[key].in_flight:
+                episode = self._episodes[key]
+                if not episode.in_flight and not episode.advising:
+                    if episode.advice is not None:
+                        self._advice_unused(episode, "spread gone before the advice was used")
                     del self._episodes[key]
 
     def _score(self, symbol: str, buy_book: OrderBook, sell_book: OrderBook, net: float,
@@ -433,31 +504,54 @@ class Engine:
         strategy = self.config.strategy
         band = strategy.liquidity_band_bps / 10_000.0
         buy_touch, sell_touch = buy_book.best_ask, sell_book.best_bid
+        buy_caps = self._spoof[(buy_book.venue, symbol)].caps(now)
+        sell_caps = self._spoof[(sell_book.venue, symbol)].caps(now)
+        buy_flow = self._flow_reading(buy_book.venue, symbol, now)
+        sell_flow = self._flow_reading(sell_book.venue, symbol, now)
         parts = {
-            "spread": signals.spread_factor(net, self.threshold_bps, strategy.spread_scale_bps),
+            "spread": signals.spread_factor(net, self._thresholds[symbol], strategy.spread_scale_bps),
             "liquidity": signals.liquidity_factor(
-                buy_book.quantity_within(BUY, buy_touch * (1 + band)),
-                sell_book.quantity_within(SELL, sell_touch * (1 - band)), quantity),
+                capped_quantity_within(buy_book, BUY, buy_touch * (1 + band), buy_caps),
+                capped_quantity_within(sell_book, SELL, sell_touch * (1 - band), sell_caps), quantity),
             "slippage": signals.slippage_factor(signals.slippage_bps(buy_vwap, buy_touch),
                                                 signals.slippage_bps(sell_vwap, sell_touch),
                                                 strategy.slippage_scale_bps),
             "freshness": signals.freshness_factor(now - buy_book.received_time,
                                                   now - sell_book.received_time, strategy.stale_after_s),
-            "order_flow": signals.order_flow_factor(self._imbalance(buy_book.venue, symbol, now),
-                                                    self._imbalance(sell_book.venue, symbol, now)),
+            "order_flow": signals.order_flow_factor(buy_flow.direction, sell_flow.direction,
+                                                    self._market_direction(symbol, now)),
             "execution_quality": signals.execution_quality_factor(
                 self._venue_quality(buy_book.venue), self._venue_quality(sell_book.venue)),
         }
         return signals.composite_score(parts, strategy.weights)
 
-    def _imbalance(self, venue: str, symbol: str, now: float) -> float:
-        flow = self._flow[(venue, symbol)]
-        horizon = now - self.config.strategy.flow_window_s
-        while flow and flow[0][0] < horizon:
-            flow.popleft()
-        bought = sum(q for _, side, q in flow if side == BUY)
-        sold = sum(q for _, side, q in flow if side == SELL)
-        return signals.trade_imbalance(bought, sold)
+    def _flow_reading(self, venue: str, symbol: str, now: float) -> FlowReading:
+        """Return the venue's order-flow reading (top-N imbalance, CVD, VWAP drift, direction)."""
+        key = (venue, symbol)
+        book = self.books[key]
+        cached = self._flow_cache.get(key)
+        if cached is not None and cached[0] == now and cached[1] == book.version:
+            return cached[2]
+        reading = self._new_flow_reading(venue, symbol, book, now)
+        self._flow_cache[key] = (now, book.version, reading)
+        return reading
+
+    def _new_flow_reading(self, venue: str, symbol: str, book: OrderBook, now: float) -> FlowReading:
+        levels = self.config.strategy.imbalance_levels
+        bid_size = ask_size = 0.0
+        mid = math.nan
+        if book.is_valid:
+            bid_size = sum(size for _, size in book.top("bid", levels))
+            ask_size = sum(size for _, size in book.top("ask", levels))
+            mid = book.mid
+        return self._flows[(venue, symbol)].reading(now, bid_size, ask_size, mid,
+                                                    self.config.strategy.drift_scale_bps)
+
+    def _market_direction(self, symbol: str, now: float) -> float:
+        """Return the aggregate short-horizon direction of ``symbol`` across its usable venues."""
+        st = self._symbol_state[symbol]
+        return aggregate_direction(self._flow_reading(v, symbol, now)
+                                   for i, v in enumerate(self.venues) if st.usable[i])
 
     def _venue_quality(self, venue: str) -> float:
         stats = self._venue_stats[venue]
@@ -465,15 +559,16 @@ class Engine:
                                      self.config.strategy.latency_scale_ms)
 
     def _consider(self, episode: _Episode, symbol: str, i: int, j: int, net: float, now: float) -> None:
-        if episode.in_flight or not self._accepting:
+        if episode.in_flight or episode.advising or episode.skipped or not self._accepting:
             return
+        if now < episode.wait_until or now < episode.act_at:
+            return  # the advisor said WAIT, or its answer lands after its latency (virtual time)
         buy_venue, sell_venue = self.venues[i], self.venues[j]
         if (symbol, buy_venue) in self._busy or (symbol, sell_venue) in self._busy:
             return  # a leg is already working on one of these books; look again after it lands
         st = self._symbol_state[symbol]
         buy_book, sell_book = self.books[(buy_venue, symbol)], self.books[(sell_venue, symbol)]
         buy_vwap, sell_vwap = st.buy_vwap[i], st.sell_vwap[j]
-        score = self._score(symbol, buy_book, sell_book, net, buy_vwap, sell_vwap, st.quantity, now)
 
         protection = self.config.strategy.slippage_protection_bps / 10_000.0
         buy_limit = buy_vwap * (1 + protection)
@@ -487,23 +582,59 @@ class Engine:
         max_by_base = float(self.ledger.available(sell_venue, base))
         quantity = floor_to_lot(min(st.quantity, max_by_risk, max_by_quote, max_by_base), lot)
         notional = quantity * Decimal(repr(buy_vwap))
+        minimum = max(buy_spec.min_notional, sell_spec.min_notional)
 
-        reason, detail = "", ""
-        rejection = self.risk.check(TradeProposal(symbol, buy_venue, sell_venue, notional, len(self._open_trades),
-                                                  self._open_notional_by_venue()), now)
-        if rejection is not None:
-            reason, detail = rejection.rule, rejection.detail
-        elif not self.store.healthy:
-            reason, detail = "storage", f"the journal cannot be written: {self.store.last_error}"
+        # A first risk check, then the signals: an opportunity risk would refuse is not worth scoring
+        # (the score is still computed for the decision log when the outcome changes) or asking about.
+        reason, detail = self._refusal(symbol, buy_venue, sell_venue, notional, now)
+        if reason and reason == episode.last_reason:
+            return  # the same refusal as last time: nothing new to log or do
+        score = self._score(symbol, buy_book, sell_book, net, buy_vwap, sell_vwap, st.quantity, now)
         if not reason and score.value < self.min_score:
             reason, detail = "score", f"score {score.value:.2f} below the minimum {self.min_score:.2f}"
+        if not reason and (quantity <= 0 or notional < minimum):
+            short = QUOTE_ASSET if max_by_quote <= min(max_by_base, max_by_risk) else base
+            short_venue = buy_venue if short == QUOTE_ASSET else sell_venue
+            reason, detail = "balance", (f"insufficient {short} on {short_venue}: size "
+                                         f"{quantity} {base} is under the minimum notional {minimum}")
+        advice_text = ""
         if not reason:
-            minimum = max(buy_spec.min_notional, sell_spec.min_notional)
-            if quantity <= 0 or notional < minimum:
-                short = QUOTE_ASSET if max_by_quote <= min(max_by_base, max_by_risk) else base
-                short_venue = buy_venue if short == QUOTE_ASSET else sell_venue
-                reason, detail = "balance", (f"insufficient {short} on {short_venue}: size "
-                                             f"{quantity} {base} is under the minimum notional {minimum}")
+            # The advisor: after the signals, before risk, which has the last word.
+            if episode.advice is None:
+                brief = self._brief(symbol, i, j, net, float(quantity), float(notional), score, now,
+                                    episode.opportunity_id)
+                answer = self.desk.consult((symbol, i, j, episode.opportunity_id, brief), brief)
+                if answer is None:
+                    episode.advising = True  # the answer arrives through _advised
+                    return
+                self._take_advice(episode, brief, *answer, now)
+                if now < episode.act_at:
+                    return
+            consultation = episode.advice
+            advice = consultation.advice
+            applied = apply_advice(advice, quantity, buy_limit)
+            who = consultation.advisor + (" (fallback)" if episode.advice_note else "")
+            advice_text = f"{who} {advice.verdict} {advice.confidence:.2f}: {advice.reason}"
+            if not applied.proceed:
+                reason, detail = applied.reason, advice_text
+                if advice.verdict == WAIT:
+                    episode.wait_until = now + self.config.advisor.wait_s
+                    self._advice_settled(episode, "not traded (wait)")
+                else:
+                    episode.skipped = True
+                    self._advice_settled(episode, "not traded (skip)")
+            else:
+                if applied.quantity < quantity:
+                    quantity = floor_to_lot(applied.quantity, lot)
+                    notional = quantity * Decimal(repr(buy_vwap))
+                    advice_text += f" [{applied.reason}]"
+                # Risk has the last word, on the final size.
+                reason, detail = self._refusal(symbol, buy_venue, sell_venue, notional, now)
+                if not reason and (quantity <= 0 or notional < minimum):
+                    reason, detail = "balance", (f"the advisor's size cap leaves {quantity} {base}, under the "
+                                                 f"minimum notional {minimum}")
+                if reason:
+                    self._advice_settled(episode, f"refused by {reason}")
         accepted = not reason
         if accepted:
             key = ("trade", self._next_trade_id)
@@ -513,9 +644,10 @@ class Engine:
             except InsufficientBalance as exc:
                 self.ledger.release(key)
                 accepted, reason, detail = False, "balance", str(exc)
+                self._advice_settled(episode, "refused by balance")
         if accepted:
             detail = (f"buy {quantity} {base} on {buy_venue}, sell on {sell_venue}: net {net:.1f} bps, "
-                      f"score {score.value:.2f}")
+                      f"score {score.value:.2f}; {advice_text}")
         decision = Decision(
             opportunity_id=episode.opportunity_id, time=now, symbol=symbol, buy_venue=buy_venue,
             sell_venue=sell_venue, net_bps=net, quantity=float(quantity), buy_vwap=buy_vwap,
@@ -534,6 +666,106 @@ class Engine:
                 self.rejections[reason] += 1
         if accepted:
             self._open_trade(episode, decision, quantity, buy_limit, sell_limit, now)
+
+    def _refusal(self, symbol: str, buy_venue: str, sell_venue: str, notional: Decimal,
+                 now: float) -> tuple[str, str]:
+        rejection = self.risk.check(TradeProposal(symbol, buy_venue, sell_venue, notional, len(self._open_trades),
+                                                  self._open_notional_by_venue()), now)
+        if rejection is not None:
+            return rejection.rule, rejection.detail
+        if not self.store.healthy:
+            return "storage", f"the journal cannot be written: {self.store.last_error}"
+        return "", ""
+
+    # --- the advisor ----------------------------------------------------------------------------
+    def _brief(self, symbol: str, i: int, j: int, net: float, quantity: float, notional: float,
+               score: signals.Score, now: float, opportunity_id: int) -> OpportunityBrief:
+        st = self._symbol_state[symbol]
+
+        def venue_brief(index: int) -> VenueBrief:
+            venue = self.venues[index]
+            flow = self._flow_reading(venue, symbol, now)
+            return VenueBrief(venue=venue, state=self._venue_state.get(venue, "live"),
+                              latency_p95_ms=self.latency_p95_ms(venue),
+                              fill_ratio=self._venue_stats[venue].fill_ratio,
+                              book_imbalance=flow.book_imbalance, trade_flow=flow.trade_flow,
+                              vwap_drift_bps=flow.vwap_drift_bps, direction=flow.direction,
+                              spoof_events=self._spoof[(venue, symbol)].recent_events(now),
+                              discounted_depth=st.discounted[index])
+
+        return OpportunityBrief(
+            opportunity_id=opportunity_id, time=now, symbol=symbol, buy_venue=self.venues[i],
+            sell_venue=self.venues[j], net_bps=net, threshold_bps=self._thresholds[symbol], quantity=quantity,
+            notional_usdt=notional, score=score.value, parts=score.parts, buy=venue_brief(i), sell=venue_brief(j),
+            volatility_bps=self._volatility[symbol].volatility_bps(),
+            market_direction=self._market_direction(symbol, now), recent=tuple(self._recent_outcomes))
+
+    def _advised(self, token, consultation: Consultation, note: str) -> None:
+        """Take a remote advisor's answer (or its fallback) on the loop; re-evaluate the opportunity."""
+        symbol, i, j, opportunity_id, brief = token
+        now = self.clock.now()
+        episode = self._episodes.get((symbol, i, j))
+        if episode is None or episode.opportunity_id != opportunity_id or not self._accepting:
+            episode = _Episode(opportunity_id, now)  # gone meanwhile: log the answer, use it for nothing
+            self._take_advice(episode, brief, consultation, note, now)
+            self._advice_unused(episode, "opportunity gone before the answer")
+            return
+        episode.advising = False
+        self._take_advice(episode, brief, consultation, note, now)
+        if now < episode.act_at:
+            self.clock.call_later(episode.act_at - now, self._mark_dirty, symbol)
+        self._mark_dirty(symbol)
+
+    def _take_advice(self, episode: _Episode, brief: OpportunityBrief, consultation: Consultation, note: str,
+                     now: float) -> None:
+        advice = consultation.advice
+        record = AdviceRecord(
+            advice_id=self._next_advice_id, time=now, opportunity_id=brief.opportunity_id, symbol=brief.symbol,
+            buy_venue=brief.buy_venue, sell_venue=brief.sell_venue, net_bps=brief.net_bps,
+            advisor=consultation.advisor, model=consultation.model, verdict=advice.verdict,
+            confidence=advice.confidence, reason=advice.reason, size_cap_usdt=advice.size_cap_usdt,
+            latency_ms=consultation.latency_ms, tokens_in=consultation.tokens_in,
+            tokens_out=consultation.tokens_out, cost_usd=consultation.cost_usd, fallback=note)
+        self._next_advice_id += 1
+        self.advice_verdicts[advice.verdict] += 1
+        if note:
+            self.advice_fallbacks[note.split(":")[0]] += 1
+        self._advice_log.appendleft(record)
+        self._advice_open[record.advice_id] = record
+        self.store.record_advice(record)
+        episode.advice, episode.advice_note, episode.advice_id = consultation, note, record.advice_id
+        # In virtual time the engine's clock stood still while a remote advisor thought: the advice
+        # takes effect after the call's real latency, as it would have in real time.
+        remote = self.desk.primary.is_remote and not note
+        episode.act_at = now + consultation.latency_ms / 1000.0 if remote and self.clock.is_virtual else now
+
+    def _update_advice(self, advice_id: int | None, **changes) -> AdviceRecord | None:
+        record = self._advice_open.get(advice_id) if advice_id is not None else None
+        if record is None:
+            return None
+        updated = replace(record, **changes)
+        for index, old in enumerate(self._advice_log):
+            if old.advice_id == advice_id:
+                self._advice_log[index] = updated
+                break
+        if updated.outcome:  # final: it joins the outcomes the next prompts learn from
+            self._advice_open.pop(advice_id, None)
+            self._recent_outcomes.appendleft(updated.outcome_brief())
+        else:
+            self._advice_open[advice_id] = updated
+        self.store.record_advice(updated)
+        return updated
+
+    def _advice_settled(self, episode: _Episode, outcome: str) -> None:
+        """Close the AI log record of an advice that did not lead to a trade."""
+        self._update_advice(episode.advice_id, outcome=outcome)
+        episode.advice, episode.advice_id, episode.advice_note = None, None, ""
+
+    def _advice_unused(self, episode: _Episode, why: str) -> None:
+        self._advice_settled(episode, why)
+
+    def _advisor_spend(self, day: str, totals: DayTotals) -> None:
+        self.store.record_advisor_day(day, totals.calls, totals.tokens_in, totals.tokens_out, totals.cost_usd)
 
     def _open_notional_by_venue(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
@@ -559,7 +791,7 @@ class Engine:
         book = self.books[(venue, symbol)]
         spread_bps = ((book.best_ask - book.best_bid) / book.mid * 10_000.0) if book.mid > 0 else math.nan
         order_type, why = choose_order_type(self._order_policy, purpose="entry", net_bps=net_bps,
-                                            threshold_bps=self.threshold_bps,
+                                            threshold_bps=self._thresholds[symbol],
                                             latency_p95_ms=self.latency_p95_ms(venue),
                                             venue_spread_bps=spread_bps)
         limit: float | None = protected_limit
@@ -598,8 +830,13 @@ class Engine:
         except StorageError as exc:
             # Nothing was sent: the trade fails as it stands, and risk halts until storage is back.
             self.ledger.release(("trade", trade.trade_id))
+            self._advice_settled(episode, "not traded: the journal could not be written")
             self._journal_failed(trade, exc)
             return
+        if episode.advice_id is not None:
+            self._update_advice(episode.advice_id, trade_id=trade.trade_id)
+            self._advice_by_trade[trade.trade_id] = episode.advice_id
+            episode.advice, episode.advice_id, episode.advice_note = None, None, ""
         episode.in_flight = True
         self._open_trades[trade.trade_id] = trade
         self._busy.update({(trade.symbol, trade.buy_venue), (trade.symbol, trade.sell_venue)})
@@ -754,6 +991,12 @@ class Engine:
             now, symbol=trade.symbol, buy_venue=trade.buy_venue, sell_venue=trade.sell_venue, pnl=pnl,
             realized_total=self.realized_pnl, failed_legs=failed_legs))
         self._recent_trades.appendleft(_trade_view(trade))
+        advice_id = self._advice_by_trade.pop(trade.trade_id, None)
+        if advice_id is not None:
+            price = trade.decision_buy_vwap if math.isfinite(trade.decision_buy_vwap) else math.nan
+            notional = float(trade.planned_quantity) * price
+            self._update_advice(advice_id, outcome=str(trade.state), realized_pnl=pnl,
+                                realized_bps=float(pnl) / notional * 10_000.0 if notional > 0 else None)
         self.store.record_balances(now, self.ledger.balances())
         text = f"trade #{trade.trade_id} {trade.state}: {pnl:+.4f} {QUOTE_ASSET}"
         if trade.note:
@@ -910,7 +1153,8 @@ class Engine:
         elif isinstance(command, SetThreshold):
             self.threshold_bps = float(command.threshold_bps)
             self.store.save_setting("threshold_bps", self.threshold_bps)
-            self._note(f"threshold set to {self.threshold_bps:.1f} bps")
+            self._update_thresholds()
+            self._note(f"base threshold set to {self.threshold_bps:.1f} bps")
         elif isinstance(command, SetMinScore):
             self.min_score = min(1.0, max(0.0, float(command.min_score)))
             self.store.save_setting("min_score", self.min_score)
@@ -975,6 +1219,7 @@ class Engine:
                     self.on_stop()
                 return
             self._update_marks(now)
+            self._sample_volatility(now)
             self._sample_rates(now)
             self._update_risk(now)
             for symbol in self.symbols:  # a venue going stale must leave the matrix without an event
@@ -990,6 +1235,25 @@ class Engine:
             if self.store.last_error:
                 self.last_error = f"storage: {self.store.last_error}"
             self.maybe_publish()
+
+    def _sample_volatility(self, now: float) -> None:
+        changed = False
+        for symbol, volatility in self._volatility.items():
+            if volatility.is_due(now):
+                st = self._symbol_state[symbol]
+                mids = sorted(self.books[(v, symbol)].mid for i, v in enumerate(self.venues) if st.usable[i])
+                volatility.sample(now, mids[len(mids) // 2] if mids else math.nan)
+                changed = True
+        if changed:
+            self._update_thresholds()
+
+    def _update_thresholds(self) -> None:
+        """Set each symbol's minimum net spread from the base and its realised volatility."""
+        strategy = self.config.strategy
+        for symbol, volatility in self._volatility.items():
+            self._thresholds[symbol] = adaptive_threshold_bps(self.threshold_bps, strategy.vol_multiplier,
+                                                              volatility.volatility_bps(),
+                                                              max(strategy.threshold_max_bps, self.threshold_bps))
 
     def _sample_rates(self, now: float) -> None:
         for venue, samples in self._venue_rate.items():
@@ -1057,6 +1321,7 @@ class Engine:
                 await asyncio.wait(pending)
         self.store.record_clock(self.clock.now())
         self.recorder.close()
+        self.desk.close()
         self.state = "stopped"
         self.maybe_publish(force=True)
 
@@ -1126,7 +1391,38 @@ class Engine:
             threshold_bps=self.threshold_bps, min_score=self.min_score, last_error=self.last_error,
             venue_health=frozen_mapping(self._venue_health(now)), recording=self.recorder.view(),
             replay=self._replay_view(now),
+            signals=frozen_mapping(self._signals_views(now)),
+            spoof_events=tuple(SpoofEventView(*event) for event in self._spoof_events),
+            spoof_count=self.spoof_count,
+            advisor=self._advisor_view(),
         )
+
+    def _signals_views(self, now: float) -> dict[str, SymbolSignalsView]:
+        views = {}
+        for symbol in self.symbols:
+            flows = []
+            readings = []
+            st = self._symbol_state[symbol]
+            for i, venue in enumerate(self.venues):
+                reading = self._flow_reading(venue, symbol, now)
+                if st.usable[i]:
+                    readings.append(reading)
+                flows.append(FlowView(venue, reading.book_imbalance, reading.cvd, reading.trade_flow, reading.volume,
+                                      reading.vwap_drift_bps, reading.direction, st.discounted[i]))
+            views[symbol] = SymbolSignalsView(symbol, self._thresholds[symbol], self.threshold_bps,
+                                              self._volatility[symbol].volatility_bps(),
+                                              aggregate_direction(readings), tuple(flows))
+        return views
+
+    def _advisor_view(self) -> AdvisorView:
+        desk = self.desk
+        day, totals = desk.today()
+        return AdvisorView(name=desk.name, model=desk.model, budget_ms=self.config.advisor.budget_ms,
+                           pending=desk.pending, day=day, calls=totals.calls, tokens_in=totals.tokens_in,
+                           tokens_out=totals.tokens_out, cost_usd=totals.cost_usd,
+                           cap_usd=self.config.advisor.daily_spend_cap_usd,
+                           verdicts=frozen_mapping(self.advice_verdicts), last_error=desk.last_error,
+                           log=tuple(self._advice_log))
 
     def _risk_view(self, now: float) -> RiskView:
         risk, limits = self.risk, self.config.risk
@@ -1140,6 +1436,15 @@ class Engine:
             breaker_until=risk.breaker_until, exposure_usdt=frozen_mapping(sorted(self._exposure_usdt().items())),
             max_exposure_usdt=limits.max_exposure_usdt, attribution=self.attribution,
             resting_orders=getattr(self.execution, "resting_count", 0))
+
+    def _advisor_json(self) -> dict:
+        desk = self.desk
+        day, totals = desk.today()
+        return {"advisor": desk.name, "model": desk.model, "verdicts": dict(sorted(self.advice_verdicts.items())),
+                "fallbacks": dict(sorted(self.advice_fallbacks.items())),
+                "today": {"day": day, "calls": totals.calls, "tokens_in": totals.tokens_in,
+                          "tokens_out": totals.tokens_out, "cost_usd": str(totals.cost_usd)},
+                "last_error": desk.last_error}
 
     def _replay_view(self, now: float) -> ReplayView | None:
         feed = self.feed
@@ -1174,6 +1479,10 @@ class Engine:
                                  "reason": e.reason} for e in reversed(self._risk_events)],
                      "excluded_venues": dict(self.risk.excluded_venues)},
             "attribution": self.attribution.as_dict(),
+            "advisor": self._advisor_json(),
+            "thresholds_bps": {s: round(t, 3) for s, t in self._thresholds.items()},
+            "volatility_bps": {s: round(v.volatility_bps(), 4) for s, v in self._volatility.items()},
+            "spoof_events": self.spoof_count,
             "trade_states": dict(sorted(Counter(str(t.state) for t in self._recent_trades).items())),
             "open_trades": len(self._open_trades),
             "recovered": list(self.recovered),

@@ -33,10 +33,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.domain.attribution import Attribution, attribute
 from octo_desktop.domain.model import Decision, Fill, RollbackStep, Trade, TradeState
 from octo_desktop.storage.tables import (
     SCHEMA_VERSION,
+    AdviceRow,
+    AdvisorDayRow,
     Base,
     BalanceRow,
     ControlRow,
@@ -48,6 +51,7 @@ from octo_desktop.storage.tables import (
     MetaRow,
     RiskEventRow,
     SettingRow,
+    SpoofEventRow,
     TradeRow,
 )
 
@@ -58,6 +62,8 @@ RECENT_TRADES = 200
 RECENT_DECISIONS = 200
 EQUITY_HISTORY = 2000
 RECENT_RISK_EVENTS = 200
+RECENT_ADVICE = 200
+RECENT_SPOOF_EVENTS = 100
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _MAX_BATCH_OPS = 5000
@@ -93,6 +99,12 @@ class StoredState:
     journal: Mapping[int, tuple[JournalEntry, ...]] = field(default_factory=lambda: MappingProxyType({}))  # open trade id -> its journal
     risk_events: tuple[tuple[float, str, str, str, str], ...] = ()  # newest first: time, from, to, trigger, reason
     attribution: Attribution = Attribution()  # summed over closed trades
+    advice: tuple[AdviceRecord, ...] = ()  # the AI log's last RECENT_ADVICE records, newest first
+    next_advice_id: int = 1
+    advisor_days: Mapping[str, tuple[int, int, int, Decimal]] = field(
+        default_factory=lambda: MappingProxyType({}))  # UTC day -> calls, tokens in, tokens out, cost USD
+    # Newest first: time, venue, symbol, side, price, size, lifetime_s, traded, distance_bps.
+    spoof_events: tuple[tuple, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +258,8 @@ def _prepare(engine: Engine, path: Path) -> bool:
 _MIGRATIONS = {
     # 1 -> 2: order ids on fills (unique with their sequence), execution details on trades. The new
     # tables (journal, risk_events, control) are created by create_all.
+    # 2 -> 3: only new tables (advice, advisor_days, spoof_events), created by create_all.
+    2: (),
     1: (
         "ALTER TABLE fills ADD COLUMN order_id TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE fills ADD COLUMN fill_seq INTEGER",
@@ -321,8 +335,10 @@ def _finite(value: object, what: str) -> float:
 
 
 def _nullable_float(value: object) -> float | None:
+    if value is None:
+        return None
     number = float(value)  # type: ignore[arg-type]
-    return number if not math.isnan(number) else None
+    return number if math.isfinite(number) else None
 
 
 def _float_or_nan(value: float | None) -> float:
@@ -429,6 +445,8 @@ def _upsert(model: type[Base], keys: list[str]):
 _UPSERT_TRADE = _upsert(TradeRow, ["trade_id"])
 _UPSERT_DECISION = _upsert(DecisionRow, ["opportunity_id"])
 _UPSERT_SETTING = _upsert(SettingRow, ["key"])
+_UPSERT_ADVICE = _upsert(AdviceRow, ["advice_id"])
+_UPSERT_ADVISOR_DAY = _upsert(AdvisorDayRow, ["day"])
 _UPSERT_META = _upsert(MetaRow, ["key"])
 
 
@@ -565,6 +583,22 @@ class Store:
         self._put("risk_event", {"time": _finite(time, "risk event time"), "from_state": from_state,
                                  "to_state": to_state, "trigger": trigger, "reason": _text(reason, "reason")})
 
+    def record_advice(self, record: AdviceRecord) -> None:
+        """Queue one AI log record (inserted, or replaced when its outcome is known)."""
+        self._put("advice", _advice_row(record))
+
+    def record_advisor_day(self, day: str, calls: int, tokens_in: int, tokens_out: int, cost_usd: Decimal) -> None:
+        """Queue the remote advisor's running totals for one UTC day."""
+        self._put("advisor_day", {"day": day, "calls": int(calls), "tokens_in": int(tokens_in),
+                                  "tokens_out": int(tokens_out), "cost_usd": _exact(cost_usd, "advisor cost")})
+
+    def record_spoof_event(self, event) -> None:
+        """Queue one spoofing event (a ``domain.spoofing.SpoofEvent``)."""
+        self._put("spoof", {"time": _finite(event.time, "spoof time"), "venue": event.venue,
+                            "symbol": event.symbol, "side": event.side, "price": _finite(event.price, "spoof price"),
+                            "size": _finite(event.size, "spoof size"), "lifetime_s": float(event.lifetime_s),
+                            "traded": float(event.traded), "distance_bps": _nullable_float(event.distance_bps)})
+
     def mark_control(self, control_id: int, time: float, result: str) -> None:
         """Queue the answer to a control command (see ``post_control``)."""
         self._put("control", {"id": int(control_id), "handled_at": _finite(time, "control time"),
@@ -691,8 +725,17 @@ class Store:
         journal: list[dict] = []
         risk_events: list[dict] = []
         controls: list[dict] = []
+        advice: dict[int, dict] = {}
+        advisor_days: dict[str, dict] = {}
+        spoofs: list[dict] = []
         for kind, payload in batch:
-            if kind == "journal":
+            if kind == "advice":
+                advice[payload["advice_id"]] = payload
+            elif kind == "advisor_day":
+                advisor_days[payload["day"]] = payload
+            elif kind == "spoof":
+                spoofs.append(payload)
+            elif kind == "journal":
                 row, fill_rows, trade_row = payload
                 journal.append(row)
                 fills.extend(fill_rows)
@@ -748,6 +791,12 @@ class Store:
                     conn.execute(_UPSERT_SETTING, list(settings.values()))
                 if meta:
                     _upsert_meta(conn, meta)
+                if advice:
+                    conn.execute(_UPSERT_ADVICE, list(advice.values()))
+                if advisor_days:
+                    conn.execute(_UPSERT_ADVISOR_DAY, list(advisor_days.values()))
+                if spoofs:
+                    conn.execute(SpoofEventRow.__table__.insert(), spoofs)
         except BaseException:
             # After a disk or I/O error the connection may be unusable: start afresh next attempt.
             self._connection = None
@@ -861,6 +910,17 @@ def _load(conn: Connection) -> StoredState:
     decisions = tuple(_decision_from_row(row) for row in conn.execute(
         select(DecisionRow.__table__).order_by(DecisionRow.opportunity_id.desc()).limit(RECENT_DECISIONS)))
 
+    advice = tuple(_advice_from_row(row) for row in conn.execute(
+        select(AdviceRow.__table__).order_by(AdviceRow.advice_id.desc()).limit(RECENT_ADVICE)))
+    max_advice = conn.execute(select(func.max(AdviceRow.advice_id))).scalar()
+    advisor_days = {row.day: (row.calls, row.tokens_in, row.tokens_out, row.cost_usd)
+                    for row in conn.execute(select(AdvisorDayRow.__table__))}
+    spoof_events = tuple(
+        (row.time, row.venue, row.symbol, row.side, row.price, row.size, row.lifetime_s, row.traded,
+         _float_or_nan(row.distance_bps))
+        for row in conn.execute(select(SpoofEventRow.__table__).order_by(SpoofEventRow.id.desc())
+                                .limit(RECENT_SPOOF_EVENTS)))
+
     return StoredState(
         is_new=initial is None,
         initial_balances=initial,
@@ -881,7 +941,64 @@ def _load(conn: Connection) -> StoredState:
         journal=MappingProxyType({trade_id: tuple(entries) for trade_id, entries in journal.items()}),
         risk_events=risk_events,
         attribution=totals,
+        advice=advice,
+        next_advice_id=(max_advice or 0) + 1,
+        advisor_days=MappingProxyType(advisor_days),
+        spoof_events=spoof_events,
     )
+
+
+def _advice_row(record: AdviceRecord) -> dict[str, Any]:
+    return {
+        "advice_id": int(record.advice_id), "time": _finite(record.time, "advice time"), "day": record.day,
+        "opportunity_id": int(record.opportunity_id), "symbol": record.symbol, "buy_venue": record.buy_venue,
+        "sell_venue": record.sell_venue, "net_bps": _nullable_float(record.net_bps),
+        "advisor": record.advisor, "model": record.model, "verdict": record.verdict,
+        "confidence": _nullable_float(record.confidence), "reason": _text(record.reason, "advice reason"),
+        "size_cap_usdt": _nullable_float(record.size_cap_usdt), "latency_ms": _nullable_float(record.latency_ms),
+        "tokens_in": int(record.tokens_in), "tokens_out": int(record.tokens_out),
+        "cost_usd": _exact(record.cost_usd, "advice cost"), "fallback": _text(record.fallback, "fallback"),
+        "trade_id": record.trade_id, "outcome": _text(record.outcome, "outcome"),
+        "realized_pnl": None if record.realized_pnl is None else _exact(record.realized_pnl, "advice P&L"),
+        "realized_bps": _nullable_float(record.realized_bps),
+    }
+
+
+def _advice_from_row(row: Any) -> AdviceRecord:
+    return AdviceRecord(
+        advice_id=row.advice_id, time=row.time, opportunity_id=row.opportunity_id, symbol=row.symbol,
+        buy_venue=row.buy_venue, sell_venue=row.sell_venue, net_bps=_float_or_nan(row.net_bps),
+        advisor=row.advisor, model=row.model, verdict=row.verdict, confidence=_float_or_nan(row.confidence),
+        reason=row.reason, size_cap_usdt=row.size_cap_usdt, latency_ms=_float_or_nan(row.latency_ms),
+        tokens_in=row.tokens_in, tokens_out=row.tokens_out, cost_usd=row.cost_usd, fallback=row.fallback,
+        trade_id=row.trade_id, outcome=row.outcome, realized_pnl=row.realized_pnl,
+        realized_bps=row.realized_bps)
+
+
+def read_advice(path: str | Path, *, verdict: str | None = None, advisor: str | None = None,
+                symbol: str | None = None, limit: int = 50) -> tuple[tuple[AdviceRecord, ...], dict]:
+    """Return the AI log's newest ``limit`` records matching the filters, and the per-day spend totals."""
+    engine = _open_reader(path)
+    try:
+        with engine.connect() as conn:
+            tables, _meta = _read_meta(engine, Path(path))
+            if "advice" not in tables:  # written by a version before the AI log
+                return (), {}
+            statement = select(AdviceRow.__table__)
+            if verdict:
+                statement = statement.where(AdviceRow.verdict == verdict.upper())
+            if advisor:
+                statement = statement.where(AdviceRow.advisor == advisor)
+            if symbol:
+                statement = statement.where(AdviceRow.symbol == symbol)
+            rows = conn.execute(statement.order_by(AdviceRow.advice_id.desc()).limit(limit)).all()
+            days = {row.day: (row.calls, row.tokens_in, row.tokens_out, row.cost_usd)
+                    for row in conn.execute(select(AdvisorDayRow.__table__).order_by(AdvisorDayRow.day))}
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, Path(path), "read")) from exc
+    finally:
+        engine.dispose()
+    return tuple(_advice_from_row(row) for row in rows), days
 
 
 def _open_reader(path: str | Path) -> Engine:

@@ -17,7 +17,9 @@ from sqlalchemy import Boolean, Float, Index, Integer, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2  # 2: order ids on fills, execution details on trades, journal, risk events, control
+# 2: order ids on fills, execution details on trades, journal, risk events, control
+# 3: the AI log (advice), the advisor's daily spend, spoofing events
+SCHEMA_VERSION = 3
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -216,3 +218,63 @@ class ControlRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     handled_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # engine time
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AdviceRow(Base):
+    """One advisor decision (the AI log) and, once known, the outcome of the trade it led to."""
+
+    __tablename__ = "advice"
+    __table_args__ = (Index("ix_advice_day", "day"),)
+
+    advice_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[float] = mapped_column(Float)
+    day: Mapped[str] = mapped_column(Text)  # UTC date of ``time``, YYYY-MM-DD
+    opportunity_id: Mapped[int] = mapped_column(Integer)
+    symbol: Mapped[str] = mapped_column(Text)
+    buy_venue: Mapped[str] = mapped_column(Text)
+    sell_venue: Mapped[str] = mapped_column(Text)
+    net_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    advisor: Mapped[str] = mapped_column(Text)  # who answered: "rule" or "openai"
+    model: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    size_cap_usdt: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(DecimalText)
+    fallback: Mapped[str] = mapped_column(Text, default="")  # why the rule advisor answered instead
+    trade_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    realized_pnl: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    realized_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class AdvisorDayRow(Base):
+    """What the remote advisor cost on one UTC day: calls, tokens and dollars (checked against the cap)."""
+
+    __tablename__ = "advisor_days"
+
+    day: Mapped[str] = mapped_column(Text, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+    tokens_in: Mapped[int] = mapped_column(Integer)
+    tokens_out: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class SpoofEventRow(Base):
+    """A large resting order that vanished, without trading, as the price approached it."""
+
+    __tablename__ = "spoof_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[float] = mapped_column(Float)
+    venue: Mapped[str] = mapped_column(Text)
+    symbol: Mapped[str] = mapped_column(Text)
+    side: Mapped[str] = mapped_column(Text)  # "bid" or "ask"
+    price: Mapped[float] = mapped_column(Float)
+    size: Mapped[float] = mapped_column(Float)
+    lifetime_s: Mapped[float] = mapped_column(Float)
+    traded: Mapped[float] = mapped_column(Float)
+    distance_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
