@@ -924,6 +924,8 @@ list = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
 threshold_bps = 5.0      # minimum net spread after both taker fees
 min_score = 0.45         # minimum composite signal score to trade
 stale_after_s = 2.0      # a venue with no update for this long is excluded
+vol_multiplier = 1.0     # the minimum net spread rises by this many bps per bp of realised volatility
+vol_window_s = 300.0     # realised volatility over this window, from mids sampled every vol_sample_s
 
 [risk]
 max_open_trades = 3
@@ -939,6 +941,22 @@ max_exposure_usdt = 4000.0         # net inventory per asset above which only re
 exposure_resume_fraction = 0.5     # new trades resume once every asset is within this fraction of it
 venue_max_latency_ms = 1500.0      # exclude a venue whose p95 order latency is above this
 venue_min_fill_ratio = 0.3         # exclude a venue whose recent fill ratio is below this
+
+[spoofing]
+large_level_multiple = 5.0   # a level this many times the median near-touch size is watched
+discount = 1.0               # on a book with recent spoofing, count large levels as typical ones
+
+[advisor]
+kind = "rule"                # "rule" (offline, default) or "openai"
+model = "gpt-4o"
+base_url = ""                # e.g. "http://127.0.0.1:11434/v1" for a local OpenAI-compatible server
+budget_ms = 1500.0           # an answer later than this is not waited for: the rule advisor decides
+daily_spend_cap_usd = 1.0    # no more calls on a UTC day once this much was spent
+# The key is read from OPENAI_API_KEY; advisor.api_key works too but is stored in plain text.
+# Prices in USD per million tokens, for the cost shown in the AI log:
+# [advisor.prices.my-local-model]
+# input_per_mtok = 0.0
+# output_per_mtok = 0.0
 
 [account]
 quote_per_venue = 10000.0

@@ -496,6 +496,8 @@ def _config(args) -> int:
 
     load_config(args.config, args.overrides)  # validate first: a bad file is an error, not a listing
     tree, source = config_as_tree(args.config, args.overrides)
+    if tree.get("advisor", {}).get("api_key"):
+        tree["advisor"]["api_key"] = "***"  # a secret is never printed
     if args.json:
         print(json.dumps({"source": source, "config": tree}))
     else:
