@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Iterator, Mapping
 
 from octo_desktop.config import SpoofingConfig
 from octo_desktop.domain.book import OrderBook, walk_vwap
 
 Caps = tuple[Mapping[float, float], Mapping[float, float]]
-NO_CAPS: Caps = ({}, {})
+NO_CAPS: Caps = (MappingProxyType({}), MappingProxyType({}))  # shared, so read-only
 MAX_EVENTS = 100
 
 

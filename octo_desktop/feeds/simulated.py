@@ -12,6 +12,11 @@ These dislocations (and only these) open spreads wider than both taker fees. Ven
 outages (no updates: the engine must mark them stale) and, rarely, drop a message (a sequence gap:
 the engine must resync from a snapshot).
 
+Spoofers place a large order a few levels behind the touch and pull it when it expires or when the
+price comes within one level of it, so the spoofed size never trades (unless our own order takes it).
+They draw from their own random streams, so with ``spoofs_per_minute = 0`` the market's events are
+exactly those it published before spoofers existed; ``spoof_log`` keeps the ground truth.
+
 ``SimulatedMarket`` is pure (no asyncio); ``SimulatedFeed`` drives it on the runtime's clock.
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +37,7 @@ from octo_desktop.feeds.base import ConnectionHealth, EventSink, MarketEvent
 SECONDS_PER_YEAR = 365.25 * 86_400
 GRID_SECONDS = 0.01
 CHUNK = 4096
+SPOOF_LOG_LENGTH = 10_000
 
 
 class _Fundamental:
@@ -86,12 +93,37 @@ class _Dislocation:
         return self.jump_bps * math.exp(-(elapsed - self.hold_s) / 0.6)
 
 
+@dataclass
+class _Spoof:
+    side: str  # "bid" or "ask"
+    level: int  # grid index of the level it sits on
+    normal: float  # the level's own size underneath it (follows the level's random size changes)
+    extra: float  # the spoofed size added on top
+    placed: float
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofRecord:
+    """Ground truth of one simulated spoof: where it sat, how large, when placed and pulled, and why."""
+
+    venue: str
+    symbol: str
+    side: str  # "bid" or "ask"
+    price: float
+    size: float  # the spoofed size added on top of the level
+    normal_size: float  # the level's own size when the spoof ended
+    placed: float
+    pulled: float
+    reason: str  # "expired" (pulled unapproached), "approached" (touch within one level), "hit" (our order)
+
+
 class _Quote:
     """One venue's book for one symbol, on an integer price grid (price = index * step)."""
 
     __slots__ = ("venue", "symbol", "index", "step", "decimals", "lot", "bids", "asks", "sequence",
                  "basis_bps", "last_time", "dislocation", "next_dislocation", "needs_snapshot",
-                 "touch_usdt", "bid_depleted", "ask_depleted")
+                 "touch_usdt", "bid_depleted", "ask_depleted", "spoof", "next_spoof")
 
     def __init__(self, venue: str, symbol: str, index: int, step: float, decimals: int, lot: float,
                  touch_usdt: float) -> None:
@@ -112,6 +144,8 @@ class _Quote:
         self.touch_usdt = touch_usdt
         self.bid_depleted: dict[int, float] = {}  # level -> time until which it stays empty
         self.ask_depleted: dict[int, float] = {}
+        self.spoof: _Spoof | None = None
+        self.next_spoof = math.inf
 
     def price(self, k: int) -> float:
         return round(k * self.step, self.decimals)
@@ -124,7 +158,10 @@ class SimulatedMarket:
         self.config = config
         self.sim = config.simulation
         seed = config.seed if seed is None else seed
-        seeds = np.random.SeedSequence(seed).spawn(len(config.venues) + 1)
+        root = np.random.SeedSequence(seed)
+        seeds = root.spawn(len(config.venues) + 1)
+        # Spawned after the market's own streams, so those are the same with or without spoofers.
+        spoof_seeds = root.spawn(len(config.venues))
         self.symbols = config.symbols
         self.venues = config.venue_names
         markets = [config.markets[s] for s in self.symbols]
@@ -133,11 +170,15 @@ class SimulatedMarket:
             self.sim.correlation, np.random.default_rng(seeds[0]), origin)
         self._rng = {v: random.Random(int(seeds[i + 1].generate_state(1)[0]))
                      for i, v in enumerate(self.venues)}
+        self._spoof_rng = {v: random.Random(int(spoof_seeds[i].generate_state(1)[0]))
+                           for i, v in enumerate(self.venues)}
+        self.spoof_log: deque[SpoofRecord] = deque(maxlen=SPOOF_LOG_LENGTH)  # ended spoofs, oldest first
         self._quotes: dict[tuple[str, str], _Quote] = {}
         self._outage_until = {v: -math.inf for v in self.venues}
         self._next_outage = {}
         per_pair_rate = self.sim.dislocations_per_minute / 60.0 / (len(self.venues) * len(self.symbols))
         per_venue_outage_rate = self.sim.outages_per_hour / 3600.0 / len(self.venues)
+        self._per_pair_spoof_rate = self.sim.spoofs_per_minute / 60.0 / (len(self.venues) * len(self.symbols))
         for venue in self.venues:
             rng = self._rng[venue]
             spec_venue = config.venues[venue]
@@ -152,6 +193,7 @@ class SimulatedMarket:
                 quote = _Quote(venue, symbol, i, step, decimals, float(spec.lot_size), market.touch_size_usdt)
                 quote.basis_bps = spec_venue.basis_bias_bps
                 quote.next_dislocation = origin + _exponential(rng, per_pair_rate)
+                quote.next_spoof = origin + _exponential(self._spoof_rng[venue], self._per_pair_spoof_rate)
                 self._quotes[(venue, symbol)] = quote
         self._per_pair_rate = per_pair_rate
         self._per_venue_outage_rate = per_venue_outage_rate
@@ -236,6 +278,8 @@ class SimulatedMarket:
         ask_changes: dict[int, float] = {}
         levels = sim.levels
         unit = q.touch_usdt / mid  # base size at the touch
+        if q.spoof is not None:  # before the trade-throughs: a spoof is pulled before it could trade
+            self._pull_spoof_if_due(q, top_bid, top_ask, now, bid_changes, ask_changes)
 
         # Price moving down through resting bids: they were hit (aggressive sells), and vice versa.
         for k in sorted((k for k in q.bids if k > top_bid), reverse=True):
@@ -267,7 +311,13 @@ class SimulatedMarket:
             side, changes = (q.bids, bid_changes) if rng.random() < 0.5 else (q.asks, ask_changes)
             k = (top_bid - rng.randrange(levels)) if side is q.bids else (top_ask + rng.randrange(levels))
             if k in side:
-                side[k] = changes[k] = self._round_lot(q, side[k] * rng.lognormvariate(0.0, 0.25))
+                spoof = q.spoof
+                if spoof is not None and spoof.level == k and (side is q.bids) == (spoof.side == "bid"):
+                    # Only the level's own size changes; the spoofer's order stays as placed.
+                    spoof.normal = max(q.lot, self._round_lot(q, spoof.normal * rng.lognormvariate(0.0, 0.25)))
+                    side[k] = changes[k] = round(spoof.normal + spoof.extra, 12)
+                else:
+                    side[k] = changes[k] = self._round_lot(q, side[k] * rng.lognormvariate(0.0, 0.25))
         # Small aggressive trades at the touch.
         expected = sim.trades_per_second * dt
         while expected > 0 and rng.random() < min(0.95, expected):
@@ -285,6 +335,8 @@ class SimulatedMarket:
             else:
                 del side[k]
                 changes[k] = 0.0
+        if q.spoof is None and now >= q.next_spoof:
+            self._place_spoof(q, top_bid, top_ask, now, bid_changes, ask_changes)
 
         return self._publish(q, bid_changes, ask_changes, exchange_time, now, rng) + trades
 
@@ -296,12 +348,20 @@ class SimulatedMarket:
         book, depleted = (q.asks, q.ask_depleted) if side == BUY else (q.bids, q.bid_depleted)
         changes: dict[int, float] = {}
         trades: list[MarketEvent] = []
+        spoof_side = "ask" if side == BUY else "bid"
         for price, size in taken:
             k = round(price / q.step)
             if k not in book:
                 continue
             trades.append(MarketTrade(venue, symbol, side, price, size, now, now))
-            remaining = self._round_lot(q, book[k] - size)
+            spoof = q.spoof
+            if spoof is not None and spoof.side == spoof_side and spoof.level == k:
+                # The level's own size was there first, so it fills first; the spoofer, hit, cancels
+                # whatever is left of its order.
+                remaining = self._round_lot(q, spoof.normal - size) if size < spoof.normal else 0.0
+                self._end_spoof(q, now, "hit")
+            else:
+                remaining = self._round_lot(q, book[k] - size)
             if remaining > 0:
                 book[k] = changes[k] = remaining
             else:
@@ -312,6 +372,53 @@ class SimulatedMarket:
             return trades
         bids, asks = ({}, changes) if side == BUY else (changes, {})
         return self._publish(q, bids, asks, now, now, rng) + trades
+
+    def active_spoofs(self) -> list[SpoofRecord]:
+        """Return the spoofs resting now (``pulled`` NaN, ``reason`` "active"): ground truth for tests."""
+        return [SpoofRecord(q.venue, q.symbol, q.spoof.side, q.price(q.spoof.level), q.spoof.extra,
+                            q.spoof.normal, q.spoof.placed, math.nan, "active")
+                for q in self._quotes.values() if q.spoof is not None]
+
+    # --- spoofers -------------------------------------------------------------------------------
+    def _place_spoof(self, q: _Quote, top_bid: int, top_ask: int, now: float,
+                     bid_changes: dict[int, float], ask_changes: dict[int, float]) -> None:
+        sim = self.sim
+        rng = self._spoof_rng[q.venue]
+        q.next_spoof = now + _exponential(rng, self._per_pair_spoof_rate)
+        is_bid = rng.random() < 0.5
+        depth = rng.randint(sim.spoof_min_depth, sim.spoof_max_depth)
+        lifetime_s = rng.uniform(sim.spoof_min_s, sim.spoof_max_s)
+        book, changes, k = (q.bids, bid_changes, top_bid - depth) if is_bid else (q.asks, ask_changes, top_ask + depth)
+        if k not in book:
+            return  # our own orders emptied that level: nothing to stand behind
+        normal = book[k]
+        # Sized against an ordinary level at that depth even where trades have thinned this one,
+        # so the spoof stands out from the book around it.
+        nominal = q.touch_usdt / (q.price(k) or 1.0) * (1.0 + sim.size_growth * depth)
+        extra = self._round_lot(q, max(normal, nominal) * sim.spoof_size_multiple)
+        book[k] = changes[k] = round(normal + extra, 12)
+        q.spoof = _Spoof("bid" if is_bid else "ask", k, normal, extra, now, now + lifetime_s)
+
+    def _pull_spoof_if_due(self, q: _Quote, top_bid: int, top_ask: int, now: float,
+                           bid_changes: dict[int, float], ask_changes: dict[int, float]) -> None:
+        spoof = q.spoof
+        is_bid = spoof.side == "bid"
+        depth = top_bid - spoof.level if is_bid else spoof.level - top_ask
+        if depth <= 1:
+            reason = "approached"
+        elif now >= spoof.until or depth >= self.sim.levels - 1:  # the latter: about to leave the ladder
+            reason = "expired"
+        else:
+            return
+        book, changes = (q.bids, bid_changes) if is_bid else (q.asks, ask_changes)
+        book[spoof.level] = changes[spoof.level] = spoof.normal
+        self._end_spoof(q, now, reason)
+
+    def _end_spoof(self, q: _Quote, now: float, reason: str) -> None:
+        spoof = q.spoof
+        self.spoof_log.append(SpoofRecord(q.venue, q.symbol, spoof.side, q.price(spoof.level), spoof.extra,
+                                          spoof.normal, spoof.placed, now, reason))
+        q.spoof = None
 
     # --- helpers --------------------------------------------------------------------------------
     def _publish(self, q: _Quote, bid_changes: dict[int, float], ask_changes: dict[int, float],

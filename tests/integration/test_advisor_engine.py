@@ -157,3 +157,32 @@ def test_openai_without_a_key_or_a_server_is_a_clear_configuration_error(tmp_pat
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         build_runtime(load_config(overrides=market('advisor.kind="openai"')), db_path=tmp_path / "x.db", speed=None)
+
+
+def test_in_real_time_the_engine_keeps_running_while_the_model_thinks(tmp_path):
+    # Speed 1: the answer takes 0.6 s of wall time, during which books keep updating and snapshots keep
+    # coming; then the advice is used.
+    from octo_desktop.domain.commands import Halt
+    from tests.fakes.waiting import eventually
+
+    with FakeChatServer() as server:
+        server.default = server.default.__class__(**{**server.default.__dict__, "delay_s": 0.6})
+        overrides = market('advisor.kind="openai"', f'advisor.base_url="{server.base_url}"',
+                           "simulation.dislocations_per_minute=40")
+        runtime = build_runtime(load_config(overrides=overrides), db_path=tmp_path / "rt.db", speed=1.0)
+        runtime.start()
+        try:
+            pending = eventually(lambda: (s := runtime.latest_snapshot()) and s.advisor.pending > 0 and s,
+                                 timeout=60, message="a call in flight")
+            later = eventually(lambda: (s := runtime.latest_snapshot()) and s.time > pending.time + 0.3 and s,
+                               timeout=5, message="engine time moving while the call is in flight")
+            assert later.events > pending.events
+            used = eventually(lambda: (s := runtime.latest_snapshot()) and any(
+                r.advisor == "openai" and r.trade_id is not None for r in s.advisor.log) and s,
+                timeout=60, message="a trade the model advised")
+            record = next(r for r in used.advisor.log if r.advisor == "openai" and r.trade_id is not None)
+            assert 550 <= record.latency_ms < 1500
+            runtime.submit(Halt("test over"))
+        finally:
+            runtime.stop(timeout=5)
+    assert runtime.failure is None

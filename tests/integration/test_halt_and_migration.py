@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from octo_desktop.storage import open_store
+from octo_desktop.storage.tables import SCHEMA_VERSION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ def test_a_schema_1_database_is_migrated_and_keeps_its_trades(tmp_path):
     assert state.trade_count == trades_before and state.fills
     assert all(fill.order_id == "" for fill in state.fills)
     with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+        assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
         assert connection.execute("SELECT count(*) FROM journal").fetchone()[0] == 0
     again = cli("run", "--headless", "--seconds", "60", "--json", "--db", str(db))
     assert again.returncode == 0, again.stderr

@@ -1,0 +1,245 @@
+import math
+
+import pytest
+
+from octo_desktop.config import SpoofingConfig
+from octo_desktop.domain.book import OrderBook
+from octo_desktop.domain.spoofing import (
+    NO_CAPS,
+    SpoofDetector,
+    capped_quantity_within,
+    capped_vwap,
+)
+
+STEP = 0.05  # 5 bps a level at 100: the default approach_bps (5) is one level from the touch
+
+
+def price(level: int) -> float:
+    """Return the price ``level`` steps above 100.00 (negative: below)."""
+    return round(100.0 + level * STEP, 2)
+
+
+class ScriptedBook:
+    """An OrderBook and its SpoofDetector, changed step by step the way a feed would."""
+
+    def __init__(self, config: SpoofingConfig | None = None) -> None:
+        self.book = OrderBook("okx", "BTC/USDT")
+        self.detector = SpoofDetector("okx", "BTC/USDT", config or SpoofingConfig())
+        self.events = []
+        # Touch 100.00 / 100.05, twelve levels of size 1 a side.
+        self.snapshot(0.0, bids=[(price(-i), 1.0) for i in range(12)],
+                      asks=[(price(1 + i), 1.0) for i in range(12)])
+
+    def snapshot(self, now, bids, asks):
+        self.book.apply_snapshot(bids, asks, self.book.sequence + 1)
+        self.events += self.detector.on_book(self.book, now, is_snapshot=True)
+
+    def delta(self, now, bids=(), asks=()):
+        self.book.apply_delta(bids, asks, self.book.sequence + 1)
+        new = self.detector.on_book(self.book, now)
+        self.events += new
+        return new
+
+    def trade(self, side, at, quantity):
+        self.detector.on_trade(side, at, quantity)
+
+
+def approach_large_bid(market: ScriptedBook) -> None:
+    """Place a 20-lot bid 3 levels below the touch at t=1, then move the touch down to 1 level above it."""
+    market.delta(1.0, bids=[(price(-3), 20.0)])
+    market.trade("sell", price(0), 1.0)
+    market.trade("sell", price(-1), 1.0)
+    market.delta(2.0, bids=[(price(0), 0.0), (price(-1), 0.0)])
+
+
+def test_a_large_bid_cancelled_as_the_price_approaches_is_a_spoof():
+    market = ScriptedBook()
+    approach_large_bid(market)
+
+    events = market.delta(3.0, bids=[(price(-3), 0.0)])
+
+    assert len(events) == 1
+    event = events[0]
+    assert (event.venue, event.symbol, event.side, event.price) == ("okx", "BTC/USDT", "bid", price(-3))
+    assert event.size == pytest.approx(20.0)
+    assert event.lifetime_s == pytest.approx(2.0)
+    assert event.traded == 0.0
+    assert event.distance_bps == pytest.approx((price(-2) - price(-3)) / price(-2) * 1e4)
+    assert list(market.detector.events) == [event]
+
+
+def test_a_large_ask_shrunk_to_its_normal_size_as_the_price_approaches_is_a_spoof():
+    market = ScriptedBook()
+    market.delta(1.0, asks=[(price(4), 20.0)])
+    market.delta(2.0, asks=[(price(1), 0.0), (price(2), 0.0)])
+
+    events = market.delta(3.0, asks=[(price(4), 1.0)])
+
+    assert [(e.side, e.price, e.size) for e in events] == [("ask", price(4), pytest.approx(19.0))]
+
+
+def test_a_large_bid_traded_before_it_vanished_is_not_a_spoof():
+    market = ScriptedBook()
+    approach_large_bid(market)
+    market.trade("sell", price(-3), 5.0)  # a quarter of it traded, then the rest was cancelled
+
+    assert market.delta(3.0, bids=[(price(-3), 0.0)]) == []
+
+
+def test_a_large_bid_the_touch_trades_through_is_not_a_spoof():
+    market = ScriptedBook()
+    approach_large_bid(market)
+
+    # The book change arrives before the trades that explain it, as venues publish them.
+    events = market.delta(3.0, bids=[(price(-2), 0.0), (price(-3), 0.0)])
+    market.trade("sell", price(-2), 1.0)
+    market.trade("sell", price(-3), 20.0)
+
+    assert events == [] and market.events == []
+
+
+def test_a_large_bid_pulled_after_the_price_moved_away_is_not_a_spoof():
+    market = ScriptedBook()
+    market.delta(1.0, bids=[(price(-3), 20.0)])
+    market.delta(2.0, bids=[(price(1), 1.0), (price(2), 1.0)], asks=[(price(1), 0.0), (price(2), 0.0)])
+
+    assert market.delta(3.0, bids=[(price(-3), 0.0)]) == []
+
+
+def test_a_snapshot_rebaselines_without_events():
+    market = ScriptedBook()
+    approach_large_bid(market)
+
+    market.snapshot(3.0, bids=[(price(-2 - i), 1.0) for i in range(12)],
+                    asks=[(price(1 + i), 1.0) for i in range(12)])
+
+    assert market.events == []
+    assert market.detector.tracked_levels("bid") == {}
+
+
+def test_no_caps_before_any_spoof_even_with_a_large_level():
+    market = ScriptedBook()
+    market.delta(1.0, asks=[(price(3), 20.0)])
+
+    assert market.detector.tracked_levels("ask") == {price(3): 20.0}
+    assert market.detector.caps(1.0) == ({}, {})
+
+
+@pytest.mark.parametrize("discount, expected", [(1.0, 1.0), (0.5, 10.5)])
+def test_after_a_spoof_the_next_large_level_is_capped(discount, expected):
+    market = ScriptedBook(SpoofingConfig(discount=discount))
+    approach_large_bid(market)
+    market.delta(3.0, bids=[(price(-3), 0.0)])
+
+    market.delta(4.0, asks=[(price(3), 20.0)])
+
+    bid_caps, ask_caps = market.detector.caps(4.0)
+    assert bid_caps == {} and ask_caps == {price(3): pytest.approx(expected)}
+    assert market.detector.recent_events(4.0) == 1 and market.detector.is_suspect(4.0)
+
+
+def test_suspicion_ends_after_memory_s():
+    market = ScriptedBook(SpoofingConfig(memory_s=60.0))
+    approach_large_bid(market)
+    market.delta(3.0, bids=[(price(-3), 0.0)])
+    market.delta(4.0, asks=[(price(3), 20.0)])
+    version = market.detector.caps_version
+
+    caps = market.detector.caps(63.5)
+
+    assert caps == ({}, {}) and market.detector.recent_events(63.5) == 0
+    assert market.detector.caps_version != version
+
+
+def test_suspicion_needs_min_events():
+    market = ScriptedBook(SpoofingConfig(min_events=2))
+    approach_large_bid(market)
+    market.delta(3.0, bids=[(price(-3), 0.0)])
+    market.delta(4.0, asks=[(price(3), 20.0)])
+
+    assert market.detector.recent_events(4.0) == 1
+    assert market.detector.caps(4.0) == ({}, {})
+
+
+def test_caps_version_changes_when_suspicion_starts_and_when_tracked_levels_change_only():
+    market = ScriptedBook(SpoofingConfig(discount=0.5))
+    approach_large_bid(market)
+    before = market.detector.caps_version
+    market.delta(3.0, bids=[(price(-3), 0.0)])
+    after_spoof = market.detector.caps_version
+
+    market.delta(4.0, asks=[(price(3), 20.0)])  # a large level appears while suspect
+    after_new_level = market.detector.caps_version
+    market.delta(5.0, asks=[(price(3), 30.0)])  # the tracked level grows
+    after_growth = market.detector.caps_version
+    market.delta(6.0, asks=[(price(9), 1.5)])  # an ordinary level changes: the caps do not
+    after_ordinary = market.detector.caps_version
+    market.delta(7.0, asks=[(price(3), 1.0)])  # the tracked level is gone
+    after_gone = market.detector.caps_version
+
+    assert len({before, after_spoof, after_new_level, after_growth}) == 4
+    assert after_ordinary == after_growth
+    assert after_gone != after_ordinary and market.detector.caps(7.0) == ({}, {})
+
+
+def large_ask_book() -> OrderBook:
+    book = OrderBook("okx", "BTC/USDT")
+    book.apply_snapshot([(price(0), 1.0)], [(price(1), 1.0), (price(2), 1.0), (price(3), 20.0), (price(4), 1.0)], 1)
+    return book
+
+
+def test_capped_vwap_believes_only_the_capped_size_of_a_suspect_level():
+    book = large_ask_book()
+    caps = ({}, {price(3): 1.0})
+
+    vwap, filled = book.vwap("buy", 10.0)
+    capped, capped_filled = capped_vwap(book, "buy", 10.0, caps)
+
+    assert filled == 10.0 and vwap == pytest.approx((price(1) + price(2) + 8 * price(3)) / 10)
+    assert capped_filled == 4.0, "the rest of the order finds no believable liquidity"
+    assert capped == pytest.approx((price(1) + price(2) + price(3) + price(4)) / 4)
+    assert capped_vwap(book, "sell", 1.0, caps) == book.vwap("sell", 1.0), "bid caps are empty"
+
+
+def test_capped_vwap_walks_deeper_for_a_worse_price_when_the_book_has_depth():
+    book = large_ask_book()
+    book.apply_delta([], [(price(5), 10.0)], 2)
+
+    vwap, _ = book.vwap("buy", 6.0)
+    capped, filled = capped_vwap(book, "buy", 6.0, ({}, {price(3): 1.0}))
+
+    assert filled == 6.0 and capped > vwap
+
+
+def test_capped_quantity_within_counts_only_capped_sizes():
+    book = large_ask_book()
+
+    assert capped_quantity_within(book, "buy", price(3), ({}, {price(3): 1.0})) == 3.0
+    assert book.quantity_within("buy", price(3)) == 22.0
+
+
+def test_without_caps_the_helpers_equal_the_books_own_walks():
+    book = large_ask_book()
+
+    for side in ("buy", "sell"):
+        assert capped_vwap(book, side, 10.0, NO_CAPS) == book.vwap(side, 10.0)
+        assert capped_quantity_within(book, side, price(3), NO_CAPS) == book.quantity_within(side, price(3))
+        assert capped_quantity_within(book, side, price(-3), NO_CAPS) == book.quantity_within(side, price(-3))
+
+
+def test_empty_and_one_sided_books_do_not_crash():
+    detector = SpoofDetector("okx", "BTC/USDT", SpoofingConfig())
+    empty = OrderBook("okx", "BTC/USDT")
+
+    assert detector.on_book(empty, 0.0) == []  # never had a snapshot
+    empty.apply_snapshot([], [], 1)
+    assert detector.on_book(empty, 1.0, is_snapshot=True) == []
+    one_sided = OrderBook("okx", "BTC/USDT")
+    one_sided.apply_snapshot([(price(0), 1.0), (price(-1), 30.0)], [], 1)
+    assert detector.on_book(one_sided, 2.0, is_snapshot=True) == []
+    detector.on_trade("buy", math.nan, 1.0)
+    vwap, filled = capped_vwap(empty, "buy", 1.0, ({}, {price(1): 1.0}))
+
+    assert math.isnan(vwap) and filled == 0.0
+    assert capped_quantity_within(empty, "sell", math.nan, ({price(0): 1.0}, {})) == 0.0
+    assert detector.caps(2.0) == ({}, {})
