@@ -19,7 +19,7 @@ from collections import deque
 class RealisedVolatility:
     """Sampled mids of one symbol over a rolling window, and their realised volatility."""
 
-    __slots__ = ("sample_s", "_returns", "_last_price", "_last_time", "_sum", "_sum_sq")
+    __slots__ = ("sample_s", "_returns", "_last_price", "_last_time", "_sum", "_sum_sq", "_since_exact")
 
     def __init__(self, window_s: float, sample_s: float) -> None:
         self.sample_s = sample_s
@@ -28,6 +28,7 @@ class RealisedVolatility:
         self._last_time = -math.inf
         self._sum = 0.0
         self._sum_sq = 0.0
+        self._since_exact = 0  # running sums drift by rounding: recomputed once per window
 
     def is_due(self, now: float) -> bool:
         """Return True when a new sample should be taken."""
@@ -50,6 +51,11 @@ class RealisedVolatility:
             self._returns.append(value)
             self._sum += value
             self._sum_sq += value * value
+            self._since_exact += 1
+            if self._since_exact >= self._returns.maxlen:
+                self._since_exact = 0
+                self._sum = math.fsum(self._returns)
+                self._sum_sq = math.fsum(r * r for r in self._returns)
         self._last_price = price
         self._last_time = now
 

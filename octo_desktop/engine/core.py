@@ -176,7 +176,8 @@ class Engine:
         self._volatility = {s: RealisedVolatility(strategy.vol_window_s, strategy.vol_sample_s) for s in self.symbols}
         self._spoof = {key: SpoofDetector(key[0], key[1], config.spoofing) for key in self.books}
         self._flow_cache: dict[tuple[str, str], tuple[float, int, FlowReading]] = {}
-        self._spoof_events: deque[tuple] = deque(state.spoof_events, maxlen=SPOOF_LOG)
+        self._spoof_events: deque[SpoofEventView] = deque((SpoofEventView(*e) for e in state.spoof_events),
+                                                          maxlen=SPOOF_LOG)
         self.spoof_count = 0  # detected in this run
         self._venue_stats = {v: _VenueStats(config.venues[v].latency_ms_median, config.venues[v].latency_ms_p95,
                                             config.execution.latency_window) for v in self.venues}
@@ -356,8 +357,9 @@ class Engine:
     def _on_spoofs(self, events: list[SpoofEvent]) -> None:
         for event in events:
             self.spoof_count += 1
-            self._spoof_events.appendleft((event.time, event.venue, event.symbol, event.side, event.price,
-                                           event.size, event.lifetime_s, event.traded, event.distance_bps))
+            self._spoof_events.appendleft(SpoofEventView(event.time, event.venue, event.symbol, event.side,
+                                                         event.price, event.size, event.lifetime_s, event.traded,
+                                                         event.distance_bps))
             self.store.record_spoof_event(event)
 
     def _mark_dirty(self, symbol: str) -> None:
@@ -1392,7 +1394,7 @@ class Engine:
             venue_health=frozen_mapping(self._venue_health(now)), recording=self.recorder.view(),
             replay=self._replay_view(now),
             signals=frozen_mapping(self._signals_views(now)),
-            spoof_events=tuple(SpoofEventView(*event) for event in self._spoof_events),
+            spoof_events=tuple(self._spoof_events),
             spoof_count=self.spoof_count,
             advisor=self._advisor_view(),
         )
