@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from octo_desktop.config import ConfigError, VENUE_IDS, load_config
@@ -107,3 +109,28 @@ def test_risk_overrides_are_typed():
 def test_bad_risk_values_name_the_key(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(overrides=[override])
+
+
+@pytest.mark.parametrize("override, key", [
+    ('advisor.kind="gpt"', "advisor.kind"),
+    ('advisor.base_url="localhost:1234"', "advisor.base_url"),
+    ("advisor.budget_ms=0", "advisor.budget_ms"),
+    ("advisor.daily_spend_cap_usd=-1", "advisor.daily_spend_cap_usd"),
+    ("advisor.prices.gpt-4o.input_per_mtok=-1", "advisor.prices.gpt-4o.input_per_mtok"),
+    ("advisor.prices.mine={input_per_mtok=1.0}", "advisor.prices.mine"),
+    ("strategy.vol_multiplier=-1", "strategy.vol_multiplier"),
+    ("strategy.threshold_max_bps=1", "strategy.threshold_max_bps"),
+    ("spoofing.discount=2", "spoofing.discount"),
+    ("simulation.spoof_max_depth=40", "simulation.spoof_max_depth"),
+])
+def test_bad_intelligence_values_name_the_key(override, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(overrides=[override])
+
+
+def test_advisor_prices_come_from_the_table_and_unlisted_models_pay_the_default():
+    config = load_config(overrides=['advisor.prices.my-llama={input_per_mtok=0, output_per_mtok=0}'])
+    assert config.advisor.price("gpt-4o-mini") == (Decimal("0.15"), Decimal("0.6"))
+    assert config.advisor.price("my-llama") == (Decimal(0), Decimal(0))
+    assert config.advisor.price("someone-elses-model") == config.advisor.price("gpt-4o")
+    assert config.advisor.kind == "rule"  # offline by default
