@@ -1,5 +1,5 @@
 """Column 4, Account: P&L curve, headline numbers, P&L attribution, balances, risk panel with the kill
-switch and the risk log, decision log."""
+switch and the risk log, and three logs under tabs: decisions, the AI advisor's log, spoofing events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import customtkinter as ctk
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.charts import PnlChart
-from octo_desktop.gui.widgets import CachedLabel, LabelTable, ListView, Tooltip, panel, section_label
+from octo_desktop.gui.widgets import (
+    CachedLabel,
+    ChoiceBar,
+    LabelTable,
+    ListView,
+    Tooltip,
+    panel,
+    section_label,
+)
 
 RISK_ROWS = ("trades", "daily P&L", "breaker", "max exposure", "excluded", "threshold")
 EXCLUDED_ROW = RISK_ROWS.index("excluded")
@@ -27,7 +35,8 @@ def _value_label(master, font=theme.FONT_NUMBER, fg=theme.TEXT) -> CachedLabel:
 
 
 def _caption_table(master, columns, rows: int, font=theme.FONT_MONO_SMALL, column_fonts=None) -> LabelTable:
-    table = LabelTable(master, columns, rows=rows, font=font, row_pad=0, column_fonts=column_fonts)
+    table = LabelTable(master, columns, rows=rows, font=font, row_pad=0, column_fonts=column_fonts,
+                       compact=True)
     for header in table.headers:
         header.label.grid_remove()
     return table
@@ -67,7 +76,8 @@ class AccountView:
         section_label(frame, "BALANCES").grid(row=5, column=0, sticky="ew", padx=10)
         self.assets = tuple(assets)
         columns = [("venue", 7, "w")] + [(asset, 9 if asset == "USDT" else 8, "e") for asset in assets]
-        self.balances = LabelTable(frame, columns, rows=len(venues), font=theme.FONT_MONO_SMALL, row_pad=0)
+        self.balances = LabelTable(frame, columns, rows=len(venues), font=theme.FONT_MONO_SMALL, row_pad=0,
+                                   compact=True)
         self.balances.grid(row=6, column=0, sticky="ew", padx=6, pady=(0, 4))
 
         section_label(frame, "RISK").grid(row=7, column=0, sticky="ew", padx=10)
@@ -111,13 +121,83 @@ class AccountView:
         self._risk_log_tips = [Tooltip(cells[0].label, lambda i=index: self._risk_log_full[i])
                                for index, cells in enumerate(self.risk_log.cells)]
 
-        section_label(frame, "DECISION LOG").grid(row=13, column=0, sticky="ew", padx=10, pady=(2, 0))
-        self.decisions = ListView(frame, presenters.DECISION_COLUMNS, height=4)
-        self.decisions.grid(row=14, column=0, sticky="nsew", padx=6, pady=(0, 8))
+        self.log_tabs = ChoiceBar(frame, presenters.LOG_TABS, self.show_tab, pad_x=4)
+        self.log_tabs.grid(row=13, column=0, sticky="w", padx=10, pady=(3, 2))
+        body = tk.Frame(frame, bg=theme.PANEL_BG)
+        body.grid(row=14, column=0, sticky="nsew", padx=6, pady=(0, 6))
+        body.grid_rowconfigure(0, weight=1)
+        body.grid_columnconfigure(0, weight=1)
         frame.grid_rowconfigure(14, weight=4)
+        self.pages = {tab: self._page(body) for tab in presenters.LOG_TABS}
+        self.decisions = ListView(self.pages["Decisions"], presenters.DECISION_COLUMNS, height=4)
+        self.decisions.grid(row=0, column=0, sticky="nsew")
+        self._build_advice_page(self.pages["AI log"])
+        self._build_spoof_page(self.pages["Spoofing"])
+        # Every page in the same cell, the cell as large as the largest, so switching tabs never moves
+        # anything else in the column; only the chosen page is gridded.
+        body.update_idletasks()
+        body.grid_rowconfigure(0, minsize=max(page.winfo_reqheight() for page in self.pages.values()))
+        body.grid_columnconfigure(0, minsize=max(page.winfo_reqwidth() for page in self.pages.values()))
+        self.tab = presenters.LOG_TABS[0]
+        for tab, page in self.pages.items():
+            page.grid(row=0, column=0, sticky="nsew")
+            if tab != self.tab:
+                page.grid_remove()
+        self._snapshot: Snapshot | None = None
+
+    @staticmethod
+    def _page(master) -> tk.Frame:
+        page = tk.Frame(master, bg=theme.PANEL_BG)
+        page.grid_columnconfigure(0, weight=1)
+        page.grid_rowconfigure(0, weight=1)
+        return page
+
+    def _build_advice_page(self, page: tk.Frame) -> None:
+        page.grid_rowconfigure(0, weight=0)
+        page.grid_rowconfigure(2, weight=1)
+        top = tk.Frame(page, bg=theme.PANEL_BG)
+        top.grid(row=0, column=0, sticky="ew", pady=(0, 1))
+        top.grid_columnconfigure(0, weight=1)
+        # width=1: a long model name is cut rather than widening the column; the tooltip has it all.
+        self.advisor_title = CachedLabel(tk.Label(top, text="", font=theme.FONT_BOLD, fg=theme.TEXT,
+                                                  bg=theme.PANEL_BG, anchor="w", width=1))
+        self.advisor_title.label.grid(row=0, column=0, sticky="ew", padx=(4, 4))
+        self.advice_filter = ChoiceBar(top, presenters.ADVICE_FILTERS, self._advice_filtered, height=20,
+                                       font_size=10, pad_x=1, corner_radius=3)
+        self.advice_filter.grid(row=0, column=1, sticky="e")
+        self.advisor_spend = CachedLabel(tk.Label(page, text="", font=theme.FONT_LIST, fg=theme.TEXT_MUTED,
+                                                  bg=theme.PANEL_BG, anchor="w", width=1, borderwidth=0))
+        self.advisor_spend.label.grid(row=1, column=0, sticky="ew", padx=4)
+        self._header_tip = Tooltip(self.advisor_title.label,
+                                   lambda: f"{self.advisor_title.text}\n{self.advisor_spend.text}")
+        self._spend_tip = Tooltip(self.advisor_spend.label, lambda: self.advisor_spend.text)
+        self.advice = ListView(page, presenters.ADVICE_COLUMNS, height=3,
+                               anchors=("w", "w", "w", "w", "e", "w"), on_select=self._advice_chosen)
+        self.advice.grid(row=2, column=0, sticky="nsew")
+        self.advice.add_row_tips(lambda key: presenters.advice_detail(presenters.find_advice(self._snapshot, key)))
+        self.selected_advice: object = None
+        # Two lines always, so the list does not move as rows are chosen; the tooltip has it all.
+        self.advice_detail = CachedLabel(tk.Label(
+            page, text="", font=theme.FONT_LIST, fg=theme.TEXT_MUTED, bg=theme.PANEL_BG, anchor="nw",
+            justify="left", height=2, width=1, wraplength=320, borderwidth=0))
+        self.advice_detail.label.grid(row=3, column=0, sticky="ew", padx=4, pady=(2, 0))
+        self.advice_detail.label.bind("<Configure>", self._wrap_to_width, add="+")
+        self._advice_detail_tip = Tooltip(self.advice_detail.label, self._advice_detail_full, wrap_px=560)
+
+    def _build_spoof_page(self, page: tk.Frame) -> None:
+        page.grid_rowconfigure(0, weight=0)
+        page.grid_rowconfigure(1, weight=1)
+        self.spoof_summary = CachedLabel(tk.Label(page, text="", font=theme.FONT_LIST, fg=theme.TEXT_DIM,
+                                                  bg=theme.PANEL_BG, anchor="w", width=1, borderwidth=0))
+        self.spoof_summary.label.grid(row=0, column=0, sticky="ew", padx=4, pady=(0, 1))
+        self._spoof_summary_tip = Tooltip(self.spoof_summary.label, lambda: self.spoof_summary.text)
+        self.spoofs = ListView(page, presenters.SPOOF_COLUMNS, height=4,
+                               anchors=("w", "w", "w", "w", "e", "e", "e", "e"))
+        self.spoofs.grid(row=1, column=0, sticky="nsew")
+        self.spoofs.add_row_tips(lambda key: presenters.spoof_detail(presenters.find_spoof(self._snapshot, key)))
 
     def render(self, snapshot: Snapshot) -> None:
-        """Show P&L, attribution, balances, risk, the risk log and the decision log of the snapshot."""
+        """Show P&L, attribution, balances, risk, the risk log and the log tab shown, of the snapshot."""
         self.pnl.set_series(snapshot.pnl_times, snapshot.pnl_realized, snapshot.pnl_marked)
         summary = presenters.account_summary(snapshot)
         self.numbers["equity"].set(summary.equity, theme.TEXT)
@@ -133,7 +213,56 @@ class AccountView:
                 self.balances.set_cell(row, col, text, theme.RED if text.startswith(presenters.MINUS)
                                        else theme.TEXT)
         self._render_risk(snapshot)
-        self.decisions.show(presenters.decision_rows(snapshot))
+        self._snapshot = snapshot
+        self._render_log(snapshot)
+
+    # --- the logs under tabs: only the page shown is refreshed ------------------------------------
+    def show_tab(self, tab: str) -> None:
+        """Show the log page ``tab`` ("Decisions", "AI log" or "Spoofing") and fill it at once."""
+        if tab not in self.pages:
+            raise ValueError(f"unknown log tab {tab!r}")
+        self.log_tabs.set(tab)
+        if tab == self.tab:
+            return
+        self.pages[self.tab].grid_remove()
+        self.pages[tab].grid()
+        self.tab = tab
+        if self._snapshot is not None:
+            self._render_log(self._snapshot)
+
+    def _render_log(self, snapshot: Snapshot) -> None:
+        if self.tab == "Decisions":
+            self.decisions.show(presenters.decision_rows(snapshot))
+        elif self.tab == "AI log":
+            header = presenters.advisor_header(snapshot.advisor)
+            self.advisor_title.set(header.title)
+            self.advisor_spend.set(header.spend, header.spend_colour)
+            self.advice.show(presenters.advice_rows(snapshot, self.advice_filter.value))
+            self.advice_detail.set(*presenters.advice_summary(snapshot, self.selected_advice))
+        else:
+            self.spoof_summary.set(*presenters.spoof_summary(snapshot))
+            self.spoofs.show(presenters.spoof_rows(snapshot))
+
+    def _advice_filtered(self, _choice: str) -> None:
+        self.advice.select(None)
+        self.selected_advice = None
+        if self._snapshot is not None:
+            self._render_log(self._snapshot)
+
+    def _advice_chosen(self, advice_id: object) -> None:
+        self.selected_advice = advice_id
+        if self._snapshot is not None:
+            self.advice_detail.set(*presenters.advice_summary(self._snapshot, advice_id))
+
+    def _advice_detail_full(self) -> str:
+        record = presenters.find_advice(self._snapshot, self.selected_advice)
+        return presenters.advice_detail(record) if record is not None else self.advice_detail.text
+
+    @staticmethod
+    def _wrap_to_width(event) -> None:
+        wrap = max(120, event.width - 4)
+        if int(float(event.widget.cget("wraplength"))) != wrap:
+            event.widget.configure(wraplength=wrap)
 
     def _render_attribution(self, snapshot: Snapshot) -> None:
         rows = presenters.attribution_rows(snapshot.risk.attribution)

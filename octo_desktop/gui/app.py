@@ -94,7 +94,9 @@ class OctoApp(ctk.CTk):
         self.resizable(True, True)
         install_styles(self)
 
-        self.market_view = MarketView(self, venues, symbols, self.symbol, self.choose_symbol)
+        self.market_view = MarketView(self, venues, symbols, self.symbol, self.choose_symbol,
+                                      vol_multiplier=config.strategy.vol_multiplier,
+                                      flow_window_s=config.strategy.flow_window_s)
         self.opportunities_view = OpportunitiesView(self, self._opportunity_selected)
         self.book_view = BookView(self, venues, self.pair, self.choose_pair, self.set_follow_best)
         self.account_view = AccountView(self, venues, config.assets, self.toggle_kill_switch)

@@ -30,10 +30,14 @@ from octo_desktop.domain.snapshot import (
     RiskEventView,
     RiskView,
     Snapshot,
+    AdvisorView,
+    SpoofEventView,
     SpreadMatrixView,
+    SymbolSignalsView,
     TradeView,
     VenueHealthView,
 )
+from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.gui import theme
 
 DASH = "—"
@@ -338,26 +342,38 @@ class SymbolSummaryRow:
     best_route: str
     best_net_bps: str
     best_colour: str
+    threshold_bps: str = DASH  # the symbol's adaptive minimum net spread
+
+
+def symbol_threshold_bps(snapshot: Snapshot, symbol: str) -> float:
+    """Return the minimum net spread of ``symbol`` now: its adaptive threshold, else the base one."""
+    signals = snapshot.signals.get(symbol)
+    return signals.threshold_bps if signals is not None else snapshot.threshold_bps
 
 
 def symbol_summary_rows(snapshot: Snapshot) -> tuple[SymbolSummaryRow, ...]:
-    """Return one summary line per symbol, from the marks and the spread matrices."""
+    """Return one summary line per symbol, from the marks, the spread matrices and the thresholds.
+
+    The best net spread is green when it clears the symbol's adaptive threshold, amber when it is
+    positive but below it.
+    """
     rows = []
     for symbol in snapshot.symbols:
         base = short_symbol(symbol)
         mark = snapshot.marks.get(base, math.nan)
         live = sum(1 for v in snapshot.venues
                    if (b := snapshot.books.get((v, symbol))) is not None and b.status == LIVE)
+        threshold = symbol_threshold_bps(snapshot, symbol)
         pair = best_cell(snapshot, symbol)
         if pair is None:
             best_route, best_text, colour = DASH, DASH, theme.TEXT_DIM
         else:
             buy, sell, value = pair
             best_route, best_text = route(buy, sell), format_bps(value)
-            colour = theme.GREEN if value >= snapshot.threshold_bps else (
+            colour = theme.GREEN if value >= threshold else (
                 theme.TEXT_MUTED if value < 0 else theme.AMBER)
         rows.append(SymbolSummaryRow(symbol, format_price(mark), f"{live}/{len(snapshot.venues)}",
-                                     best_route, best_text, colour))
+                                     best_route, best_text, colour, format_bps(threshold, signed=False)))
     return tuple(rows)
 
 
@@ -368,7 +384,10 @@ def rejection_rows(snapshot: Snapshot, limit: int = 6) -> tuple[tuple[str, str],
 
 
 def session_rows(snapshot: Snapshot) -> tuple[tuple[str, str, str], ...]:
-    """Return (caption, value, colour) lines summarising the session: counts, hit rate, edge kept."""
+    """Return (caption, value, colour) lines summarising the session: counts, hit rate, edge kept.
+
+    The first four count the whole run; the last four are over the recent trades the snapshot holds.
+    """
     rejected = sum(snapshot.rejections.values())
     found = snapshot.opportunity_count
     trades = snapshot.trades
@@ -382,16 +401,141 @@ def session_rows(snapshot: Snapshot) -> tuple[tuple[str, str, str], ...]:
             if expected and realized and avg_expected > 0 else DASH)
     muted = theme.TEXT
     return (
-        ("opportunities found", format_count(found), muted),
+        ("opportunities", format_count(found), muted),
         ("trades taken", format_count(snapshot.trade_count), muted),
         ("rejected", format_count(rejected), theme.AMBER if rejected else muted),
         ("take rate", take_rate, muted),
-        ("avg expected (recent)", f"{format_bps(avg_expected)} bps" if expected else DASH, muted),
-        ("avg realized (recent)", f"{format_bps(avg_realized)} bps" if realized else DASH,
+        ("avg expected", f"{format_bps(avg_expected)} bps" if expected else DASH, muted),
+        ("avg realized", f"{format_bps(avg_realized)} bps" if realized else DASH,
          pnl_colour(avg_realized) if realized else muted),
         ("edge kept", kept, muted),
-        ("winning trades (recent)", f"{wins} / {len(trades)}" if trades else DASH, muted),
+        ("winning trades", f"{wins} / {len(trades)}" if trades else DASH, muted),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 1: order flow and the adaptive threshold.
+# --------------------------------------------------------------------------------------------------
+DIRECTION_NEUTRAL = 0.05  # a direction closer to 0 than this reads as none (muted, no arrow)
+SUSPECT_MARK = "⚠ spoof"
+THRESHOLD_HELP = (
+    "min net spread: the net spread after fees an opportunity must clear now, the base threshold plus "
+    "the volatility multiplier times the symbol's realised volatility (bps per sample), at most "
+    "strategy.threshold_max_bps.\n"
+    "imbalance: top-of-book bid/ask size imbalance; cvd: buy minus sell volume over the window; drift: "
+    "trade VWAP minus mid; direction: the venue's short-horizon estimate in [−1, 1] from the three; "
+    "market: the venues' aggregate.\n"
+    f"{SUSPECT_MARK}: large levels on that book are discounted as likely spoofs.")
+
+
+def format_signed(value: float, decimals: int = 2) -> str:
+    """Format a signed number with a true minus ("+0.42", "−0.10"; "0.00" without a sign), or a dash."""
+    if is_missing(value):
+        return DASH
+    if round(value, decimals) == 0:
+        return f"{0:.{decimals}f}"
+    return f"{value:+.{decimals}f}".replace("-", MINUS)
+
+
+def format_flow_amount(value: float) -> str:
+    """Format a signed base-asset amount compactly: "+2.22", "+14.2", "+124", "+9.3k", "+12k"."""
+    if is_missing(value):
+        return DASH
+    size = abs(value)
+    if size >= 9_999.5:
+        text = f"{value / 1000:+.0f}k"
+    elif size >= 999.5:
+        text = f"{value / 1000:+.1f}k"
+    elif size >= 99.95:
+        text = f"{value:+.0f}"
+    elif size >= 9.995:
+        text = f"{value:+.1f}"
+    else:
+        text = f"{value:+.2f}"
+    return text.replace("-", MINUS)
+
+
+def direction_text(direction: float) -> tuple[str, str]:
+    """Return a direction in [-1, 1] as "↑ +0.23" (green), "↓ −0.35" (red) or "· +0.01" (muted)."""
+    if is_missing(direction):
+        return DASH, theme.TEXT_DIM
+    if direction >= DIRECTION_NEUTRAL:
+        return f"↑ {format_signed(direction)}", theme.GREEN
+    if direction <= -DIRECTION_NEUTRAL:
+        return f"↓ {format_signed(direction)}", theme.RED
+    return f"· {format_signed(direction)}", theme.TEXT_MUTED
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRow:
+    """One venue's order flow for the selected symbol."""
+
+    venue: str
+    imbalance: str  # top-N book imbalance, [-1, 1]
+    cvd: str  # cumulative volume delta over the flow window, base units
+    drift_bps: str  # trade VWAP minus mid; a dash without trades
+    direction: str  # arrow and signed value
+    direction_colour: str
+    suspect: str  # SUSPECT_MARK when the book's large levels are discounted as likely spoofs, else ""
+    text_colour: str
+
+
+def flow_rows(snapshot: Snapshot, symbol: str) -> tuple[FlowRow, ...]:
+    """Return one order-flow line per venue for ``symbol`` (dashes until the engine reports signals)."""
+    signals = snapshot.signals.get(symbol)
+    if signals is None:
+        return tuple(FlowRow(venue, DASH, DASH, DASH, DASH, theme.TEXT_DIM, "", theme.TEXT_DIM)
+                     for venue in snapshot.venues)
+    rows = []
+    for flow in signals.flows:
+        direction, colour = direction_text(flow.direction)
+        rows.append(FlowRow(
+            venue=flow.venue,
+            imbalance=format_signed(flow.book_imbalance),
+            cvd=format_flow_amount(flow.cvd),
+            drift_bps=format_bps(flow.vwap_drift_bps),
+            direction=direction,
+            direction_colour=colour,
+            suspect=SUSPECT_MARK if flow.suspect else "",
+            text_colour=theme.TEXT,
+        ))
+    return tuple(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdLine:
+    """The adaptive threshold of the selected symbol and the market's aggregate direction."""
+
+    text: str
+    colour: str
+    market: str
+    market_colour: str
+
+
+def threshold_line(signals: SymbolSignalsView | None, vol_multiplier: float | None = None) -> ThresholdLine:
+    """Return "min net spread 5.9 bps = base 5.0 + 1.0 × vol 0.91 bps" and "market ↓ −0.17".
+
+    The threshold is ``min(cap, base + vol_multiplier × volatility)``: when the cap bound, the line says
+    so. Without the multiplier the base and the volatility are shown side by side.
+    """
+    if signals is None:
+        return ThresholdLine("min net spread: waiting for the engine's signals", theme.TEXT_DIM,
+                             f"market {DASH}", theme.TEXT_DIM)
+    threshold = format_bps(signals.threshold_bps, signed=False)
+    base = format_bps(signals.base_bps, signed=False)
+    volatility = format_bps(signals.volatility_bps, 2, signed=False)
+    if vol_multiplier is None:
+        text = f"min net spread {threshold} bps · base {base} · vol {volatility} bps"
+    else:
+        multiplier = f"{vol_multiplier:.1f}" if round(vol_multiplier, 1) == vol_multiplier else f"{vol_multiplier:g}"
+        terms = f"base {base} + {multiplier} × vol {volatility} bps"
+        uncapped = signals.base_bps + vol_multiplier * signals.volatility_bps
+        if uncapped > signals.threshold_bps + 0.05:
+            text = f"min net spread {threshold} bps (cap) < {terms}"
+        else:
+            text = f"min net spread {threshold} bps = {terms}"
+    market, colour = direction_text(signals.market_direction)
+    return ThresholdLine(text, theme.TEXT, f"market {market}", colour)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1182,6 +1326,261 @@ def decision_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
             ("✔ " if decision.accepted else "✖ ") + decision.text),
             "good" if decision.accepted else "warn"))
     return tuple(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Column 4: the AI log and the spoofing log.
+# --------------------------------------------------------------------------------------------------
+LOG_TABS = ("Decisions", "AI log", "Spoofing")
+VERDICT_FILTERS = ("EXECUTE", "SKIP", "WAIT")
+FALLBACK_FILTER = "Fallback"
+ADVICE_FILTERS = ("All", *VERDICT_FILTERS, FALLBACK_FILTER)
+FALLBACK_MARK = "*"  # after the advisor's name when the rule advisor stood in for the configured one
+# Widths in px for the list font; latency, cost, tokens and the reason are in the detail line and the
+# row tooltip, as a 350 px column cannot hold nine readable columns.
+ADVICE_COLUMNS = (("time", 50), ("route", 104), ("by", 40), ("verdict", 52), ("conf", 28), ("outcome", 60))
+SPOOF_COLUMNS = (("time", 50), ("venue", 48), ("sym", 28), ("side", 28), ("price", 58), ("size", 42),
+                 ("life", 34), ("dist", 44))
+SPEND_WARN_SHARE = Decimal("0.8")  # the spend line turns amber from this share of the daily cap
+ADVICE_DETAIL_CHARS = 60  # a line under the AI log; the whole record is in the tooltip
+LOG_ROWS = 100  # the most rows the AI log and the spoofing log list
+
+
+def format_tokens(count: int) -> str:
+    """Format a token count: "850", "9.8k", "12k", "1.2M"."""
+    if count >= 999_500:
+        return f"{count / 1_000_000:.1f}M"
+    if count >= 9_950:
+        return f"{count / 1000:.0f}k"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k"
+    return str(count)
+
+
+def format_usd(value: Decimal, decimals: int = 3) -> str:
+    """Format US dollars ("$0.031")."""
+    return f"${value:,.{decimals}f}"
+
+
+def format_latency_ms(value: float) -> str:
+    """Format an advisor's latency: two decimals below 1 ms (the rule advisor), whole ms above."""
+    if is_missing(value) or value < 0:
+        return DASH
+    if value < 1:
+        return f"{value:.2f}"
+    return format_ms(value)
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisorHeader:
+    """The lines above the AI log: who advises, today's spend against the cap."""
+
+    title: str
+    spend: str
+    spend_colour: str
+
+
+def advisor_header(advisor: AdvisorView | None) -> AdvisorHeader:
+    """Return the advisor's name and model, and today's calls, tokens and cost against the cap, and the budget.
+
+    The spend line turns amber from 80 % of the cap and red at the cap (the rule advisor then decides).
+    """
+    if advisor is None:
+        return AdvisorHeader("advisor: waiting for the engine", "", theme.TEXT_DIM)
+    title = f"{advisor.name} · {advisor.model}"
+    if advisor.pending:
+        title += f" · {advisor.pending} pending"
+    if advisor.name == "rule" and not advisor.calls:
+        return AdvisorHeader(title, "offline and instant: no remote calls, no cost", theme.TEXT_MUTED)
+    spend = (f"{plural(advisor.calls, 'call')} · {format_tokens(advisor.tokens_in)}/"
+             f"{format_tokens(advisor.tokens_out)} tokens · {format_usd(advisor.cost_usd)} of "
+             f"{format_usd(advisor.cap_usd, 2)} today · budget {format_ms(advisor.budget_ms)} ms")
+    cap = advisor.cap_usd
+    if cap > 0 and advisor.cost_usd >= cap:
+        colour = theme.RED
+    elif cap > 0 and advisor.cost_usd >= cap * SPEND_WARN_SHARE:
+        colour = theme.AMBER
+    else:
+        colour = theme.TEXT_MUTED
+    return AdvisorHeader(title, spend, colour)
+
+
+def advice_by(record: AdviceRecord) -> str:
+    """Return who answered: the advisor's name, marked "*" when the rule advisor stood in."""
+    return f"{record.advisor}{FALLBACK_MARK}" if record.fallback else record.advisor
+
+
+def is_not_traded(outcome: str) -> bool:
+    """Return True for an outcome that says the advice led to no trade ("not traded (skip)", ...)."""
+    return outcome.startswith("not traded")
+
+
+def advice_outcome(record: AdviceRecord) -> tuple[str, str]:
+    """Return the outcome cell and its list tag: the realized bps of a trade (green win, red loss),
+    "pending", "not traded" or "refused" by risk (amber); a failed trade without a result is red."""
+    if not record.outcome:
+        return "pending", "warn"
+    if record.realized_bps is not None and not is_missing(record.realized_bps):
+        pnl = record.realized_pnl if record.realized_pnl is not None else record.realized_bps
+        tag = "good" if pnl > 0 else "bad" if pnl < 0 else "neutral"
+        return f"{format_bps(record.realized_bps)} bps", tag
+    if record.outcome in ("failed", "rolled back"):
+        return record.outcome, "bad"
+    if record.outcome in ("open", "complete"):
+        return record.outcome, "neutral"
+    # Why it did not trade is in the detail line and the tooltip; the cell keeps to the verdict's fate.
+    if is_not_traded(record.outcome):
+        return "not traded", "warn"
+    if record.outcome.startswith("refused"):
+        return "refused", "warn"
+    return record.outcome, "warn"
+
+
+def advice_matches(record: AdviceRecord, choice: str) -> bool:
+    """Return True if ``record`` passes the filter ``choice`` (see ``ADVICE_FILTERS``)."""
+    if choice == FALLBACK_FILTER:
+        return bool(record.fallback)
+    if choice in VERDICT_FILTERS:
+        return record.verdict == choice
+    return True
+
+
+def advice_rows(snapshot: Snapshot, choice: str = "All", limit: int = LOG_ROWS) -> tuple[Row, ...]:
+    """Return the newest advice records first that pass the filter, keyed by advice id."""
+    advisor = snapshot.advisor
+    if advisor is None:
+        return ()
+    rows = []
+    for record in advisor.log:
+        if not advice_matches(record, choice):
+            continue
+        outcome, tag = advice_outcome(record)
+        rows.append(Row(record.advice_id, (
+            format_clock(record.time), f"{short_symbol(record.symbol)} {route(record.buy_venue, record.sell_venue)}",
+            advice_by(record), record.verdict, f"{record.confidence:.2f}", outcome), tag))
+        if len(rows) >= limit:
+            break
+    return tuple(rows)
+
+
+def find_advice(snapshot: Snapshot | None, advice_id: object) -> AdviceRecord | None:
+    """Return the advice record with this id if it is still in the snapshot's AI log."""
+    if snapshot is None or snapshot.advisor is None or advice_id is None:
+        return None
+    for record in snapshot.advisor.log:
+        if record.advice_id == advice_id:
+            return record
+    return None
+
+
+def advice_outcome_text(record: AdviceRecord) -> str:
+    """Return how the advice ended, in words: "complete · trade #75 · +1.88 USDT · +42.4 bps"."""
+    parts = [record.outcome or "pending"]
+    if record.trade_id is not None:
+        parts.append(f"trade #{record.trade_id}")
+    if record.realized_pnl is not None:
+        parts.append(f"{format_money(record.realized_pnl, 2, signed=True)} USDT")
+    if record.realized_bps is not None and not is_missing(record.realized_bps):
+        parts.append(f"{format_bps(record.realized_bps)} bps")
+    return " · ".join(parts)
+
+
+def advice_detail(record: AdviceRecord | None) -> str:
+    """Return everything about one advice, one fact a line (the row tooltip)."""
+    if record is None:
+        return ""
+    verdict = f"{record.verdict} {record.confidence:.2f}"
+    if record.size_cap_usdt is not None:
+        verdict += f" · size cap {record.size_cap_usdt:,.0f} USDT"
+    lines = [
+        f"#{record.advice_id} {record.symbol} {route(record.buy_venue, record.sell_venue)} · "
+        f"net {format_bps(record.net_bps)} bps · {verdict}",
+        f"by {advice_by(record)} ({record.model}) · {format_latency_ms(record.latency_ms)} ms · "
+        f"{format_tokens(record.tokens_in)}/{format_tokens(record.tokens_out)} tokens · "
+        f"{format_usd(record.cost_usd, 4)}",
+        f"reason: {record.reason}",
+    ]
+    if record.fallback:
+        lines.append(f"fallback: {record.fallback}")
+    lines.append(f"outcome: {advice_outcome_text(record)}")
+    return "\n".join(lines)
+
+
+def advice_summary(snapshot: Snapshot, advice_id: object,
+                   chars: int = ADVICE_DETAIL_CHARS) -> tuple[str, str]:
+    """Return the two lines under the AI log and their colour, each cut to ``chars``.
+
+    For the chosen record: who answered, latency, cost and outcome, then the fallback reason (amber)
+    or the advisor's reason. With none chosen: the advisor's last error (red), else this run's verdicts.
+    """
+    record = find_advice(snapshot, advice_id)
+    if record is not None:
+        first = (f"{advice_by(record)} · {format_latency_ms(record.latency_ms)} ms · "
+                 f"{format_usd(record.cost_usd, 4)} · {record.outcome or 'pending'}")
+        if record.realized_pnl is not None:
+            first += f" {format_money(record.realized_pnl, 2, signed=True)} USDT"
+        if record.fallback:
+            return f"{shorten(first, chars)}\n{shorten(f'fallback: {record.fallback}', chars)}", theme.AMBER
+        return f"{shorten(first, chars)}\n{shorten(record.reason, chars)}", theme.TEXT_MUTED
+    advisor = snapshot.advisor
+    if advisor is None:
+        return "no advisor report yet", theme.TEXT_DIM
+    counts = " · ".join(f"{verdict} {format_count(advisor.verdicts.get(verdict, 0))}"
+                        for verdict in VERDICT_FILTERS)
+    fallbacks = sum(1 for record in advisor.log if record.fallback)
+    if advisor.last_error:
+        return f"{shorten(f'last error: {advisor.last_error}', chars)}\nthis run: {counts}", theme.RED
+    if not advisor.log:
+        return "no advice yet: the advisor is asked about each\nopportunity before it is traded", theme.TEXT_DIM
+    return (f"this run: {counts} · {plural(fallbacks, 'fallback')}\n"
+            f"click a row for its reason, cost and outcome"), theme.TEXT_MUTED
+
+
+def spoof_rows(snapshot: Snapshot, limit: int = LOG_ROWS) -> tuple[Row, ...]:
+    """Return the newest spoofing events first; bids green, asks red."""
+    rows = []
+    seen: dict[tuple, int] = {}
+    for event in snapshot.spoof_events[:limit]:
+        base_key = (event.time, event.venue, event.symbol, event.side, event.price)
+        count = seen.get(base_key, 0)  # two events alike at the same instant stay distinct rows
+        seen[base_key] = count + 1
+        rows.append(Row((*base_key, count), (
+            format_clock(event.time), event.venue, short_symbol(event.symbol), event.side,
+            format_price(event.price), format_size(event.size), f"{event.lifetime_s:.1f}s",
+            format_bps(event.distance_bps, 1, signed=False)), "good" if event.side == "bid" else "bad"))
+    return tuple(rows)
+
+
+def find_spoof(snapshot: Snapshot | None, key: object) -> SpoofEventView | None:
+    """Return the spoofing event of a ``spoof_rows`` key if it is still in the snapshot."""
+    if snapshot is None or not isinstance(key, tuple) or len(key) != 6:
+        return None
+    matches = [e for e in snapshot.spoof_events if (e.time, e.venue, e.symbol, e.side, e.price) == key[:5]]
+    return matches[key[5]] if key[5] < len(matches) else None
+
+
+def spoof_detail(event: SpoofEventView | None) -> str:
+    """Return one spoofing event in words (the row tooltip)."""
+    if event is None:
+        return ""
+    traded = f"{format_size(event.traded)} traded" if event.traded > 0 else "none of it traded"
+    return (f"{format_clock(event.time)} {event.venue} {event.symbol}: a {format_size(event.size)} {event.side} "
+            f"at {format_price(event.price)}, {format_bps(event.distance_bps, 1, signed=False)} bps from the "
+            f"touch, pulled after {event.lifetime_s:.1f} s as the price came near; {traded}")
+
+
+def spoof_summary(snapshot: Snapshot, window_s: float = 60.0) -> tuple[str, str]:
+    """Return the line above the spoofing log: this run's count, the last minute's, the busiest venue."""
+    if not snapshot.spoof_count and not snapshot.spoof_events:
+        return "no spoofing detected yet", theme.TEXT_DIM
+    recent = sum(1 for e in snapshot.spoof_events if snapshot.time - e.time <= window_s)
+    venues: dict[str, int] = {}
+    for event in snapshot.spoof_events:
+        venues[event.venue] = venues.get(event.venue, 0) + 1
+    busiest, count = max(sorted(venues.items()), key=lambda kv: kv[1]) if venues else (DASH, 0)
+    text = (f"{plural(snapshot.spoof_count, 'event')} this run · {recent} in the last minute"
+            f" · most: {busiest} ({count} listed)")
+    return text, theme.AMBER if recent else theme.TEXT_MUTED
 
 
 # --------------------------------------------------------------------------------------------------

@@ -105,17 +105,19 @@ class LabelTable(tk.Frame):
     """A grid of plain labels: a header row and ``rows`` rows of ``columns`` cells.
 
     ``show_rows`` grows the grid or hides rows at the end, for a market with another number of venues.
+    ``compact`` drops the cells' one-pixel border, two pixels a row, for a column that must fit many rows.
     """
 
     def __init__(self, master: tk.Misc, columns: Sequence[tuple[str, int, str]], rows: int,
                  font=theme.FONT_MONO, header_font=theme.FONT_SMALL, row_pad: int = 1,
                  column_fonts: dict[int, tuple] | None = None,
-                 on_row_click: Callable[[int], None] | None = None) -> None:
+                 on_row_click: Callable[[int], None] | None = None, compact: bool = False) -> None:
         super().__init__(master, bg=theme.PANEL_BG)
         self.headers: list[CachedLabel] = []
         self._columns = tuple(columns)
         self._fonts = [(column_fonts or {}).get(col, font) for col in range(len(columns))]
         self._row_pad = row_pad
+        self._border = 0 if compact else 1
         self._on_row_click = on_row_click
         self._visible = rows
         has_header = any(title for title, _, _ in columns)
@@ -123,7 +125,7 @@ class LabelTable(tk.Frame):
             if has_header:
                 # Natural width: the cells (another font) set each column's width.
                 label = tk.Label(self, text=title, font=header_font, fg=theme.TEXT_MUTED,
-                                 bg=theme.PANEL_BG, anchor=anchor, padx=2, pady=0)
+                                 bg=theme.PANEL_BG, anchor=anchor, padx=2, pady=0, borderwidth=self._border)
                 label.grid(row=0, column=col, sticky="ew")
                 self.headers.append(CachedLabel(label))
             self.grid_columnconfigure(col, weight=1 if width > 4 else 0)
@@ -136,7 +138,8 @@ class LabelTable(tk.Frame):
         cells = []
         for col, (_, width, anchor) in enumerate(self._columns):
             label = tk.Label(self, text="", font=self._fonts[col], fg=theme.TEXT, bg=theme.PANEL_BG,
-                             anchor=anchor, width=width, padx=2, pady=self._row_pad)
+                             anchor=anchor, width=width, padx=2, pady=self._row_pad,
+                             borderwidth=self._border)
             label.grid(row=row + 1, column=col, sticky="ew")
             if self._on_row_click is not None:
                 label.bind("<Button-1>", lambda _event, index=row: self._on_row_click(index))
@@ -218,16 +221,23 @@ class Tooltip:
         if not text or self.window is not None or not self.widget.winfo_exists():
             return
         window = tk.Toplevel(self.widget)
+        window.withdraw()  # measured first, shown once in place
         window.wm_overrideredirect(True)
         if self._at_pointer:
             x, y = self.widget.winfo_pointerx() + 12, self.widget.winfo_pointery() + 16
         else:
             x = self.widget.winfo_rootx() + 8
             y = self.widget.winfo_rooty() + self.widget.winfo_height() + 4
-        window.wm_geometry(f"+{x}+{y}")
         tk.Label(window, text=text, font=theme.FONT_SMALL, fg=theme.TEXT, bg=theme.HEADER_BG,
                  justify="left", wraplength=self._wrap_px, padx=6, pady=4, relief="solid",
                  borderwidth=1).pack()
+        # Keep the tip on the screen: a tip of column 4 would otherwise run off its right edge.
+        window.update_idletasks()
+        x = max(0, min(x, self.widget.winfo_screenwidth() - window.winfo_reqwidth() - 4))
+        if y + window.winfo_reqheight() > self.widget.winfo_screenheight():
+            y = max(0, y - window.winfo_reqheight() - 24)
+        window.wm_geometry(f"+{x}+{y}")
+        window.deiconify()
         self.window = window
 
     def hide(self, _event=None) -> None:
@@ -338,3 +348,48 @@ class ListView(tk.Frame):
         else:
             self.tree.selection_set(iid)
             self.tree.see(iid)
+
+
+class ChoiceBar(tk.Frame):
+    """A row of small buttons of which exactly one is chosen: a tab bar or a filter.
+
+    ``buttons[value].invoke()`` chooses ``value`` as a click would: the bar marks it and calls
+    ``command(value)``. ``set`` marks a value without calling ``command``.
+    """
+
+    SELECTED = ("#1f6aa5", "#144870")  # CustomTkinter's dark segmented-button colours: fill, hover
+    UNSELECTED = ("#4a4a4a", "#696969")
+
+    def __init__(self, master: tk.Misc, values: Sequence[str], command: Callable[[str], None],
+                 value: str | None = None, height: int = 22, font_size: int = 11, pad_x: int = 8,
+                 corner_radius: int = 4) -> None:
+        super().__init__(master, bg=theme.PANEL_BG)
+        self._command = command
+        self.value = value if value is not None else values[0]
+        font = ctk.CTkFont(family=theme.FONT_FAMILY, size=font_size)
+        self.buttons: dict[str, ctk.CTkButton] = {}
+        for col, name in enumerate(values):
+            # A CTkButton keeps its corner radius clear on both sides, and its label has a border.
+            width = font.measure(name) + 2 * (pad_x + corner_radius + 2)
+            fill, hover = self.SELECTED if name == self.value else self.UNSELECTED
+            button = ctk.CTkButton(self, text=name, width=width, height=height, corner_radius=corner_radius,
+                                   border_spacing=0, font=font, text_color=theme.TEXT, fg_color=fill,
+                                   hover_color=hover, command=lambda v=name: self._chosen(v))
+            button.grid(row=0, column=col, padx=(0 if col == 0 else 2, 0))
+            self.buttons[name] = button
+
+    def _paint(self, name: str, chosen: bool) -> None:
+        fill, hover = self.SELECTED if chosen else self.UNSELECTED
+        self.buttons[name].configure(fg_color=fill, hover_color=hover)
+
+    def set(self, value: str) -> None:
+        """Mark ``value`` as the chosen one (without calling the command)."""
+        if value == self.value or value not in self.buttons:
+            return
+        self._paint(self.value, False)
+        self._paint(value, True)
+        self.value = value
+
+    def _chosen(self, value: str) -> None:
+        self.set(value)
+        self._command(value)
