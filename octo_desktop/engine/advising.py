@@ -212,5 +212,6 @@ def _usage(future: Future) -> tuple[int, int, Decimal]:
         return answer.tokens_in, answer.tokens_out, answer.cost_usd
     except AdvisorError as exc:
         return exc.tokens_in, exc.tokens_out, exc.cost_usd
-    except Exception:
+    except Exception:  # a late call that broke in an unexpected way: nothing known to count
+        log.exception("late advisor call failed")
         return 0, 0, Decimal(0)
