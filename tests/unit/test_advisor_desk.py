@@ -62,13 +62,12 @@ def desk_with(advisor, *overrides, loop=None):
     return desk, clock, loop, answers, spend
 
 
-def pump_until(loop, condition, limit=400):
-    async def wait():
-        for _ in range(limit):
-            if condition():
-                return
-            await asyncio.sleep(0.01)
-    loop.run_until_complete(wait())
+def pump_until(loop, condition, timeout_s=5.0):
+    # Run the loop until ``condition`` holds, by real time: a virtual-time loop at max speed would run
+    # through any number of its own sleeps before a worker thread has answered.
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        loop.run_until_complete(asyncio.sleep(0.001))
 
 
 def test_a_remote_answer_arrives_on_the_loop_and_engine_time_stood_still_meanwhile():
