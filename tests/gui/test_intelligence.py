@@ -200,14 +200,15 @@ def test_poll_frame_time_in_real_time_with_the_ai_log_shown(real_time_session, c
     session.wait(lambda: len(shown_rows(view.advice)) >= 3, timeout=90, message="AI log rows")
     first = len(app.frame_times_ms)
     started = time.monotonic()
-    session.wait(lambda: time.monotonic() - started >= 3.0, timeout=10, message="3 s of live updates")
+    # Six seconds (~120 frames), so that p95 is not just the one frame a chart was redrawn in full.
+    session.wait(lambda: time.monotonic() - started >= 6.0, timeout=15, message="6 s of live updates")
 
     frames = list(app.frame_times_ms)[first:]
     p50, p95 = np.percentile(frames, [50, 95])
     with capsys.disabled():
         print(f"\nGUI poll callback at --speed 1, busy market, AI log shown ({len(shown_rows(view.advice))} rows),"
-              f" {len(frames)} frames in 3 s: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    assert len(frames) >= 30  # ~20 Hz
+              f" {len(frames)} frames in 6 s: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    assert len(frames) >= 60  # ~20 Hz
     assert p95 < 100.0  # as generous as test_app's bound
 
 
