@@ -9,8 +9,7 @@ import pytest
 
 from octo_desktop.app import build_runtime
 from octo_desktop.config import load_config
-from octo_desktop.gui.app import OctoApp
-from tests.fakes.waiting import eventually
+from tests.fakes.window import WindowSession
 
 pytestmark = pytest.mark.gui
 
@@ -21,35 +20,16 @@ def start_runtime(db_path):
     return runtime
 
 
-class Session:
-    """A started runtime and its window; ``close`` is idempotent so the fixture can always clean up."""
+class Session(WindowSession):
+    """The default simulated market in real time, and its window."""
 
     def __init__(self, db_path) -> None:
         self.db_path = db_path
-        self.runtime = start_runtime(db_path)
-        try:
-            self.app = OctoApp(self.runtime)
-        except BaseException:
-            self.runtime.stop()
-            raise
-
-    def pump(self) -> None:
-        self.app.update()
-
-    def wait(self, predicate, timeout=15.0, message="condition not met"):
-        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
+        super().__init__(start_runtime(db_path))
 
     def wait_for_data(self):
         self.wait(lambda: self.app.snapshot is not None and self.app.heatmap.model is not None,
                   message="first snapshot shown")
-
-    def close(self) -> None:
-        try:
-            if not self.app.is_closing:
-                self.app.cancel_pending_callbacks()
-                self.app.destroy()
-        finally:
-            self.runtime.stop()
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ import pytest
 from octo_desktop.app import build_runtime
 from octo_desktop.config import load_config
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.app import OctoApp
 from tests.fakes.chat_server import FakeChatServer
-from tests.fakes.waiting import eventually
+from tests.fakes.window import WindowSession
 
 pytestmark = pytest.mark.gui
 
@@ -28,32 +27,13 @@ VERDICT = COLUMNS.index("verdict")
 BY = COLUMNS.index("by")
 
 
-class Session:
-    """A started runtime (--speed 10 unless told) and its window; ``close`` is idempotent."""
+class Session(WindowSession):
+    """A started runtime (--speed 10 unless told) on the busy market, and its window."""
 
     def __init__(self, db_path, overrides, speed: float = 10.0) -> None:
-        self.runtime = build_runtime(load_config(overrides=BUSY_MARKET + list(overrides)), db_path=db_path,
-                                     speed=speed)
-        self.runtime.start()
-        try:
-            self.app = OctoApp(self.runtime)
-        except BaseException:
-            self.runtime.stop()
-            raise
-
-    def pump(self) -> None:
-        self.app.update()
-
-    def wait(self, predicate, timeout=60.0, message="condition not met"):
-        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
-
-    def close(self) -> None:
-        try:
-            if not self.app.is_closing:
-                self.app.cancel_pending_callbacks()
-                self.app.destroy()
-        finally:
-            self.runtime.stop()
+        runtime = build_runtime(load_config(overrides=BUSY_MARKET + list(overrides)), db_path=db_path, speed=speed)
+        runtime.start()
+        super().__init__(runtime, wait_timeout=60.0)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import pytest
 
 from octo_desktop.app import build_runtime
 from octo_desktop.config import load_config
-from octo_desktop.gui.app import OctoApp
-from tests.fakes.waiting import eventually
+from tests.fakes.window import WindowSession
 
 pytestmark = pytest.mark.gui
 
@@ -23,43 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 RECORDING_SECONDS = 20
 
 
-class Session:
-    """A started simulated runtime and its window; ``close`` stops whichever runtime the window ended on."""
+class Session(WindowSession):
+    """A started simulated runtime and its window (a replay opened in it replaces the runtime)."""
 
     def __init__(self, db_path) -> None:
-        self.first_runtime = build_runtime(load_config(), db_path=db_path, speed=1.0)
-        self.first_runtime.start()
-        try:
-            self.app = OctoApp(self.first_runtime)
-        except BaseException:
-            self.first_runtime.stop()
-            raise
-
-    @property
-    def runtime(self):
-        return self.app.runtime
-
-    def snapshot(self):
-        return self.app.runtime.latest_snapshot()
-
-    def pump(self) -> None:
-        self.app.update()
-
-    def wait(self, predicate, timeout=15.0, message="condition not met"):
-        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
-
-    def pump_for(self, seconds: float) -> None:
-        started = time.monotonic()
-        self.wait(lambda: time.monotonic() - started >= seconds, timeout=seconds + 5, message="time passed")
-
-    def close(self) -> None:
-        try:
-            if not self.app.is_closing:
-                self.app.cancel_pending_callbacks()
-                self.app.destroy()
-        finally:
-            self.app.runtime.stop()
-            self.first_runtime.stop()
+        runtime = build_runtime(load_config(), db_path=db_path, speed=1.0)
+        runtime.start()
+        super().__init__(runtime)
 
 
 @pytest.fixture

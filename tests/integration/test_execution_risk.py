@@ -7,7 +7,6 @@ the risk transitions with their times.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import statistics
@@ -17,12 +16,11 @@ import pytest
 
 from octo_desktop.app import build_runtime
 from octo_desktop.config import load_config
-from octo_desktop.domain.model import SIMULATED, BookUpdate
 from octo_desktop.engine.core import Engine
 from octo_desktop.engine.runtime import Runtime
 from octo_desktop.execution.paper import PaperExecution
-from octo_desktop.feeds.base import ConnectionHealth
 from octo_desktop.storage import open_store
+from tests.fakes.scripted_feed import ScriptedFeed, five_levels
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAY = 86_400.0
@@ -92,32 +90,6 @@ def test_a_slower_venue_loses_more_edge_to_latency_than_a_faster_one(tmp_path):
     assert slow_pnl < fast_pnl
 
 
-class ScriptedFeed:
-    """A MarketFeed that publishes given book snapshots at given engine times, then stays quiet."""
-
-    def __init__(self, clock, sink, venues, script):
-        self.clock, self.sink, self.venues, self.script = clock, sink, venues, script
-
-    async def run(self):
-        origin = self.clock.now()
-        for sequence, (at, venue, bid, ask) in enumerate(self.script, start=1):
-            await self.clock.sleep_until(origin + at)
-            now = self.clock.now()
-            bids = tuple((round(bid - i * 0.1, 2), 5.0) for i in range(5))
-            asks = tuple((round(ask + i * 0.1, 2), 5.0) for i in range(5))
-            self.sink(BookUpdate(venue, "BTC/USDT", sequence, bids, asks, True, now, now))
-        await asyncio.Event().wait()
-
-    def request_resync(self, venue, symbol):
-        pass
-
-    def on_own_fill(self, venue, symbol, side, taken):
-        pass
-
-    def connection_health(self):
-        return {venue: ConnectionHealth(SIMULATED) for venue in self.venues}
-
-
 def scripted_trade(tmp_path, name, script):
     overrides = market(("binance", "okx"), "strategy.min_score=0", *latency("binance", 500, 600),
                        *latency("okx", 500, 600))
@@ -127,7 +99,8 @@ def scripted_trade(tmp_path, name, script):
 
     def compose(config, store, state, clock, publish, speed):
         engine = Engine(config, clock, store, state, market="simulated", speed="max", publish=publish)
-        feed = ScriptedFeed(clock, engine.on_market_event, config.venue_names, script)
+        feed = ScriptedFeed(clock, engine.on_market_event, config.venue_names,
+                            [five_levels(*entry) for entry in script])
         engine.connect(feed, PaperExecution(config, engine.books, clock, liquidity=feed, seed=3))
         return engine, feed
 

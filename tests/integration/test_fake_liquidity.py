@@ -8,18 +8,16 @@ large ask is real: with the fake-liquidity filter the opportunity is not taken; 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 import pytest
 
 from octo_desktop.config import load_config
-from octo_desktop.domain.model import SIMULATED, BookUpdate
 from octo_desktop.engine.core import Engine
 from octo_desktop.engine.runtime import Runtime
 from octo_desktop.execution.paper import PaperExecution
-from octo_desktop.feeds.base import ConnectionHealth
 from octo_desktop.storage import open_store
+from tests.fakes.scripted_feed import ScriptedFeed
 
 pytestmark = pytest.mark.integration
 START = 19_700 * 86_400.0 + 7_200.0
@@ -48,32 +46,6 @@ SCRIPT = [
 ]
 
 
-class DeltaFeed:
-    """A MarketFeed publishing scripted snapshots and deltas at given engine times."""
-
-    def __init__(self, clock, sink, venues, script):
-        self.clock, self.sink, self.venues, self.script = clock, sink, venues, script
-        self.sequence = {venue: 0 for venue in venues}
-
-    async def run(self):
-        origin = self.clock.now()
-        for at, venue, bids, asks, is_snapshot in self.script:
-            await self.clock.sleep_until(origin + at)
-            now = self.clock.now()
-            self.sequence[venue] += 1
-            self.sink(BookUpdate(venue, "BTC/USDT", self.sequence[venue], bids, asks, is_snapshot, now, now))
-        await asyncio.Event().wait()
-
-    def request_resync(self, venue, symbol):
-        pass
-
-    def on_own_fill(self, venue, symbol, side, taken):
-        pass
-
-    def connection_health(self):
-        return {venue: ConnectionHealth(SIMULATED) for venue in self.venues}
-
-
 def run(tmp_path, name, *extra):
     overrides = ['symbols.list=["BTC/USDT"]', "strategy.min_score=0", "strategy.vol_multiplier=0",
                  "spoofing.approach_bps=50", *extra]
@@ -90,7 +62,7 @@ def run(tmp_path, name, *extra):
             publish(snapshot)
 
         engine = Engine(config, clock, store, state, market="simulated", speed="max", publish=keep)
-        feed = DeltaFeed(clock, engine.on_market_event, config.venue_names, SCRIPT)
+        feed = ScriptedFeed(clock, engine.on_market_event, config.venue_names, SCRIPT)
         engine.connect(feed, PaperExecution(config, engine.books, clock, liquidity=feed, seed=3))
         return engine, feed
 

@@ -1,0 +1,46 @@
+"""A MarketFeed that publishes scripted book snapshots and deltas at given engine times, then stays quiet."""
+
+from __future__ import annotations
+
+import asyncio
+
+from octo_desktop.domain.model import SIMULATED, BookUpdate
+from octo_desktop.feeds.base import ConnectionHealth
+
+
+class ScriptedFeed:
+    """Publish ``(at, venue, bids, asks, is_snapshot)`` entries of ``script`` on BTC/USDT, in order.
+
+    ``at`` is in engine seconds from the feed's start; each venue's sequence numbers follow one another,
+    so deltas apply. Our own fills and resync requests are ignored: the script is the whole market.
+    """
+
+    def __init__(self, clock, sink, venues, script, symbol: str = "BTC/USDT"):
+        self.clock, self.sink, self.venues, self.script, self.symbol = clock, sink, venues, script, symbol
+        self.sequence = {venue: 0 for venue in venues}
+
+    async def run(self):
+        origin = self.clock.now()
+        for at, venue, bids, asks, is_snapshot in self.script:
+            await self.clock.sleep_until(origin + at)
+            now = self.clock.now()
+            self.sequence[venue] += 1
+            self.sink(BookUpdate(venue, self.symbol, self.sequence[venue], tuple(bids), tuple(asks), is_snapshot,
+                                 now, now))
+        await asyncio.Event().wait()
+
+    def request_resync(self, venue, symbol):
+        pass
+
+    def on_own_fill(self, venue, symbol, side, taken):
+        pass
+
+    def connection_health(self):
+        return {venue: ConnectionHealth(SIMULATED) for venue in self.venues}
+
+
+def five_levels(at: float, venue: str, bid: float, ask: float) -> tuple:
+    """Return a snapshot entry: five levels of 5 each side, 0.1 apart, from ``bid`` down and ``ask`` up."""
+    bids = tuple((round(bid - i * 0.1, 2), 5.0) for i in range(5))
+    asks = tuple((round(ask + i * 0.1, 2), 5.0) for i in range(5))
+    return (at, venue, bids, asks, True)
