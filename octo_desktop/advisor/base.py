@@ -33,8 +33,9 @@ class AdvisorError(Exception):
     """An advisor gave no usable answer; ``kind`` says why, usage says what it cost anyway."""
 
     def __init__(self, kind: str, message: str, *, tokens_in: int = 0, tokens_out: int = 0,
-                 cost_usd: Decimal = Decimal(0), retry_after_s: float | None = None) -> None:
+                 cost_usd: Decimal = Decimal(0), retry_after_s: float | None = None, sent: bool = True) -> None:
         super().__init__(message)
+        self.sent = sent  # False when no request was made (e.g. during a 429 backoff): not a call, no cost
         self.kind = kind
         self.tokens_in = tokens_in
         self.tokens_out = tokens_out

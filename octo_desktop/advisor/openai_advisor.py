@@ -200,7 +200,7 @@ class OpenAIAdvisor:
             remaining_s = self._backoff_until - self._monotonic()
         if remaining_s > 0:
             raise AdvisorError(RATE_LIMITED, f"backing off {remaining_s:.1f} s after HTTP 429",
-                               retry_after_s=remaining_s)
+                               retry_after_s=remaining_s, sent=False)
 
     def _start_backoff(self, headers: Mapping[str, str]) -> float:
         # The server's Retry-After wins; without one, back off exponentially over consecutive 429s.

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Callable, Mapping
 
@@ -52,7 +52,6 @@ class _Call:
     started: float  # time.monotonic()
     timer: threading.Timer | None = None
     finished: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 AnswerCallback = Callable[[object, Consultation, str], None]
@@ -172,7 +171,7 @@ class AdvisorDesk:
                 self._account(answer.tokens_in, answer.tokens_out, answer.cost_usd)
             except AdvisorError as exc:
                 self.last_error = f"{exc.kind}: {exc}"
-                if exc.kind not in (SPEND_CAP, BUSY) and not _backing_off(exc):
+                if exc.sent:
                     self._account(exc.tokens_in, exc.tokens_out, exc.cost_usd)
                 answer, note = self._fallback(call.brief, exc.kind, str(exc), waited_ms, exc)
             except Exception as exc:  # an advisor must raise AdvisorError; anything else is a bug there
@@ -199,11 +198,6 @@ class AdvisorDesk:
             self.primary.close()
         except Exception:  # closing a connection at shutdown must not stop the shutdown
             log.debug("closing the advisor failed", exc_info=True)
-
-
-def _backing_off(exc: AdvisorError) -> bool:
-    # A call refused locally during a 429 backoff made no request: it is not a call and costs nothing.
-    return exc.kind == "rate limited" and "backing off" in str(exc)
 
 
 def _usage(future: Future) -> tuple[int, int, Decimal]:

@@ -499,7 +499,7 @@ class Engine:
                 episode = self._episodes[key]
                 if not episode.in_flight and not episode.advising:
                     if episode.advice is not None:
-                        self._advice_unused(episode, "spread gone before the advice was used")
+                        self._advice_settled(episode, "spread gone before the advice was used")
                     del self._episodes[key]
 
     def _score(self, symbol: str, buy_book: OrderBook, sell_book: OrderBook, net: float,
@@ -711,7 +711,7 @@ class Engine:
         if episode is None or episode.opportunity_id != opportunity_id or not self._accepting:
             episode = _Episode(opportunity_id, now)  # gone meanwhile: log the answer, use it for nothing
             self._take_advice(episode, brief, consultation, note, now)
-            self._advice_unused(episode, "opportunity gone before the answer")
+            self._advice_settled(episode, "opportunity gone before the answer")
             return
         episode.advising = False
         self._take_advice(episode, brief, consultation, note, now)
@@ -763,9 +763,6 @@ class Engine:
         """Close the AI log record of an advice that did not lead to a trade."""
         self._update_advice(episode.advice_id, outcome=outcome)
         episode.advice, episode.advice_id, episode.advice_note = None, None, ""
-
-    def _advice_unused(self, episode: _Episode, why: str) -> None:
-        self._advice_settled(episode, why)
 
     def _advisor_spend(self, day: str, totals: DayTotals) -> None:
         self.store.record_advisor_day(day, totals.calls, totals.tokens_in, totals.tokens_out, totals.cost_usd)

@@ -1,24 +1,9 @@
-import heapq
-
 from octo_desktop.config import load_config
 from octo_desktop.domain.book import BookError, OrderBook
 from octo_desktop.domain.model import BUY, BookUpdate, MarketTrade
 from octo_desktop.domain.spread import net_spread_bps
 from octo_desktop.feeds.simulated import SimulatedMarket
-
-
-def drive(market, seconds, on_event):
-    """Run the market's venue schedule for ``seconds`` (no event loop: the schedule by hand)."""
-    for venue in market.venues:
-        for event in market.snapshots(venue, 0.0):
-            on_event(event)
-    heap = [(market.next_interval(v), v) for v in market.venues]
-    heapq.heapify(heap)
-    while heap[0][0] < seconds:
-        now, venue = heapq.heappop(heap)
-        for event in market.tick(venue, now):
-            on_event(event)
-        heapq.heappush(heap, (now + market.next_interval(venue), venue))
+from tests.fakes.market_schedule import drive
 
 
 class BookKeeper:

@@ -1,5 +1,4 @@
 import hashlib
-import heapq
 
 import pytest
 
@@ -8,22 +7,9 @@ from octo_desktop.domain.book import BookError, OrderBook
 from octo_desktop.domain.model import BUY, SELL, BookUpdate, MarketTrade
 from octo_desktop.domain.spoofing import SpoofDetector
 from octo_desktop.feeds.simulated import SimulatedMarket
+from tests.fakes.market_schedule import drive
 
 SECONDS = 180.0
-
-
-def drive(market, seconds, on_event):
-    """Run the market's venue schedule for ``seconds`` (no event loop: the schedule by hand)."""
-    for venue in market.venues:
-        for event in market.snapshots(venue, 0.0):
-            on_event(event)
-    heap = [(market.next_interval(v), v) for v in market.venues]
-    heapq.heapify(heap)
-    while heap[0][0] < seconds:
-        now, venue = heapq.heappop(heap)
-        for event in market.tick(venue, now):
-            on_event(event)
-        heapq.heappush(heap, (now + market.next_interval(venue), venue))
 
 
 class Watcher:
