@@ -8,9 +8,10 @@ import logging
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
-from octo_desktop import __version__
+from octo_desktop import __version__, startup
 from octo_desktop.config import (
     ADVISOR_KINDS, VENUE_IDS, ConfigError, default_config_path, default_config_text, load_config,
 )
@@ -104,6 +105,9 @@ def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
     parser.add_argument("--json", action="store_true", **kw, help="print the headless summary as one JSON object")
     parser.add_argument("--stream", action="store_true", **kw,
                         help="headless: print one JSON line per fill and per closed trade as each is committed")
+    parser.add_argument("--startup-check", action="store_true", **kw,
+                        help="open the window, wait for the first frame and the charts, print the launch "
+                             "timings as one JSON object and close (checks a build; measures start-up)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         control.add_argument("--json", action="store_true", help="print the outcome as JSON")
         _common(control, sub=True)
 
+    doctor = commands.add_parser("doctor", help="check that this installation can run (Tk, charts, database, "
+                                             "venues, advisor)",
+                                 description="Check each part the terminal needs, without touching your data: "
+                                             "the data folder, the config, the database engine, Tk, the charts, "
+                                             "every venue's ccxt client and the advisor. Exit 1 if any fails.")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(doctor, sub=True)
+
     config = commands.add_parser("config", help="show, locate or create the config file",
                                  description="Work with the configuration file.")
     config.add_argument("action", choices=["path", "show", "init"],
@@ -210,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ai_log(args)
         if command in ("halt", "resume"):
             return _control(args, command)
+        if command == "doctor":
+            return _doctor(args)
         return _config(args)
     except ConfigError as exc:
         print(f"{PROG}: config error: {exc}", file=sys.stderr)
@@ -319,6 +333,8 @@ def _check_live_speed(config, speed) -> None:
 
 def _run(args) -> int:
     config = _load(args)
+    if args.headless and args.startup_check:
+        raise ConfigError("--startup-check opens the window: it cannot be combined with --headless")
     if args.headless:
         seconds = args.seconds if args.seconds is not None else 60.0
         _check_live_speed(config, args.speed)
@@ -332,10 +348,60 @@ def _run(args) -> int:
     runtime = _open_runtime(args, config, speed, args.seconds)
     if runtime is None:
         return 1
-    from octo_desktop.gui.app import run_gui
-
     runtime.start()
-    return run_gui(runtime)
+    startup.mark("runtime_started")
+    from octo_desktop.gui.app import run_gui
+    from octo_desktop.gui.presenters import wants_welcome
+
+    startup.mark("gui_imported")
+    welcome = wants_welcome(args.config is not None, default_config_path().exists(), runtime.settings)
+    if not args.startup_check:
+        return run_gui(runtime, welcome=welcome)
+    check = StartupCheck()
+    code = run_gui(runtime, on_first_frame=check.first_frame, welcome=welcome)
+    return check.finish(code)
+
+
+class StartupCheck:
+    """``--startup-check``: after the first frame, wait for the charts, print the launch timings, close."""
+
+    CHARTS_TIMEOUT_S = 20.0
+
+    def __init__(self) -> None:
+        self.report: dict | None = None
+
+    def first_frame(self, app) -> None:
+        self._deadline = time.monotonic() + self.CHARTS_TIMEOUT_S
+        self._watch(app)
+
+    def _watch(self, app) -> None:
+        failed = app.chart_loader.failed or time.monotonic() > self._deadline
+        if not (app.charts_ready or failed):
+            app.after(20, self._watch, app)
+            return
+        if app.charts_ready:
+            startup.mark("charts_ready")
+        python = startup.MARKS["python"]
+        self.report = {
+            "frozen": startup.is_frozen(),
+            "python_start_unix": python,
+            "first_frame_unix": app.first_frame_at,
+            "marks_s": {name: round(at - python, 4) for name, at in startup.MARKS.items()},
+            "charts_ready": app.charts_ready,
+            "gui_error": app.gui_error,
+            "window": [app.winfo_width(), app.winfo_height()],
+        }
+        app.close()
+
+    def finish(self, code: int) -> int:
+        if self.report is None:
+            print(f"{PROG}: the window closed before its first frame", file=sys.stderr)
+            return 1
+        print(json.dumps(self.report), flush=True)
+        if not self.report["charts_ready"]:
+            print(f"{PROG}: the charts did not load: {self.report['gui_error'] or 'timed out'}", file=sys.stderr)
+            return 1
+        return code
 
 
 def _record(args) -> int:
@@ -476,6 +542,20 @@ def _ai_log(args) -> int:
     for day, (calls, tokens_in, tokens_out, cost) in days.items():
         print(f"{day}: {calls} remote calls, {tokens_in} tokens in, {tokens_out} out, {cost:.4f} USD")
     return 0
+
+
+def _doctor(args) -> int:
+    from octo_desktop.doctor import run_checks
+
+    report = run_checks(args.config, args.overrides)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"Octo {report['version']} ({'binary' if report['frozen'] else 'source'}), Python {report['python']}, "
+              f"{report['platform']}")
+        for check in report["checks"]:
+            print(f"  {'ok  ' if check['ok'] else 'FAIL'} {check['name']:<12} {check['detail']}")
+    return 0 if report["ok"] else 1
 
 
 def _config(args) -> int:

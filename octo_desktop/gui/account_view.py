@@ -10,7 +10,7 @@ import customtkinter as ctk
 
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.charts import PnlChart
+from octo_desktop.gui.chart_slot import ChartSlot
 from octo_desktop.gui.widgets import (
     CachedLabel,
     ChoiceBar,
@@ -49,7 +49,7 @@ class AccountView:
                  on_kill_switch: Callable[[], None]) -> None:
         self.frame, self.header = panel(master, "ACCOUNT · paper")
         frame = self.frame
-        self.pnl = PnlChart(frame, 300, 120)
+        self.pnl = ChartSlot(frame, "PnlChart", 300, 120)
         self.pnl.widget.grid(row=1, column=0, sticky="nsew", padx=6, pady=(0, 4))
         frame.grid_rowconfigure(1, weight=3)
 

@@ -11,8 +11,11 @@ by a replay runtime; nothing else in the window holds on to the old one.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
+import tkinter as tk
 from collections import deque
 from pathlib import Path
 from tkinter import filedialog
@@ -30,9 +33,11 @@ from octo_desktop.domain.commands import (
 )
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.runtime import RuntimeFailure
+from octo_desktop import startup
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.account_view import AccountView
 from octo_desktop.gui.book_view import BookView
+from octo_desktop.gui.chart_slot import ChartLoader
 from octo_desktop.gui.control_bar import ControlBar
 from octo_desktop.gui.market_view import MarketView
 from octo_desktop.gui.opportunities_view import OpportunitiesView
@@ -52,7 +57,7 @@ COLUMN_WEIGHTS = (2, 3, 4, 3)  # how market, opportunities, book and account sha
 class OctoApp(ctk.CTk):
     """The main window; build it with a started runtime, then run ``mainloop`` (tests pump ``update``)."""
 
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime, on_first_frame=None, welcome: bool = False) -> None:
         ctk.set_appearance_mode("dark")
         ctk.set_default_color_theme("blue")
         super().__init__(fg_color=theme.WINDOW_BG)
@@ -87,6 +92,8 @@ class OctoApp(ctk.CTk):
         self._pause_wanted = presenters.PendingChoice()
         self._speed_wanted = presenters.PendingChoice()
 
+        self.bind("<Configure>", self._on_configure, add="+")
+        self._root_configure_only()
         self._set_title(presenters.window_title(config.market))
         width, height = presenters.parse_geometry(settings.get("window_geometry"),
                                                   (self.winfo_screenwidth(), self.winfo_screenheight()))
@@ -108,7 +115,8 @@ class OctoApp(ctk.CTk):
                        padx=(6 if index == 0 else 3, 6 if index == last else 3))
         self.grid_rowconfigure(0, weight=1)
         self.control_bar = ControlBar(self, on_record=self.toggle_recording, on_open=self.choose_recording,
-                                      on_play_pause=self.toggle_replay_pause, on_speed=self.set_replay_speed)
+                                      on_play_pause=self.toggle_replay_pause, on_speed=self.set_replay_speed,
+                                      on_about=self.show_welcome)
         self.control_bar.grid(row=1, column=0, columnspan=len(self.columns), sticky="ew", padx=3)
         self.status_bar = StatusBar(self)
         self.status_bar.grid(row=2, column=0, columnspan=len(self.columns), sticky="ew")
@@ -124,13 +132,29 @@ class OctoApp(ctk.CTk):
         self.pnl_chart = self.account_view.pnl
         self.charts = (self.heatmap, self.depth_chart, self.pnl_chart)
         self._chart_turn = 0
+        # matplotlib loads after the first frame (see chart_slot): the tables come first.
+        self.chart_loader = ChartLoader(self.charts)
+        self.first_frame_at: float | None = None  # wall clock (time.time()) of the first frame drawn
+        self._on_first_frame = on_first_frame
+        self._welcome_at_start = welcome
+        self.welcome_dialog = None
+        self._set_icon()
 
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.bind_all("<Control-k>", self.halt)
         self.bind_all("<Control-K>", self.halt)
-        self.bind("<Configure>", self._on_configure, add="+")
         self._show_status(time.perf_counter())
         self._poll_id = self.after(POLL_MS, self._poll)
+        startup.mark("window_built")
+
+    def _root_configure_only(self) -> None:
+        # A binding on the window's tag also fires for every child's <Configure> (a child's bind tags end
+        # with its toplevel); CustomTkinter's and ours only care about the window itself. Filtering in Tcl
+        # spares a Python call per child resize: hundreds while the columns are laid out, and whenever a
+        # label's text changes its size.
+        script = self.tk.call("bind", self._w, "<Configure>")
+        if script:
+            self.tk.call("bind", self._w, "<Configure>", f'if {{"%W" eq "{self._w}"}} {{\n{script}\n}}')
 
     def _fit_columns(self) -> None:
         # Each column gets at least what its content asks for (so no table is ever squeezed and
@@ -325,9 +349,66 @@ class OctoApp(ctk.CTk):
             self._last_sequence = snapshot.sequence
             self.snapshot = snapshot
             self._render(snapshot, now)
-        self._draw_one_chart(now)
+            if self.first_frame_at is None:
+                self._first_frame()
+        if not self.chart_loader.step():
+            self._draw_one_chart(now)
         if started - self._last_status >= 0.25:
             self._show_status(started)
+
+    def _first_frame(self) -> None:
+        self.update_idletasks()  # the frame is on screen, not only computed
+        self.first_frame_at = time.time()
+        startup.mark("first_frame")
+        self.chart_loader.start()
+        if self._welcome_at_start:
+            self.after(1, self.show_welcome)
+        if self._on_first_frame is not None:
+            self._on_first_frame(self)
+
+    @property
+    def charts_ready(self) -> bool:
+        """Return True once every chart is built (shortly after the first frame)."""
+        return self.chart_loader.ready
+
+    def welcome_model(self) -> presenters.WelcomeModel:
+        """Return the welcome for the market this window shows and the places its data lives."""
+        from octo_desktop.config import default_config_path
+
+        config = self.runtime.config
+        config_path = default_config_path()
+        return presenters.welcome_model(self._market, len(config.venue_names), len(config.symbols),
+                                        Path(self.runtime.store.path), default_data_dir() / "recordings",
+                                        config_path, config_path.exists())
+
+    def show_welcome(self) -> None:
+        """Show the welcome (first start, or the control bar's About button); raise it if already open."""
+        from octo_desktop.gui.welcome import WelcomeDialog
+
+        if self._closing:
+            return
+        if self.welcome_dialog is not None and self.welcome_dialog.winfo_exists():
+            self.welcome_dialog.lift()
+            return
+        self.welcome_dialog = WelcomeDialog(self, self.welcome_model(), self._welcome_closed)
+
+    def _welcome_closed(self) -> None:
+        self.welcome_dialog = None
+        if not self._closing:
+            self.runtime.submit(SaveSetting(presenters.WELCOME_SETTING, True))
+
+    def _set_icon(self) -> None:
+        icon = startup.resource_path("assets", "octo.png")
+        if not icon.exists():
+            return
+        try:
+            self._icon = tk.PhotoImage(master=self, file=str(icon))
+            self.iconphoto(True, self._icon)
+            ico = icon.with_suffix(".ico")
+            if sys.platform == "win32" and ico.exists():
+                self.iconbitmap(str(ico))  # else CustomTkinter puts its own icon on the title bar
+        except tk.TclError:
+            log.debug("window icon not set", exc_info=True)
 
     def _render(self, snapshot: Snapshot, now: float) -> None:
         self._market = snapshot.market
@@ -447,9 +528,15 @@ class OctoApp(ctk.CTk):
         return self._closing
 
 
-def run_gui(runtime) -> int:
-    """Show the window for an already started runtime until it is closed; stop the runtime; return 0."""
-    app = OctoApp(runtime)
+def run_gui(runtime, on_first_frame=None, welcome: bool = False) -> int:
+    """Show the window for an already started runtime until it is closed; stop the runtime; return 0.
+
+    ``on_first_frame(app)`` (optional) is called on the main thread once the first snapshot is drawn.
+    """
+    app = OctoApp(runtime, on_first_frame=on_first_frame, welcome=welcome)
+    # SIGTERM (a logout, `kill`, a service manager) closes the window as its close button does: settings
+    # saved, the engine drained, the database closed. Tk's main loop runs Python signal handlers.
+    previous = _on_signal(signal.SIGTERM, lambda *_: app.after(0, app.close))
     try:
         app.mainloop()
     finally:
@@ -460,4 +547,15 @@ def run_gui(runtime) -> int:
                 log.debug("closing the window failed", exc_info=True)
         if runtime.is_running:
             runtime.stop()
+        _on_signal(signal.SIGTERM, previous)
     return 0
+
+
+def _on_signal(signum, handler):
+    """Install ``handler`` for ``signum`` if this is the main thread; return the previous handler."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return signal.signal(signum, handler)
+    except (ValueError, OSError):  # not supported here
+        return None

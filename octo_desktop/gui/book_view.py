@@ -10,7 +10,7 @@ import customtkinter as ctk
 
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.charts import DepthChart
+from octo_desktop.gui.chart_slot import ChartSlot
 from octo_desktop.gui.widgets import CachedLabel, ListView, Tooltip, panel, section_label
 
 
@@ -46,7 +46,7 @@ class BookView:
         self.cross = CachedLabel(tk.Label(frame, text="", font=theme.FONT_MONO_SMALL, fg=theme.TEXT_MUTED,
                                           bg=theme.PANEL_BG, anchor="w"))
         self.cross.label.grid(row=2, column=0, sticky="ew", padx=12, pady=(0, 2))
-        self.depth = DepthChart(frame, 300, 300)
+        self.depth = ChartSlot(frame, "DepthChart", 300, 300)
         self.depth.widget.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(3, weight=5)
         section_label(frame, f"TRADE BLOTTER · legs: order type and fill · {presenters.ROLLBACK_MARK} rollback "

@@ -24,7 +24,8 @@ class ControlBar(tk.Frame):
     """Record toggle and its status; replay play/pause, speed, progress; "Open recording…"; notices."""
 
     def __init__(self, master, on_record: Callable[[], None], on_open: Callable[[], None],
-                 on_play_pause: Callable[[], None], on_speed: Callable[[str], None]) -> None:
+                 on_play_pause: Callable[[], None], on_speed: Callable[[str], None],
+                 on_about: Callable[[], None] | None = None) -> None:
         super().__init__(master, bg=BAR_BG)
         font = ctk.CTkFont(family=theme.FONT_FAMILY, size=12, weight="bold")
         small = ctk.CTkFont(family=theme.FONT_FAMILY, size=12)
@@ -75,6 +76,11 @@ class ControlBar(tk.Frame):
                                          corner_radius=5, font=small, fg_color=theme.RAISED_BG,
                                          hover_color="#404040", text_color=theme.TEXT, command=on_open)
         self.open_button.grid(row=0, column=4, padx=(0, 6), pady=4)
+        self.about_button = ctk.CTkButton(self, text="About", width=64, height=26, corner_radius=5, font=small,
+                                          fg_color=theme.RAISED_BG, hover_color="#404040", text_color=theme.TEXT,
+                                          command=on_about or (lambda: None))
+        self.about_button.grid(row=0, column=5, padx=(0, 6), pady=4)
+        Tooltip(self.about_button, lambda: "What Octo does, paper trading, and where your data is stored")
         self.grid_columnconfigure(3, weight=1)
 
     # --- recording --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Callable
 
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.charts import HeatmapChart
+from octo_desktop.gui.chart_slot import ChartSlot
 from octo_desktop.gui.widgets import ListView, panel, section_label
 
 
@@ -70,7 +70,7 @@ class OpportunitiesView:
     def __init__(self, master, on_select: Callable[[object], None]) -> None:
         self.frame, self.header = panel(master, "OPPORTUNITIES · net spread after fees, bps")
         frame = self.frame
-        self.heatmap = HeatmapChart(frame, 300, 340)
+        self.heatmap = ChartSlot(frame, "HeatmapChart", 300, 340)
         self.heatmap.widget.grid(row=1, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(1, weight=3)
         section_label(frame, "LIVE OPPORTUNITIES").grid(row=2, column=0, sticky="ew", padx=10)

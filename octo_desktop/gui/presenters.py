@@ -1785,3 +1785,56 @@ class PendingChoice:
         if self._active and (actual == self._value or now - self._since > self.timeout_s):
             self._active = False
         return self._value if self._active else actual
+
+
+# --------------------------------------------------------------------------------------------------
+# The welcome screen.
+# --------------------------------------------------------------------------------------------------
+WELCOME_SETTING = "welcome_shown"  # settings key: the welcome was dismissed once
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeModel:
+    """What the one-screen welcome says: paragraphs, then (label, path, note) rows of where data lives."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    places: tuple[tuple[str, str, str], ...]
+    button: str
+
+
+MARKET_WELCOME = {
+    "simulated": "You are on the simulated market: a built-in market of {venues} venues and {symbols} symbols "
+                 "that needs no network, no keys and no server. Started with --market live, Octo watches "
+                 "the real venues instead, still trading on paper.",
+    "live": "You are on the live market: real order books from {venues} venues, traded on paper.",
+    "replay": "You are watching a replay of a recording, traded on paper as if it were live.",
+}
+
+
+def welcome_model(market: str, venues: int, symbols: int, database: Path, recordings: Path,
+                  config_path: Path, config_exists: bool) -> WelcomeModel:
+    """Return the welcome for a session on ``market`` and the places its data and settings live."""
+    paragraphs = (
+        "Octo watches the order books of many crypto venues at once, finds where the same asset can be "
+        "bought on one venue and sold on another for more than every cost, and trades those chances.",
+        "It trades on paper: no order reaches an exchange and no exchange keys are needed. Each fill is "
+        "simulated against the books after the venue's latency, with taker fees, lot sizes, partial fills "
+        "and the risk limits, so the P&L it shows is one you could really have made.",
+        MARKET_WELCOME.get(market, MARKET_WELCOME["simulated"]).format(venues=venues, symbols=symbols),
+        "Ctrl+K (or the kill switch at the bottom right) halts trading at once. Closing the window stops "
+        "everything; your trades, balances and settings are kept for the next start.",
+    )
+    config_note = "" if config_exists else "not created yet: built-in defaults apply; `config init` writes one"
+    places = (
+        ("Trades, fills, balances, settings", str(database), ""),
+        ("Recordings", str(recordings), ""),
+        ("Config file", str(config_path), config_note),
+    )
+    return WelcomeModel("Welcome to Octo", paragraphs, places, "Start paper trading")
+
+
+def wants_welcome(config_named: bool, config_exists: bool, settings) -> bool:
+    """Return True for a first start: no config file (none named, none at the default place) and the
+    welcome never dismissed in this database."""
+    return not config_named and not config_exists and not settings.get(WELCOME_SETTING)

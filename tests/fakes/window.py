@@ -11,11 +11,11 @@ from tests.fakes.waiting import eventually
 class WindowSession:
     """A started runtime and its window; ``close`` stops whichever runtime the window ended on, and is idempotent."""
 
-    def __init__(self, runtime, wait_timeout: float = 15.0) -> None:
+    def __init__(self, runtime, wait_timeout: float = 15.0, welcome: bool = False) -> None:
         self.first_runtime = runtime
         self.wait_timeout = wait_timeout
         try:
-            self.app = OctoApp(runtime)
+            self.app = OctoApp(runtime, welcome=welcome)
         except BaseException:
             runtime.stop()
             raise
@@ -39,6 +39,9 @@ class WindowSession:
         self.wait(lambda: time.monotonic() - started >= seconds, timeout=seconds + 5, message="time passed")
 
     def close(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         try:
             if not self.app.is_closing:
                 self.app.cancel_pending_callbacks()

@@ -28,8 +28,8 @@ class Session(WindowSession):
         super().__init__(start_runtime(db_path))
 
     def wait_for_data(self):
-        self.wait(lambda: self.app.snapshot is not None and self.app.heatmap.model is not None,
-                  message="first snapshot shown")
+        self.wait(lambda: self.app.snapshot is not None and self.app.charts_ready
+                  and self.app.heatmap.model is not None, message="first snapshot shown")
 
 
 @pytest.fixture

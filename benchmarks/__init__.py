@@ -1,0 +1,1 @@
+"""Octo's benchmarks: measured figures, reproducible with one command each."""
