@@ -60,12 +60,12 @@ def display(size: str = "1600x950"):
         server.wait(5)
 
 
-def environment(home: Path, display_name: str) -> dict[str, str]:
+def environment(home: Path, display_name: str, tree: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update({"DISPLAY": display_name, "HOME": str(home), "OCTO_DATA_DIR": str(home / "data"),
                 "OCTO_CONFIG": str(home / "config.toml"), "OCTO_CACHE_DIR": str(home / "cache"),
                 "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
-                "TMPDIR": str(home / "tmp"), "PYTHONPATH": str(ROOT)})
+                "TMPDIR": str(home / "tmp"), "PYTHONPATH": str(tree)})
     (home / "tmp").mkdir(parents=True, exist_ok=True)
     return env
 
@@ -74,7 +74,7 @@ def launch(command: list[str], env: dict[str, str]) -> dict:
     """Launch once with ``--startup-check``; return the seconds from spawn to each phase."""
     spawned = time.time()
     done = subprocess.run([*command, "--startup-check"], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=ROOT)
+                          cwd=env["PYTHONPATH"])
     ended = time.time()
     if done.returncode != 0:
         raise SystemExit(f"startup: {' '.join(command)} exited {done.returncode}: {done.stderr[-1500:]}")
@@ -95,12 +95,13 @@ def summarise(runs: list[dict]) -> dict:
             "python_start_median_s": statistics.median(run["python_start_s"] for run in runs), "launches": runs}
 
 
-def measure(programs: dict[str, list[str]], runs: int, display_name: str) -> dict:
+def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees: dict[str, Path] | None = None) -> dict:
     """Warm each program up once, then launch them in turn (A B A B ...) ``runs`` times each."""
     results: dict[str, list[dict]] = {name: [] for name in programs}
+    trees = trees or {}
     with tempfile.TemporaryDirectory(prefix="octo-startup-") as folder:
         homes = {name: Path(folder) / name for name in programs}
-        envs = {name: environment(homes[name], display_name) for name in programs}
+        envs = {name: environment(homes[name], display_name, trees.get(name, ROOT)) for name in programs}
         for name, command in programs.items():
             launch(command, envs[name])  # warm-up: database, font caches, bytecode
         for _ in range(runs):
@@ -117,12 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", metavar="PATH", help="also (or only, with --no-source) time this built binary")
     parser.add_argument("--no-source", action="store_true", help="do not time the source tree")
+    parser.add_argument("--baseline", metavar="TREE", help="also time another source tree (e.g. a `git worktree` "
+                                                           "of an older commit), interleaved with this one")
     parser.add_argument("--runs", type=int, default=5, help="measured launches per program (default 5)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args(argv)
     programs: dict[str, list[str]] = {}
     if not args.no_source:
         programs["source"] = [sys.executable, "-m", "octo_desktop"]
+    trees = {}
+    if args.baseline:
+        programs["baseline"] = [sys.executable, "-m", "octo_desktop"]
+        trees["baseline"] = Path(args.baseline).resolve()
     if args.binary:
         binary = Path(args.binary).resolve()
         if not binary.exists():
@@ -131,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if not programs:
         raise SystemExit("startup: nothing to time")
     with display() as display_name:
-        results = measure(programs, max(1, args.runs), display_name)
+        results = measure(programs, max(1, args.runs), display_name, trees)
     if args.binary:
         size = Path(args.binary).stat().st_size
         results["binary"]["size_bytes"] = size
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"benchmark": "startup", "cpus": os.cpu_count(), "results": results}))
         return 0
     for name, result in results.items():
-        target = TARGETS_S[name]
+        target = TARGETS_S.get(name, TARGETS_S["source"])
         verdict = "met" if result["first_frame_median_s"] <= target else "NOT met"
         print(f"{name:7} launch to first frame: median {result['first_frame_median_s']:.2f} s "
               f"(min {result['first_frame_min_s']:.2f}, max {result['first_frame_max_s']:.2f}, "
@@ -147,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
               f"Python starts at {result['python_start_median_s']:.2f} s; target {target:g} s {verdict}")
         if "size_bytes" in result:
             print(f"{'':7} size {result['size_bytes'] / 1e6:.1f} MB")
-    if "source" in results and "binary" in results:
-        ratio = results["binary"]["first_frame_median_s"] / results["source"]["first_frame_median_s"]
-        print(f"binary / source first-frame time: {ratio:.2f}")
+    for other in ("binary", "baseline"):
+        if "source" in results and other in results:
+            ratio = results[other]["first_frame_median_s"] / results["source"]["first_frame_median_s"]
+            print(f"{other} / source first-frame time: {ratio:.2f}")
     return 0
 
 

@@ -64,7 +64,7 @@ _DROP_DATA = (
 _DROP_TCL_ENCODINGS = ("big5", "cp932", "cp936", "cp949", "cp950", "euc-cn", "euc-jp", "euc-kr", "gb12345",
                        "gb1988", "gb2312", "gb2312-raw", "iso2022", "iso2022-jp", "iso2022-kr", "jis0201",
                        "jis0208", "jis0212", "ksc5601", "shiftjis")
-_KEEP_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf",
+_KEEP_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf",
                "LastResortHE-Regular.ttf")  # matplotlib's fallback for missing glyphs
 
 # Pillow plug-in extensions for formats Octo never reads or writes (it draws text and saves PNG).
@@ -92,19 +92,22 @@ def _exchange_names() -> list[str]:
 
 
 def ccxt_venue_modules(keep) -> list[str]:
-    """Return the ccxt modules of the venues Octo trades on (imported lazily, so named explicitly)."""
-    return [f"{prefix}{venue}" for venue in keep for prefix in ("ccxt.", "ccxt.async_support.", "ccxt.pro.")]
+    """Return the ccxt modules of the venues Octo trades on (imported lazily, so named explicitly).
+
+    Octo's feeds use ccxt.pro's clients, which build on the asyncio ones; the synchronous clients are
+    stubbed like the other exchanges (``ccxt/__init__`` imports them, nothing calls them).
+    """
+    return [f"{prefix}{venue}" for venue in keep for prefix in ("ccxt.async_support.", "ccxt.pro.")]
 
 
 def ccxt_stubbed_modules(keep) -> list[str]:
-    """Return every other exchange's ccxt modules (sync, async, pro, and their API tables)."""
+    """Return the ccxt modules left out: every synchronous client, and all of the other exchanges'."""
     keep = set(keep)
     modules = []
     for name in _exchange_names():
-        if name in keep:
-            continue
-        for prefix in ("ccxt.", "ccxt.async_support.", "ccxt.pro.", "ccxt.abstract."):
-            modules.append(prefix + name)
+        modules.append("ccxt." + name)
+        if name not in keep:
+            modules += [prefix + name for prefix in ("ccxt.async_support.", "ccxt.pro.", "ccxt.abstract.")]
     return modules
 
 
@@ -123,8 +126,8 @@ class _ExchangeNotBundled:
     def __init__(self, *args, **kwargs):
         from ccxt.base.errors import NotSupported
 
-        raise NotSupported(f"ccxt exchange {{type(self).__name__!r}} is not included in this build of Octo; "
-                           f"it ships {{', '.join(_SHIPPED)}}")
+        raise NotSupported(f"ccxt's synchronous client {{type(self).__name__!r}} is not included in this build "
+                           f"of Octo; it ships the ccxt.pro (asyncio) clients of {{', '.join(_SHIPPED)}}")
 
 
 class _StubLoader(importlib.abc.Loader):

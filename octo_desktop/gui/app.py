@@ -100,6 +100,10 @@ class OctoApp(ctk.CTk):
         self.geometry(f"{width}x{height}")
         self.resizable(True, True)
         install_styles(self)
+        # Every tk widget with a -font option first resolves Tk's default font, then replaces it by ours;
+        # if no widget holds the default font, it is freed and resolved again (fontconfig) for the next
+        # widget: 0.7-1 ms a label. One unmapped label keeps it alive: 0.015 ms a label.
+        self._default_font_holder = tk.Label(self)
 
         self.market_view = MarketView(self, venues, symbols, self.symbol, self.choose_symbol,
                                       vol_multiplier=config.strategy.vol_multiplier,
