@@ -148,7 +148,7 @@ class OctoApp(ctk.CTk):
         self.bind_all("<Control-k>", self.halt)
         self.bind_all("<Control-K>", self.halt)
         self._show_status(time.perf_counter())
-        self._poll_id = self.after(POLL_MS, self._poll)
+        self._poll_id = self.after(1, self._poll)  # the first frame as soon as the window is up
         startup.mark("window_built")
 
     def _root_configure_only(self) -> None:

@@ -23,6 +23,7 @@ class WelcomeDialog(ctk.CTkToplevel):
 
     def __init__(self, master, model: WelcomeModel, on_close: Callable[[], None]) -> None:
         super().__init__(master, fg_color=theme.PANEL_BG)
+        self.configure(highlightthickness=1, highlightbackground=theme.ACCENT)  # stands out from the columns
         self._on_close = on_close
         self.title(model.title)
         self.resizable(False, False)
