@@ -3,6 +3,7 @@
     python -m benchmarks.startup                         # from source, 5 launches
     python -m benchmarks.startup --binary dist/octo      # the binary and the source, interleaved
     python -m benchmarks.startup --binary dist/octo --no-source --runs 5 --json
+    python -m benchmarks.startup --binary dist/octo --binary dist/Octo/octo   # one file and the folder
 
 Each launch runs ``--startup-check``: the window opens on the simulated market, the first frame (the
 first snapshot drawn) and then the charts are timed, and the window closes. "Launch to first frame" is
@@ -116,7 +117,8 @@ def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--binary", metavar="PATH", help="also (or only, with --no-source) time this built binary")
+    parser.add_argument("--binary", metavar="PATH", action="append", default=[],
+                        help="also (or only, with --no-source) time this built program (repeatable)")
     parser.add_argument("--no-source", action="store_true", help="do not time the source tree")
     parser.add_argument("--baseline", metavar="TREE", help="also time another source tree (e.g. a `git worktree` "
                                                            "of an older commit), interleaved with this one")
@@ -130,32 +132,34 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         programs["baseline"] = [sys.executable, "-m", "octo_desktop"]
         trees["baseline"] = Path(args.baseline).resolve()
-    if args.binary:
-        binary = Path(args.binary).resolve()
+    sizes = {}
+    for given in args.binary:
+        binary = Path(given).resolve()
         if not binary.exists():
             raise SystemExit(f"startup: {binary} does not exist (python build/build.py builds it)")
-        programs["binary"] = [str(binary)]
+        name = "binary" if len(args.binary) == 1 else given
+        programs[name] = [str(binary)]
+        sizes[name] = binary.stat().st_size
     if not programs:
         raise SystemExit("startup: nothing to time")
     with display() as display_name:
         results = measure(programs, max(1, args.runs), display_name, trees)
-    if args.binary:
-        size = Path(args.binary).stat().st_size
-        results["binary"]["size_bytes"] = size
+    for name, size in sizes.items():
+        results[name]["size_bytes"] = size
     if args.json:
         print(json.dumps({"benchmark": "startup", "cpus": os.cpu_count(), "results": results}))
         return 0
     for name, result in results.items():
-        target = TARGETS_S.get(name, TARGETS_S["source"])
+        target = TARGETS_S["source" if name in ("source", "baseline") else "binary"]
         verdict = "met" if result["first_frame_median_s"] <= target else "NOT met"
-        print(f"{name:7} launch to first frame: median {result['first_frame_median_s']:.2f} s "
+        print(f"{name} launch to first frame: median {result['first_frame_median_s']:.2f} s "
               f"(min {result['first_frame_min_s']:.2f}, max {result['first_frame_max_s']:.2f}, "
               f"{result['runs']} launches); charts {result['charts_median_s']:.2f} s; "
               f"Python starts at {result['python_start_median_s']:.2f} s; target {target:g} s {verdict}")
         if "size_bytes" in result:
-            print(f"{'':7} size {result['size_bytes'] / 1e6:.1f} MB")
-    for other in ("binary", "baseline"):
-        if "source" in results and other in results:
+            print(f"  file size {result['size_bytes'] / 1e6:.1f} MB")
+    for other in results:
+        if other != "source" and "source" in results:
             ratio = results[other]["first_frame_median_s"] / results["source"]["first_frame_median_s"]
             print(f"{other} / source first-frame time: {ratio:.2f}")
     return 0
