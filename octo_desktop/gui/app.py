@@ -22,6 +22,7 @@ from tkinter import filedialog
 
 import customtkinter as ctk
 
+from octo_desktop import startup
 from octo_desktop.config import ConfigError, default_data_dir
 from octo_desktop.domain.commands import (
     ControlReplay,
@@ -33,7 +34,6 @@ from octo_desktop.domain.commands import (
 )
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.runtime import RuntimeFailure
-from octo_desktop import startup
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.account_view import AccountView
 from octo_desktop.gui.book_view import BookView
@@ -379,11 +379,12 @@ class OctoApp(ctk.CTk):
         """Return the welcome for the market this window shows and the places its data lives."""
         from octo_desktop.config import default_config_path
 
-        config = self.runtime.config
-        config_path = default_config_path()
+        config = self._base_config  # a replay's config is the window's, narrowed: same source
+        read = config.source != "built-in defaults"
+        config_path = Path(config.source) if read else default_config_path()
         return presenters.welcome_model(self._market, len(config.venue_names), len(config.symbols),
                                         Path(self.runtime.store.path), default_data_dir() / "recordings",
-                                        config_path, config_path.exists())
+                                        config_path, read or config_path.exists())
 
     def show_welcome(self) -> None:
         """Show the welcome (first start, or the control bar's About button); raise it if already open."""

@@ -18,6 +18,7 @@ import pytest
 
 from octo_desktop.gui import presenters
 from octo_desktop.storage import open_store
+from tests.fakes import screen
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
@@ -62,11 +63,7 @@ def test_sigterm_closes_the_window_like_its_close_button(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "octo_desktop"], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not db.exists() and time.monotonic() < deadline:  # the engine opened the database
-            assert process.poll() is None, process.communicate()[1]
-            time.sleep(0.1)
-        time.sleep(3.0)  # the window is up and trading (wall clock: this is another process)
+        screen.wait_for_octo(process, timeout=60)  # the window is up, so its SIGTERM handler is installed
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
     finally:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import screen
+
 pytestmark = [pytest.mark.slow, pytest.mark.integration,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux one-file build"),
               pytest.mark.skipif(not sysconfig.get_config_var("Py_ENABLE_SHARED"),
@@ -87,28 +89,19 @@ def test_the_binary_draws_its_window_with_charts(dist, tmp_path):
 @pytest.mark.gui
 @pytest.mark.timeout(BUILD_TIMEOUT_S + 300)
 def test_the_binary_window_on_screen_then_closed_by_sigterm(dist, tmp_path):
-    from PIL import ImageGrab
-
     env, temp = user(tmp_path)
     db = Path(env["OCTO_DATA_DIR"]) / "octo.db"
     process = subprocess.Popen([str(dist / "octo")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not db.exists() and time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()[1][-2000:]
-            time.sleep(0.1)
+        # the window with its tables, then the charts (many more colours), and the first-start welcome
+        screen.wait_for_octo(process, timeout=60)
+        shot = screen.wait_for_octo(process, timeout=30, min_colours=1000)
         assert list(temp.glob("_MEI*")), "a running one-file binary unpacks into TMPDIR"
-        time.sleep(5.0)  # window, charts and the first-start welcome on screen (another process: wall time)
-        shot = ImageGrab.grab(xdisplay=os.environ["DISPLAY"])
         saved = Path(os.environ.get("OCTO_SCREENSHOT_DIR", tmp_path)) / "octo-binary-linux.png"
         saved.parent.mkdir(parents=True, exist_ok=True)
         shot.save(saved)
         print(f"\nscreenshot of the binary's window: {saved}")
-        colours = shot.convert("RGB").getcolors(maxcolors=1 << 20) or []
-        assert len(colours) > 200, "the screen is (nearly) blank"
-        background = sum(count for count, rgb in colours if rgb == (0x24, 0x24, 0x24))  # theme.WINDOW_BG
-        assert background > 0.02 * shot.width * shot.height, "the dark terminal window is not on screen"
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     finally:
