@@ -102,24 +102,23 @@ class ChartLoader:
         try:
             for name in BACKGROUND_IMPORTS:
                 importlib.import_module(name)
-        except BaseException as exc:  # shown by step(); the main thread's import then raises it again
+        except Exception as exc:  # handed to the main thread, which reports it (step)
             self.error = exc
 
     def step(self) -> bool:
-        """Build the next chart if matplotlib is loaded; return True if one was built (main thread only)."""
+        """Build the next chart if matplotlib is loaded; return True if one was built (main thread only).
+
+        A failure is raised once, for the window to show; the charts then stay empty and the tables work.
+        """
         if self._thread is None or self._thread.is_alive() or self.ready or self.failed:
             return False
         try:
+            if self.error is not None:
+                raise RuntimeError(f"the charts cannot load: {self.error}") from self.error
             module = charts_module()
-        except BaseException:
-            self.failed = True  # said once (the window shows the error); the tables keep working
+            slot = next(slot for slot in self.slots if not slot.built)
+            slot.build(module)
+        except Exception:
+            self.failed = True
             raise
-        for slot in self.slots:
-            if not slot.built:
-                try:
-                    slot.build(module)
-                except BaseException:
-                    self.failed = True
-                    raise
-                return True
-        return False
+        return True
