@@ -23,15 +23,25 @@ def octo_on_screen(image, min_colours: int = 200) -> bool:
     return len(colours) >= min_colours and background > 0.02 * image.width * image.height
 
 
-def wait_for_octo(process, timeout: float = 60.0, min_colours: int = 200):
-    """Return the first screenshot showing Octo's window; fail if ``process`` ends or time runs out."""
+def heatmap_on_screen(image, min_pixels: int = 10_000) -> bool:
+    """Return True if the net-spread heatmap's dark red cells are drawn (the charts have loaded)."""
+    red = 0
+    for count, (r, g, b) in image.getcolors(maxcolors=1 << 22) or []:
+        if 70 <= r <= 170 and r > g + 30 and r > b + 30:
+            red += count
+    return red >= min_pixels
+
+
+def wait_for_octo(process, timeout: float = 60.0, charts: bool = False):
+    """Return the first screenshot showing Octo's window (with its charts drawn if ``charts``); fail if
+    ``process`` ends or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
             raise AssertionError(f"the process ended (exit {process.returncode}) before its window showed")
         image = grab()
-        if octo_on_screen(image, min_colours):
+        if octo_on_screen(image) and (not charts or heatmap_on_screen(image)):
             return image
         if time.monotonic() > deadline:
-            raise AssertionError(f"no Octo window on screen within {timeout} s")
+            raise AssertionError(f"no Octo window{' with charts' if charts else ''} on screen within {timeout} s")
         time.sleep(0.25)  # another process draws it: look again
