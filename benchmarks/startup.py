@@ -115,6 +115,61 @@ def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees:
     return {name: summarise(found) for name, found in results.items()}
 
 
+def time_programs(binaries: list[str], source: bool = True, baseline: str | None = None, runs: int = 5) -> dict:
+    """Time the source tree and/or built programs (and a baseline tree), interleaved; return the results."""
+    programs: dict[str, list[str]] = {}
+    if source:
+        programs["source"] = [sys.executable, "-m", "octo_desktop"]
+    trees = {}
+    if baseline:
+        programs["baseline"] = [sys.executable, "-m", "octo_desktop"]
+        trees["baseline"] = Path(baseline).resolve()
+    sizes = {}
+    for given in binaries:
+        binary = Path(given).resolve()
+        if not binary.exists():
+            raise SystemExit(f"startup: {binary} does not exist (python build/build.py builds it)")
+        name = "binary" if len(binaries) == 1 else given
+        programs[name] = [str(binary)]
+        sizes[name] = binary.stat().st_size
+    if not programs:
+        raise SystemExit("startup: nothing to time")
+    with display() as display_name:
+        results = measure(programs, max(1, runs), display_name, trees)
+    for name, size in sizes.items():
+        results[name]["size_bytes"] = size
+    return results
+
+
+def run(quick: bool = False) -> dict:
+    """The suite's entry: the source tree, and the builds in dist/ if there are any (5 launches each;
+    one launch of the source with --quick)."""
+    built = [str(p) for p in (ROOT / "dist" / "octo", ROOT / "dist" / "Octo" / "octo") if p.is_file()]
+    results = time_programs([] if quick else built, runs=1 if quick else 5)
+    targets = {name: result["first_frame_median_s"] <= TARGETS_S["source" if name == "source" else "binary"]
+               for name, result in results.items()}
+    return {"name": "startup", "results": results, "targets_met": targets}
+
+
+def report(result: dict) -> str:
+    results = result["results"]
+    lines = []
+    for name, found in results.items():
+        target = TARGETS_S["source" if name in ("source", "baseline") else "binary"]
+        verdict = "met" if found["first_frame_median_s"] <= target else "NOT met"
+        lines.append(f"{name} launch to first frame: median {found['first_frame_median_s']:.2f} s "
+                     f"(min {found['first_frame_min_s']:.2f}, max {found['first_frame_max_s']:.2f}, "
+                     f"{found['runs']} launches); charts {found['charts_median_s']:.2f} s; "
+                     f"Python starts at {found['python_start_median_s']:.2f} s; target {target:g} s {verdict}")
+        if "size_bytes" in found:
+            lines.append(f"  file size {found['size_bytes'] / 1e6:.1f} MB")
+    for other in results:
+        if other != "source" and "source" in results:
+            ratio = results[other]["first_frame_median_s"] / results["source"]["first_frame_median_s"]
+            lines.append(f"{other} / source first-frame time: {ratio:.2f}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", metavar="PATH", action="append", default=[],
@@ -125,43 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="measured launches per program (default 5)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args(argv)
-    programs: dict[str, list[str]] = {}
-    if not args.no_source:
-        programs["source"] = [sys.executable, "-m", "octo_desktop"]
-    trees = {}
-    if args.baseline:
-        programs["baseline"] = [sys.executable, "-m", "octo_desktop"]
-        trees["baseline"] = Path(args.baseline).resolve()
-    sizes = {}
-    for given in args.binary:
-        binary = Path(given).resolve()
-        if not binary.exists():
-            raise SystemExit(f"startup: {binary} does not exist (python build/build.py builds it)")
-        name = "binary" if len(args.binary) == 1 else given
-        programs[name] = [str(binary)]
-        sizes[name] = binary.stat().st_size
-    if not programs:
-        raise SystemExit("startup: nothing to time")
-    with display() as display_name:
-        results = measure(programs, max(1, args.runs), display_name, trees)
-    for name, size in sizes.items():
-        results[name]["size_bytes"] = size
+    results = time_programs(args.binary, source=not args.no_source, baseline=args.baseline, runs=args.runs)
     if args.json:
         print(json.dumps({"benchmark": "startup", "cpus": os.cpu_count(), "results": results}))
-        return 0
-    for name, result in results.items():
-        target = TARGETS_S["source" if name in ("source", "baseline") else "binary"]
-        verdict = "met" if result["first_frame_median_s"] <= target else "NOT met"
-        print(f"{name} launch to first frame: median {result['first_frame_median_s']:.2f} s "
-              f"(min {result['first_frame_min_s']:.2f}, max {result['first_frame_max_s']:.2f}, "
-              f"{result['runs']} launches); charts {result['charts_median_s']:.2f} s; "
-              f"Python starts at {result['python_start_median_s']:.2f} s; target {target:g} s {verdict}")
-        if "size_bytes" in result:
-            print(f"  file size {result['size_bytes'] / 1e6:.1f} MB")
-    for other in results:
-        if other != "source" and "source" in results:
-            ratio = results[other]["first_frame_median_s"] / results["source"]["first_frame_median_s"]
-            print(f"{other} / source first-frame time: {ratio:.2f}")
+    else:
+        print(report({"results": results}))
     return 0
 
 

@@ -194,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     _common(doctor, sub=True)
 
+    bench = commands.add_parser("bench", help="run the benchmark suite (from the source tree): the same as "
+                                              "python -m benchmarks",
+                                description="Measure Octo against its peers on identical input (book "
+                                            "maintenance, spread matrices, start-up); results go to "
+                                            "benchmarks/results/<date>.json. Needs the source tree.")
+    bench.add_argument("--quick", action="store_true", help="a smoke run: small workloads, few repetitions")
+    bench.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    bench.add_argument("--only", metavar="A,B", help="run only these benchmarks")
+    bench.add_argument("--out", metavar="FILE", help="results file (default: benchmarks/results/<date>.json)")
+
     config = commands.add_parser("config", help="show, locate or create the config file",
                                  description="Work with the configuration file.")
     config.add_argument("action", choices=["path", "show", "init"],
@@ -224,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             return _control(args, command)
         if command == "doctor":
             return _doctor(args)
+        if command == "bench":
+            return _bench(args)
         return _config(args)
     except ConfigError as exc:
         print(f"{PROG}: config error: {exc}", file=sys.stderr)
@@ -542,6 +554,19 @@ def _ai_log(args) -> int:
     for day, (calls, tokens_in, tokens_out, cost) in days.items():
         print(f"{day}: {calls} remote calls, {tokens_in} tokens in, {tokens_out} out, {cost:.4f} USD")
     return 0
+
+
+def _bench(args) -> int:
+    try:
+        from benchmarks.__main__ import main as run_benchmarks
+    except ImportError:
+        print(f"{PROG}: the benchmarks come with the source tree: run `python -m octo_desktop bench` (or "
+              f"`python -m benchmarks`) from a checkout of Octo", file=sys.stderr)
+        return 2
+    argv = [flag for flag, on in (("--quick", args.quick), ("--json", args.json)) if on]
+    argv += [part for option, value in (("--only", args.only), ("--out", args.out)) if value
+             for part in (option, value)]
+    return run_benchmarks(argv)
 
 
 def _doctor(args) -> int:

@@ -1,17 +1,18 @@
 """L2 order book: snapshot, deltas, validation, best bid/ask and walks for VWAP-at-size.
 
-Each side keeps a ``price -> size`` dict and an ascending list of prices maintained with ``bisect``
-(measured here at ~3M deltas/s for this design, faster than sortedcontainers or ccxt's book). Reads
-walk the list from the touch outward without copying the book.
+Each side keeps a ``price -> size`` dict and an ascending list of prices maintained with ``bisect``.
+Reads walk the list from the touch outward without copying the book. How it compares with ccxt's book
+and the other peers on one workload: ``python -m benchmarks.book`` (figures in docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from typing import Iterable, Iterator
 
 Levels = Iterable[tuple[float, float]]
+_INF = math.inf
 
 
 class BookError(ValueError):
@@ -27,18 +28,23 @@ class SequenceGap(BookError):
 
 
 class OrderBook:
-    """One venue's L2 book for one symbol."""
+    """One venue's L2 book for one symbol.
 
-    __slots__ = ("venue", "symbol", "_bid_prices", "_bids", "_ask_prices", "_asks", "sequence",
+    Each side is two aligned lists, prices ascending and their sizes: the best bid is the last bid, the
+    best ask the first ask. A change finds its level by bisection and updates, inserts or deletes in
+    place; the top of a side is a slice. Every level of a delta is checked before any is applied.
+    """
+
+    __slots__ = ("venue", "symbol", "_bid_prices", "_bid_sizes", "_ask_prices", "_ask_sizes", "sequence",
                  "version", "is_valid", "received_time", "exchange_time")
 
     def __init__(self, venue: str, symbol: str) -> None:
         self.venue = venue
         self.symbol = symbol
         self._bid_prices: list[float] = []  # ascending; best bid is the last
-        self._bids: dict[float, float] = {}
+        self._bid_sizes: list[float] = []
         self._ask_prices: list[float] = []  # ascending; best ask is the first
-        self._asks: dict[float, float] = {}
+        self._ask_sizes: list[float] = []
         self.sequence = -1
         self.version = 0  # increases on every change; lets readers cache derived values
         self.is_valid = False  # False until a snapshot arrives, and after a gap or a crossed book
@@ -61,10 +67,10 @@ class OrderBook:
             self.is_valid = False
             raise CrossedBook(f"{self.venue} {self.symbol}: snapshot crossed "
                               f"(bid {bid_list[0][0]} >= ask {ask_list[0][0]})")
-        self._bids = dict(bid_list)
         self._bid_prices = [p for p, _ in reversed(bid_list)]
-        self._asks = dict(ask_list)
+        self._bid_sizes = [s for _, s in reversed(bid_list)]
         self._ask_prices = [p for p, _ in ask_list]
+        self._ask_sizes = [s for _, s in ask_list]
         self.sequence = sequence
         self.version += 1
         self.is_valid = True
@@ -80,10 +86,12 @@ class OrderBook:
             self.is_valid = False
             raise SequenceGap(f"{self.venue} {self.symbol}: sequence gap "
                               f"(expected {self.sequence + 1}, got {sequence})")
-        bid_list = _checked_levels(bids, "bid", allow_zero=True)
-        ask_list = _checked_levels(asks, "ask", allow_zero=True)
-        _update_side(self._bids, self._bid_prices, bid_list)
-        _update_side(self._asks, self._ask_prices, ask_list)
+        bid_list = _delta_levels(bids, "bid")
+        ask_list = _delta_levels(asks, "ask")
+        if bid_list:
+            _update_side(self._bid_prices, self._bid_sizes, bid_list)
+        if ask_list:
+            _update_side(self._ask_prices, self._ask_sizes, ask_list)
         self.sequence = sequence
         self.version += 1
         self.exchange_time = exchange_time
@@ -108,11 +116,11 @@ class OrderBook:
 
     @property
     def best_bid_size(self) -> float:
-        return self._bids[self._bid_prices[-1]] if self._bid_prices else 0.0
+        return self._bid_sizes[-1] if self._bid_sizes else 0.0
 
     @property
     def best_ask_size(self) -> float:
-        return self._asks[self._ask_prices[0]] if self._ask_prices else 0.0
+        return self._ask_sizes[0] if self._ask_sizes else 0.0
 
     @property
     def mid(self) -> float:
@@ -124,16 +132,11 @@ class OrderBook:
 
     def iter_bids(self) -> Iterator[tuple[float, float]]:
         """Yield (price, size) from the best bid down, without copying the book."""
-        prices, sizes = self._bid_prices, self._bids
-        for i in range(len(prices) - 1, -1, -1):
-            price = prices[i]
-            yield price, sizes[price]
+        return zip(reversed(self._bid_prices), reversed(self._bid_sizes))
 
     def iter_asks(self) -> Iterator[tuple[float, float]]:
         """Yield (price, size) from the best ask up, without copying the book."""
-        sizes = self._asks
-        for price in self._ask_prices:
-            yield price, sizes[price]
+        return zip(self._ask_prices, self._ask_sizes)
 
     def levels(self, side: str) -> Iterator[tuple[float, float]]:
         """Yield the levels a taker of ``side`` would walk: asks for a buy, bids for a sell."""
@@ -141,15 +144,18 @@ class OrderBook:
 
     def top(self, side: str, n: int) -> list[tuple[float, float]]:
         """Return up to ``n`` levels of ``side`` ("bid" or "ask"), best first."""
+        if n <= 0:
+            return []
         if side == "bid":
-            prices, sizes = self._bid_prices, self._bids
-            return [(p, sizes[p]) for p in reversed(prices[max(0, len(prices) - n):])]
-        prices, sizes = self._ask_prices, self._asks
-        return [(p, sizes[p]) for p in prices[:n]]
+            return list(zip(self._bid_prices[:-n - 1:-1], self._bid_sizes[:-n - 1:-1]))
+        return list(zip(self._ask_prices[:n], self._ask_sizes[:n]))
 
     def size_at(self, side: str, price: float) -> float:
         """Return the size shown at exactly ``price`` on ``side`` ("bid" or "ask"), 0 if none."""
-        return (self._bids if side == "bid" else self._asks).get(price, 0.0)
+        prices, sizes = ((self._bid_prices, self._bid_sizes) if side == "bid"
+                         else (self._ask_prices, self._ask_sizes))
+        i = bisect_left(prices, price)
+        return sizes[i] if i < len(prices) and prices[i] == price else 0.0
 
     def vwap(self, side: str, quantity: float) -> tuple[float, float]:
         """Return (VWAP, filled quantity) of a taker ``side`` order walking the book for ``quantity``."""
@@ -201,13 +207,32 @@ def _checked_levels(levels: Levels, side: str, allow_zero: bool) -> list[tuple[f
     return result
 
 
-def _update_side(sizes: dict[float, float], prices: list[float], changes: list[tuple[float, float]]) -> None:
-    for price, size in changes:
-        if size == 0.0:
-            if price in sizes:
-                del sizes[price]
-                del prices[bisect_left(prices, price)]
+def _delta_levels(levels: Levels, side: str) -> Levels:
+    """Return a delta's levels of one side, checked: as given when they are already finite floats
+    (prices > 0, sizes >= 0), else converted and checked level by level (and named if bad)."""
+    if not isinstance(levels, (tuple, list)):
+        levels = list(levels)
+    try:
+        for price, size in levels:
+            # NaN fails every comparison, so these also reject NaN and infinities.
+            if not (type(price) is float and type(size) is float and 0.0 < price < _INF and 0.0 <= size < _INF):
+                break
         else:
-            if price not in sizes:
-                insort(prices, price)
-            sizes[price] = size
+            return levels
+    except (TypeError, ValueError):
+        pass
+    return _checked_levels(levels, side, allow_zero=True)
+
+
+def _update_side(prices: list[float], sizes: list[float], changes: Levels) -> None:
+    for price, size in changes:
+        i = bisect_left(prices, price)
+        if i < len(prices) and prices[i] == price:
+            if size == 0.0:
+                del prices[i]
+                del sizes[i]
+            else:
+                sizes[i] = size
+        elif size != 0.0:
+            prices.insert(i, price)
+            sizes.insert(i, size)

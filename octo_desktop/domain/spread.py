@@ -29,18 +29,37 @@ def net_spread_matrix(buy_vwaps: np.ndarray, sell_vwaps: np.ndarray, taker_fees:
     """Return the n x n net-spread matrix in bps (row = buy venue, column = sell venue).
 
     Entries are NaN on the diagonal, for venues that are not ``usable`` (stale, degraded) and where
-    a VWAP is NaN (not enough depth for the size).
+    a VWAP is NaN (not enough depth for the size). An unusable venue's row and column become NaN by
+    arithmetic (its cost and proceeds are NaN), not by masked assignment, which costs more than the
+    matrix itself.
     """
     cost = buy_vwaps * (1.0 + taker_fees)
-    proceeds = sell_vwaps * (1.0 - taker_fees)
+    proceeds = np.where(usable, sell_vwaps * (1.0 - taker_fees), np.nan)
+    per_unit = np.where(usable, buy_vwaps, np.nan)
     if out is None:
         out = np.empty((len(buy_vwaps), len(buy_vwaps)))
     np.subtract(proceeds[None, :], cost[:, None], out=out)
-    out /= buy_vwaps[:, None]
+    out /= per_unit[:, None]
     out *= BPS
-    out[~usable, :] = np.nan
-    out[:, ~usable] = np.nan
     np.fill_diagonal(out, np.nan)
+    return out
+
+
+def net_spread_matrices(buy_vwaps: np.ndarray, sell_vwaps: np.ndarray, taker_fees: np.ndarray,
+                        usable: np.ndarray) -> np.ndarray:
+    """Return every symbol's net-spread matrix at once: an s x n x n array from s x n VWAPs and usability.
+
+    The same arithmetic as ``net_spread_matrix``, in one vectorised pass over all symbols (a full
+    recompute costs a few numpy calls, not a few per symbol).
+    """
+    cost = buy_vwaps * (1.0 + taker_fees)
+    proceeds = np.where(usable, sell_vwaps * (1.0 - taker_fees), np.nan)
+    per_unit = np.where(usable, buy_vwaps, np.nan)
+    out = proceeds[:, None, :] - cost[:, :, None]
+    out /= per_unit[:, :, None]
+    out *= BPS
+    diagonal = np.arange(out.shape[1])
+    out[:, diagonal, diagonal] = np.nan
     return out
 
 

@@ -37,3 +37,25 @@ def test_matrix_rows_buy_columns_sell_with_nan_diagonal_and_excluded_venues():
 def test_matrix_is_nan_where_depth_is_missing():
     m = net_spread_matrix(np.array([100.0, np.nan]), np.array([99.0, 101.0]), np.zeros(2), np.ones(2, bool))
     assert math.isnan(m[1, 0]) and not math.isnan(m[0, 1])
+
+
+def test_all_symbols_at_once_equal_each_symbols_matrix_and_the_scalar_formula():
+    from octo_desktop.domain.spread import net_spread_matrices
+
+    rng = np.random.default_rng(3)
+    buy = 100.0 * (1 + rng.normal(0, 1e-3, (50, 8)))
+    sell = 100.0 * (1 + rng.normal(0, 1e-3, (50, 8)))
+    buy[4, 2] = np.nan  # not enough depth on one venue for one symbol
+    fees = rng.uniform(0.0005, 0.002, 8)
+    usable = rng.random((50, 8)) > 0.2
+    batch = net_spread_matrices(buy, sell, fees, usable)
+    assert batch.shape == (50, 8, 8)
+    for s in range(50):
+        assert np.array_equal(batch[s], net_spread_matrix(buy[s], sell[s], fees, usable[s]), equal_nan=True)
+        for i in range(8):
+            for j in range(8):
+                value = batch[s, i, j]
+                if i == j or not (usable[s, i] and usable[s, j]) or math.isnan(buy[s, i]):
+                    assert math.isnan(value)
+                else:
+                    assert value == net_spread_bps(buy[s, i], sell[s, j], fees[i], fees[j])
