@@ -538,10 +538,28 @@ def run_gui(runtime, on_first_frame=None, welcome: bool = False) -> int:
 
     ``on_first_frame(app)`` (optional) is called on the main thread once the first snapshot is drawn.
     """
-    app = OctoApp(runtime, on_first_frame=on_first_frame, welcome=welcome)
     # SIGTERM (a logout, `kill`, a service manager) closes the window as its close button does: settings
-    # saved, the engine drained, the database closed. Tk's main loop runs Python signal handlers.
-    previous = _on_signal(signal.SIGTERM, lambda *_: app.after(0, app.close))
+    # saved, the engine drained, the database closed. Tk's main loop runs Python signal handlers. The
+    # handler is in place before the window exists (building it maps it), and a signal that arrives
+    # while it is being built closes it as soon as it is.
+    windows: list[OctoApp] = []
+    wanted: list[bool] = []
+
+    def terminate(*_) -> None:
+        if windows:
+            windows[0].after(0, windows[0].close)
+        else:
+            wanted.append(True)
+
+    previous = _on_signal(signal.SIGTERM, terminate)
+    try:
+        app = OctoApp(runtime, on_first_frame=on_first_frame, welcome=welcome)
+    except BaseException:
+        _on_signal(signal.SIGTERM, previous)
+        raise
+    windows.append(app)
+    if wanted:
+        app.after(0, app.close)
     try:
         app.mainloop()
     finally:
