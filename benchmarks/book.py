@@ -193,6 +193,31 @@ class BookMismatch(AssertionError):
     """An implementation's book differs from Octo's after the identical stream."""
 
 
+def _sampled_mapping_applies(bids, asks, msgs, every: int) -> list[int]:
+    """Apply ``msgs`` to two price -> size mappings, timing every ``every``-th apply (ns each)."""
+    ns = perf_counter_ns
+    out = []
+    i = 0
+    for is_bid, price, size in msgs:
+        i += 1
+        if i % every:
+            side = bids if is_bid else asks
+            if size:
+                side[price] = size
+            else:
+                del side[price]
+        else:
+            t0 = ns()
+            side = bids if is_bid else asks
+            if size:
+                side[price] = size
+            else:
+                del side[price]
+            t1 = ns()
+            out.append(t1 - t0)
+    return out
+
+
 class Impl:
     """One contender: how to build its book, feed it the stream and read it, in its own idiom."""
 
@@ -395,27 +420,7 @@ class SortedDictImpl(Impl):
 
     def sampled(self, book, msgs, every):
         bids, asks = book
-        ns = perf_counter_ns
-        out = []
-        i = 0
-        for is_bid, price, size in msgs:
-            i += 1
-            if i % every:
-                side = bids if is_bid else asks
-                if size:
-                    side[price] = size
-                else:
-                    del side[price]
-            else:
-                t0 = ns()
-                side = bids if is_bid else asks
-                if size:
-                    side[price] = size
-                else:
-                    del side[price]
-                t1 = ns()
-                out.append(t1 - t0)
-        return out
+        return _sampled_mapping_applies(bids, asks, msgs, every)
 
     def bbo_loop(self, book, count):
         bkeys, akeys = book[0].keys(), book[1].keys()
@@ -478,28 +483,7 @@ class OrderBookCImpl(Impl):
         return book
 
     def sampled(self, book, msgs, every):
-        bids, asks = book.bids, book.asks
-        ns = perf_counter_ns
-        out = []
-        i = 0
-        for is_bid, price, size in msgs:
-            i += 1
-            if i % every:
-                side = bids if is_bid else asks
-                if size:
-                    side[price] = size
-                else:
-                    del side[price]
-            else:
-                t0 = ns()
-                side = bids if is_bid else asks
-                if size:
-                    side[price] = size
-                else:
-                    del side[price]
-                t1 = ns()
-                out.append(t1 - t0)
-        return out
+        return _sampled_mapping_applies(book.bids, book.asks, msgs, every)
 
     def bbo_loop(self, book, count):
         index_b, index_a = book.bids.index, book.asks.index

@@ -36,11 +36,13 @@ import gzip
 import io
 import os
 import posixpath
-import re
 import stat
 import sys
 import tarfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # installer/version.py, also when imported by path
+from version import read_version  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,14 +226,6 @@ EXTRAS = ("README.txt", "install.sh", "octo.desktop", "octo.png")
 
 class PackError(Exception):
     """The build cannot be packed as it is (exit 2)."""
-
-
-def read_version(root: Path = ROOT) -> str:
-    text = (root / "octo_desktop" / "__init__.py").read_text(encoding="utf-8")
-    m = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.M)
-    if not m:
-        raise SystemExit("error: no __version__ in octo_desktop/__init__.py")
-    return m.group(1)
 
 
 def _tarinfo(name: str, size: int, mode: int, mtime: int, kind: bytes = tarfile.REGTYPE,

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 import time
 import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # installer/version.py, also when imported by path
+from version import read_version  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_DIR = "Octo"
@@ -57,14 +59,6 @@ Octo keeps its database, logs and config.toml in
 this folder removes the program but keeps your data; delete that folder too
 to remove everything.
 """
-
-
-def read_version(root: Path = ROOT) -> str:
-    text = (root / "octo_desktop" / "__init__.py").read_text(encoding="utf-8")
-    m = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.M)
-    if not m:
-        raise SystemExit("error: no __version__ in octo_desktop/__init__.py")
-    return m.group(1)
 
 
 def _zip_time(epoch: float) -> tuple[int, int, int, int, int, int]:
