@@ -1,7 +1,7 @@
 """Order-book maintenance: Octo's ``OrderBook`` against its peers on one identical, seeded stream.
 
     python -m benchmarks.book                 # 1,000,000 deltas, 5 interleaved repetitions
-    python -m benchmarks.book --quick         # 50,000 deltas, 3 repetitions
+    python -m benchmarks.book --quick         # 20,000 deltas, 2 repetitions
     python -m benchmarks.book --quick --json  # the result as JSON (what ``run`` returns)
     python -m benchmarks.book --only ccxt     # Octo and the named peers only (the C peers' reads are slow)
 
@@ -53,9 +53,9 @@ from benchmarks.harness import interleaved, percentiles, summarise, timed
 from octo_desktop.domain.book import OrderBook as OctoOrderBook
 
 FULL_DELTAS = 1_000_000
-QUICK_DELTAS = 50_000
+QUICK_DELTAS = 20_000
 FULL_REPEATS = 5
-QUICK_REPEATS = 3
+QUICK_REPEATS = 2
 LEVELS = 1000  # per side in the snapshot
 TICKS_PER_UNIT = 10  # tick 0.1: a price is ticks / 10
 PRICE_DECIMALS = 1

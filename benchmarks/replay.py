@@ -2,7 +2,7 @@
 
     python -m benchmarks.replay [--quick] [--json]
 
-One recording of the built-in simulated market (8 venues x 3 symbols, seed 7; 600 engine seconds, 60
+One recording of the built-in simulated market (8 venues x 3 symbols, seed 7; 600 engine seconds, 30
 with ``--quick``) is made with the real recording path (what ``record --market sim --seconds N --seed 7
 --out FILE`` runs) into a temporary folder. It is then replayed 3 times (``--quick``: once) with the real
 replay path (what ``replay FILE --speed max --json`` runs: books, detector, signals, the rule advisor,
@@ -38,7 +38,7 @@ from benchmarks.harness import summarise
 
 SEED = 7
 FULL_SECONDS = 600.0
-QUICK_SECONDS = 60.0
+QUICK_SECONDS = 30.0
 FULL_REPEATS = 3
 QUICK_REPEATS = 1
 START_TIME = 1_767_225_600.0  # 2026-01-01 00:00 UTC: a fixed engine start, so every run is the same market
@@ -224,7 +224,7 @@ def report(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.replay", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="60 engine seconds, one replay")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SECONDS:g} engine seconds, one replay")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     result = run(quick=args.quick)

@@ -96,15 +96,18 @@ def summarise(runs: list[dict]) -> dict:
             "python_start_median_s": statistics.median(run["python_start_s"] for run in runs), "launches": runs}
 
 
-def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees: dict[str, Path] | None = None) -> dict:
-    """Warm each program up once, then launch them in turn (A B A B ...) ``runs`` times each."""
+def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees: dict[str, Path] | None = None,
+            warm_up: bool = True) -> dict:
+    """Warm each program up once (unless ``warm_up`` is false), then launch them in turn (A B A B ...)
+    ``runs`` times each."""
     results: dict[str, list[dict]] = {name: [] for name in programs}
     trees = trees or {}
     with tempfile.TemporaryDirectory(prefix="octo-startup-") as folder:
         homes = {name: Path(folder) / name for name in programs}
         envs = {name: environment(homes[name], display_name, trees.get(name, ROOT)) for name in programs}
         for name, command in programs.items():
-            launch(command, envs[name])  # warm-up: database, font caches, bytecode
+            if warm_up:
+                launch(command, envs[name])  # warm-up: database, font caches, bytecode
         for _ in range(runs):
             for name, command in programs.items():
                 results[name].append(launch(command, envs[name]))
@@ -115,7 +118,8 @@ def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees:
     return {name: summarise(found) for name, found in results.items()}
 
 
-def time_programs(binaries: list[str], source: bool = True, baseline: str | None = None, runs: int = 5) -> dict:
+def time_programs(binaries: list[str], source: bool = True, baseline: str | None = None, runs: int = 5,
+                  warm_up: bool = True) -> dict:
     """Time the source tree and/or built programs (and a baseline tree), interleaved; return the results."""
     programs: dict[str, list[str]] = {}
     if source:
@@ -135,7 +139,7 @@ def time_programs(binaries: list[str], source: bool = True, baseline: str | None
     if not programs:
         raise SystemExit("startup: nothing to time")
     with display() as display_name:
-        results = measure(programs, max(1, runs), display_name, trees)
+        results = measure(programs, max(1, runs), display_name, trees, warm_up)
     for name, size in sizes.items():
         results[name]["size_bytes"] = size
     return results
@@ -143,9 +147,9 @@ def time_programs(binaries: list[str], source: bool = True, baseline: str | None
 
 def run(quick: bool = False) -> dict:
     """The suite's entry: the source tree, and the builds in dist/ if there are any (5 launches each;
-    one launch of the source with --quick)."""
+    one cold launch of the source, without the warm-up, with --quick)."""
     built = [str(p) for p in (ROOT / "dist" / "octo", ROOT / "dist" / "Octo" / "octo") if p.is_file()]
-    results = time_programs([] if quick else built, runs=1 if quick else 5)
+    results = time_programs([] if quick else built, runs=1 if quick else 5, warm_up=not quick)
     targets = {name: result["first_frame_median_s"] <= TARGETS_S["source" if name == "source" else "binary"]
                for name, result in results.items()}
     return {"name": "startup", "results": results, "targets_met": targets}
