@@ -1,7 +1,7 @@
 """L2 order book: snapshot, deltas, validation, best bid/ask and walks for VWAP-at-size.
 
-Each side keeps a ``price -> size`` dict and an ascending list of prices maintained with ``bisect``.
-Reads walk the list from the touch outward without copying the book. How it compares with ccxt's book
+Each side keeps two aligned lists, prices ascending and their sizes, maintained with ``bisect``.
+Reads walk them from the touch outward without copying the book. How it compares with ccxt's book
 and the other peers on one workload: ``python -m benchmarks.book`` (figures in docs/PERFORMANCE.md).
 """
 
@@ -79,27 +79,71 @@ class OrderBook:
 
     def apply_delta(self, bids: Levels, asks: Levels, sequence: int,
                     exchange_time: float = math.nan, received_time: float = math.nan) -> None:
-        """Apply changed levels (size 0 deletes); the sequence must follow the book's by one."""
-        if not self.is_valid:
-            raise BookError(f"{self.venue} {self.symbol}: delta before a valid snapshot")
-        if sequence != self.sequence + 1:
-            self.is_valid = False
-            raise SequenceGap(f"{self.venue} {self.symbol}: sequence gap "
-                              f"(expected {self.sequence + 1}, got {sequence})")
-        bid_list = _delta_levels(bids, "bid")
-        ask_list = _delta_levels(asks, "ask")
-        if bid_list:
-            _update_side(self._bid_prices, self._bid_sizes, bid_list)
-        if ask_list:
-            _update_side(self._ask_prices, self._ask_sizes, ask_list)
+        """Apply changed levels (size 0 deletes); the sequence must follow the book's by one.
+
+        Every level is checked before any is applied. The common shape, changes on one side only, is
+        checked and applied inline: this is the hottest call in the engine (``python -m benchmarks.book``).
+        """
+        if sequence != self.sequence + 1 or not self.is_valid:
+            self._refuse_delta(sequence)
+        if asks:
+            if bids:  # both sides: check both before touching either
+                bids = _delta_levels(bids, "bid")
+                asks = _delta_levels(asks, "ask")
+                _update_side(self._bid_prices, self._bid_sizes, bids)
+                _update_side(self._ask_prices, self._ask_sizes, asks)
+                levels = ()
+            else:
+                prices = self._ask_prices
+                sizes = self._ask_sizes
+                levels = asks
+                side = "ask"
+        elif bids:
+            prices = self._bid_prices
+            sizes = self._bid_sizes
+            levels = bids
+            side = "bid"
+        else:
+            levels = ()
+        if levels:
+            if levels.__class__ is not tuple:  # a list or any iterable: a checked list
+                levels = _delta_levels(levels, side)
+            try:
+                for price, size in levels:
+                    # NaN fails every comparison, so this also rejects NaN and infinities.
+                    if not (type(price) is float and type(size) is float and 0.0 < price < _INF
+                            and 0.0 <= size < _INF):
+                        levels = _checked_levels(levels, side, allow_zero=True)
+                        break
+            except (TypeError, ValueError):  # not (price, size) pairs: named level by level
+                levels = _checked_levels(levels, side, allow_zero=True)
+            for price, size in levels:
+                i = bisect_left(prices, price)
+                if i < len(prices) and prices[i] == price:
+                    if size == 0.0:
+                        del prices[i]
+                        del sizes[i]
+                    else:
+                        sizes[i] = size
+                elif size != 0.0:
+                    prices.insert(i, price)
+                    sizes.insert(i, size)
         self.sequence = sequence
         self.version += 1
         self.exchange_time = exchange_time
         self.received_time = received_time
-        if self._bid_prices and self._ask_prices and self._bid_prices[-1] >= self._ask_prices[0]:
+        bid_prices, ask_prices = self._bid_prices, self._ask_prices
+        if bid_prices and ask_prices and bid_prices[-1] >= ask_prices[0]:
             self.is_valid = False
             raise CrossedBook(f"{self.venue} {self.symbol}: crossed after delta "
-                              f"(bid {self._bid_prices[-1]} >= ask {self._ask_prices[0]})")
+                              f"(bid {bid_prices[-1]} >= ask {ask_prices[0]})")
+
+    def _refuse_delta(self, sequence: int) -> None:
+        if not self.is_valid:
+            raise BookError(f"{self.venue} {self.symbol}: delta before a valid snapshot")
+        self.is_valid = False
+        raise SequenceGap(f"{self.venue} {self.symbol}: sequence gap "
+                          f"(expected {self.sequence + 1}, got {sequence})")
 
     def invalidate(self) -> None:
         """Mark the book unusable until the next snapshot."""

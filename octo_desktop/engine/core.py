@@ -52,7 +52,7 @@ from octo_desktop.domain.snapshot import (
     RiskEventView, RiskView, Snapshot, SpoofEventView, SpreadMatrixView, SymbolSignalsView, TradeView,
     VenueHealthView, frozen_array, frozen_mapping,
 )
-from octo_desktop.domain.spread import net_spread_matrix
+from octo_desktop.domain.spread import net_spread_matrices
 from octo_desktop.engine.advising import AdvisorDesk, DayTotals
 from octo_desktop.engine.recorder import Recorder
 from octo_desktop.engine.trader import ArbitragePlan, JournalError, LegPlan, RollbackPolicy, TradeRun
@@ -1355,13 +1355,15 @@ class Engine:
                 bids=frozen_array(book.top("bid", DEPTH_LEVELS) or np.zeros((0, 2))),
                 asks=frozen_array(book.top("ask", DEPTH_LEVELS) or np.zeros((0, 2))))
         matrices = {}
-        for symbol, st in self._symbol_state.items():
-            usable = np.array(st.usable, dtype=bool)
-            matrix = net_spread_matrix(np.array(st.buy_vwap), np.array(st.sell_vwap), self._taker_fees,
-                                       usable)
-            matrix.flags.writeable = False
-            matrices[symbol] = SpreadMatrixView(symbol, self.venues, matrix,
-                                                tuple(not u for u in st.usable), st.quantity)
+        states = self._symbol_state
+        if states:  # every symbol's matrix in one vectorised pass; each view is a read-only slice of it
+            every = net_spread_matrices(np.array([st.buy_vwap for st in states.values()]),
+                                        np.array([st.sell_vwap for st in states.values()]), self._taker_fees,
+                                        np.array([st.usable for st in states.values()], dtype=bool))
+            every.flags.writeable = False
+            for index, (symbol, st) in enumerate(states.items()):
+                matrices[symbol] = SpreadMatrixView(symbol, self.venues, every[index],
+                                                    tuple(not u for u in st.usable), st.quantity)
         balances = {venue: frozen_mapping(assets) for venue, assets in self.ledger.balances().items()}
         equity = self._equity()
         initial = float(self._initial_equity_at(self._marks))

@@ -58,4 +58,24 @@ def test_all_symbols_at_once_equal_each_symbols_matrix_and_the_scalar_formula():
                 if i == j or not (usable[s, i] and usable[s, j]) or math.isnan(buy[s, i]):
                     assert math.isnan(value)
                 else:
-                    assert value == net_spread_bps(buy[s, i], sell[s, j], fees[i], fees[j])
+                    # The matrix is evaluated as scale * proceeds - cost_bps: equal to the scalar
+                    # formula up to rounding (a few units in the last place).
+                    assert value == pytest.approx(net_spread_bps(buy[s, i], sell[s, j], fees[i], fees[j]),
+                                                  rel=1e-12, abs=1e-9)
+
+
+def test_matrices_fill_a_given_buffer_and_match_a_fresh_result():
+    from octo_desktop.domain.spread import net_spread_matrices
+
+    rng = np.random.default_rng(5)
+    buy = 100.0 * (1 + rng.normal(0, 1e-3, (20, 8)))
+    sell = 100.0 * (1 + rng.normal(0, 1e-3, (20, 8)))
+    fees = rng.uniform(0.0005, 0.002, 8)
+    usable = rng.random((20, 8)) > 0.2
+    fresh = net_spread_matrices(buy, sell, fees, usable)
+    buffer = np.full((20, 8, 8), 123.0)
+    assert net_spread_matrices(buy, sell, fees, usable, out=buffer) is buffer
+    assert np.array_equal(buffer, fresh, equal_nan=True)
+    single = np.full((8, 8), 7.0)
+    assert net_spread_matrix(buy[3], sell[3], fees, usable[3], out=single) is single
+    assert np.array_equal(single, fresh[3], equal_nan=True)
