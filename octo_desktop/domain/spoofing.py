@@ -24,6 +24,13 @@ from octo_desktop.domain.book import OrderBook, walk_vwap
 Caps = tuple[Mapping[float, float], Mapping[float, float]]
 NO_CAPS: Caps = (MappingProxyType({}), MappingProxyType({}))  # shared, so read-only
 MAX_EVENTS = 100
+BOTH_SIDES = ("bid", "ask")
+_SIDES = {(True, True): BOTH_SIDES, (True, False): ("bid",), (False, True): ("ask",), (False, False): ()}
+
+
+def changed_sides(bids, asks) -> tuple[str, ...]:
+    """Return the sides a delta with these bid and ask levels changes, bid first."""
+    return _SIDES[(bool(bids), bool(asks))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +78,18 @@ class SpoofDetector:
         self._book_version = -1
 
     # --- inputs ---------------------------------------------------------------------------------
-    def on_book(self, book: OrderBook, now: float, is_snapshot: bool = False) -> list[SpoofEvent]:
-        """Update the tracked large levels after an applied book update; return the spoofs it revealed."""
+    def on_book(self, book: OrderBook, now: float, is_snapshot: bool = False,
+                sides: tuple[str, ...] = BOTH_SIDES) -> list[SpoofEvent]:
+        """Update the tracked large levels after an applied book update; return the spoofs it revealed.
+
+        ``sides`` names the sides the update changed (``changed_sides``); an unchanged side would scan
+        to the same result, so it is skipped. Both are scanned after a snapshot, or when this detector
+        missed one of the book's versions (then it cannot know what changed).
+        """
         if book.version == self._book_version and not is_snapshot:
             return []
+        if is_snapshot or book.version != self._book_version + 1:
+            sides = BOTH_SIDES
         self._book_version = book.version
         events: list[SpoofEvent] = []
         if is_snapshot or not book.is_valid:
@@ -82,8 +97,8 @@ class SpoofDetector:
             self._tracked["bid"].clear()
             self._tracked["ask"].clear()
         if book.is_valid:
-            self._scan(book, "bid", now, events)
-            self._scan(book, "ask", now, events)
+            for side in sides:
+                self._scan(book, side, now, events)
         if events:
             self.events.extend(events)
             if len(self.events) >= self.config.min_events:

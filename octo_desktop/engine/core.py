@@ -29,7 +29,8 @@ from octo_desktop.domain.advice import (
     WAIT, AdviceRecord, OpportunityBrief, OutcomeBrief, VenueBrief, apply_advice,
 )
 from octo_desktop.domain.orderflow import FlowReading, TradeFlow, aggregate_direction
-from octo_desktop.domain.spoofing import SpoofDetector, SpoofEvent, capped_quantity_within, capped_vwap
+from octo_desktop.domain.spoofing import (SpoofDetector, SpoofEvent, capped_quantity_within, capped_vwap,
+                                          changed_sides)
 from octo_desktop.domain.volatility import RealisedVolatility, adaptive_threshold_bps
 from octo_desktop.domain.book import BookError, CrossedBook, OrderBook, SequenceGap
 from octo_desktop.domain.commands import (
@@ -115,6 +116,8 @@ class _SymbolState:
         self.versions = [-1] * n
         self.usable = [False] * n
         self.quantity = 0.0
+        self.books: list[OrderBook] = []  # the symbol's book on each venue, in venue order
+        self.detectors: list[SpoofDetector] = []  # and each book's spoof detector
 
 
 class _VenueStats:
@@ -175,6 +178,9 @@ class Engine:
         self._flows = {key: TradeFlow(strategy.flow_window_s) for key in self.books}
         self._volatility = {s: RealisedVolatility(strategy.vol_window_s, strategy.vol_sample_s) for s in self.symbols}
         self._spoof = {key: SpoofDetector(key[0], key[1], config.spoofing) for key in self.books}
+        for symbol, st in self._symbol_state.items():  # the detector pass reads them by venue index
+            st.books = [self.books[(v, symbol)] for v in self.venues]
+            st.detectors = [self._spoof[(v, symbol)] for v in self.venues]
         self._flow_cache: dict[tuple[str, str], tuple[float, int, FlowReading]] = {}
         self._signals_cache: tuple[float, object] | None = None
         self._spoof_events: deque[SpoofEventView] = deque((SpoofEventView(*e) for e in state.spoof_events),
@@ -339,7 +345,8 @@ class Engine:
                     self.feed.request_resync(event.venue, event.symbol)
             if book.is_valid:
                 detector = self._spoof[key]
-                spoofs = detector.on_book(book, event.received_time, event.is_snapshot)
+                spoofs = detector.on_book(book, event.received_time, event.is_snapshot,
+                                          changed_sides(event.bids, event.asks))
                 if spoofs:
                     self._on_spoofs(spoofs)
             latency = (event.received_time - event.exchange_time) * 1000.0
@@ -437,13 +444,13 @@ class Engine:
         fees = self._fees
         fresh_after = now - self.config.strategy.stale_after_s
         best_proceeds, best_seller = -math.inf, -1
-        for i, venue in enumerate(self.venues):
-            book = self.books[(venue, symbol)]
+        detectors = st.detectors
+        for i, book in enumerate(st.books):
             usable = book.is_valid and book.received_time >= fresh_after
             st.usable[i] = usable
             if not usable:
                 continue
-            detector = self._spoof[(venue, symbol)]
+            detector = detectors[i]
             if st.versions[i] != book.version or st.caps_versions[i] != detector.caps_version:
                 st.versions[i] = book.version
                 caps = detector.caps(now)

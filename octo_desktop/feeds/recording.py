@@ -109,8 +109,10 @@ def _levels(raw, where: str) -> tuple[tuple[float, float], ...]:
         raise RecordingError(f"{where}: levels must be a list of [price, size]")
     levels = []
     for level in raw:
-        if not (isinstance(level, list) and len(level) == 2
-                and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in level)):
+        # Exact classes: JSON gives list, float and int; bool (an int subclass) is refused.
+        if level.__class__ is not list or len(level) != 2 \
+                or (level[0].__class__ is not float and level[0].__class__ is not int) \
+                or (level[1].__class__ is not float and level[1].__class__ is not int):
             raise RecordingError(f"{where}: bad level {level!r}")
         levels.append((float(level[0]), float(level[1])))
     return tuple(levels)
@@ -264,6 +266,7 @@ class RecordingReader:
         try:
             handle.readline()  # the header, parsed already
             number = 1
+            name = self.path.name
             while True:
                 try:
                     line = handle.readline()
@@ -277,7 +280,7 @@ class RecordingReader:
                 if not line.endswith("\n"):
                     self.truncated = True  # a half-written last line
                     return
-                where = f"{self.path.name}:{number}"
+                where = f"{name}:{number}"
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
