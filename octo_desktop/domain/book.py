@@ -194,6 +194,12 @@ class OrderBook:
             return list(zip(self._bid_prices[:-n - 1:-1], self._bid_sizes[:-n - 1:-1]))
         return list(zip(self._ask_prices[:n], self._ask_sizes[:n]))
 
+    def top_size(self, side: str, n: int) -> float:
+        """Return the total size of the best ``n`` levels of ``side`` ("bid" or "ask"), added best first."""
+        if n <= 0:
+            return 0.0
+        return sum(self._bid_sizes[:-n - 1:-1]) if side == "bid" else sum(self._ask_sizes[:n])
+
     def size_at(self, side: str, price: float) -> float:
         """Return the size shown at exactly ``price`` on ``side`` ("bid" or "ask"), 0 if none."""
         prices, sizes = ((self._bid_prices, self._bid_sizes) if side == "bid"

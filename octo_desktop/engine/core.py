@@ -551,8 +551,8 @@ class Engine:
         bid_size = ask_size = 0.0
         mid = math.nan
         if book.is_valid:
-            bid_size = sum(size for _, size in book.top("bid", levels))
-            ask_size = sum(size for _, size in book.top("ask", levels))
+            bid_size = book.top_size("bid", levels)
+            ask_size = book.top_size("ask", levels)
             mid = book.mid
         return self._flows[(venue, symbol)].reading(now, bid_size, ask_size, mid,
                                                     self.config.strategy.drift_scale_bps)

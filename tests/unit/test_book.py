@@ -95,3 +95,13 @@ def test_empty_book_reads_are_nan_not_errors():
     assert book.top("bid", 5) == []
     vwap, filled = book.vwap("buy", 1.0)
     assert math.isnan(vwap) and filled == 0.0
+
+
+def test_top_size_adds_the_best_levels_of_a_side_like_summing_top():
+    book = OrderBook("okx", "BTC/USDT")
+    book.apply_snapshot([(100.0, 0.1), (99.9, 0.2), (99.8, 0.3)], [(100.1, 1.5), (100.2, 2.5)], 1)
+    for side in ("bid", "ask"):
+        for n in range(0, 5):
+            assert book.top_size(side, n) == sum(size for _, size in book.top(side, n))
+    assert book.top_size("bid", 2) == 0.1 + 0.2
+    assert book.top_size("ask", 9) == 4.0
