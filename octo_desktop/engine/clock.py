@@ -11,6 +11,7 @@ as the CPU allows with ``speed=None`` ("max"). Real I/O (commands from the GUI t
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 import time
 
@@ -89,6 +90,26 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self.holds -= 1
             if not self.holds and not self.paused:
                 self._reanchor()
+
+    def start_at(self, when: float) -> None:
+        """Set virtual time to ``when`` (engine unix seconds) before anything is scheduled on the loop.
+
+        A ``Clock`` whose origin is this same value then reads ``now()`` as the loop's time itself,
+        with no offset to add: every engine timestamp is a loop time, exactly. A replay scheduled at
+        the recorded timestamps therefore runs its timers (order latencies, fills) at bit-identical
+        times to the session that recorded it. With an offset, ``origin + loop time`` rounds to the
+        float spacing of unix seconds (~0.24 us), and a fill and a market event that close together
+        could swap order in the replay.
+        """
+        if self._scheduled or self._ready:
+            raise RuntimeError("start_at must be called before anything is scheduled on the loop")
+        self._virtual_time = float(when)
+        # asyncio runs the timers due before ``time() + _clock_resolution``. At unix-second magnitudes
+        # the monotonic clock's resolution (1 ns) is below the float spacing and vanishes in that sum,
+        # so a timer due exactly now would never run: the loop would spin. Two spacings survive the
+        # sum (also past the next power of two, where the spacing doubles).
+        self._clock_resolution = max(self._clock_resolution, 2.0 * math.ulp(self._virtual_time))
+        self._reanchor()
 
     def _reanchor(self) -> None:
         # Virtual time continues from where it is; pacing restarts from this real instant.

@@ -15,7 +15,7 @@ from typing import Callable
 
 from octo_desktop.domain.commands import Command, Halt, Resume, Shutdown
 from octo_desktop.domain.snapshot import Snapshot
-from octo_desktop.engine.clock import Clock, new_event_loop
+from octo_desktop.engine.clock import Clock, VirtualTimeLoop, new_event_loop
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,8 @@ class Runtime:
         origin = self._start_time
         if origin is None:  # continue after the last recorded engine time, never before it
             origin = max(time.time(), self._state.last_time or 0.0)
+        if isinstance(loop, VirtualTimeLoop):
+            loop.start_at(origin)  # engine time is the loop's time: replays repeat it exactly
         clock = Clock(loop, origin)
         self._queue = asyncio.Queue()
         engine, feed = self._compose(self.config, self.store, self._state, clock, self._publish,

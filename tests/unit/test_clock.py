@@ -31,3 +31,50 @@ def test_thread_safe_callbacks_still_wake_a_virtual_loop():
         assert loop.run_until_complete(future) == "command"
     finally:
         loop.close()
+
+
+def test_a_loop_started_at_unix_time_wakes_sleepers_at_exactly_their_engine_time():
+    """Engine time is the loop's time (no offset to round): sleep_until(t) wakes with now() == t, for
+    times one float spacing apart, and a timer due "now" runs instead of spinning the loop."""
+    import math
+    import random
+
+    start = 1_767_225_600.0
+    loop = VirtualTimeLoop(None)
+    rng = random.Random(3)
+    targets = sorted(start + rng.uniform(0.0, 600.0) for _ in range(200))
+    targets += [targets[-1] + math.ulp(targets[-1]), targets[-1] + 2 * math.ulp(targets[-1])]
+    woke = []
+
+    async def main():
+        clock = Clock(loop, start)
+        assert clock.now() == start == loop.time()
+        for target in targets:
+            await clock.sleep_until(target)
+            woke.append(clock.now())
+        await asyncio.sleep(0)  # due at once
+        await asyncio.sleep(1e-12)  # far below the float spacing at this magnitude: due at once too
+
+    import threading
+
+    loop.start_at(start)
+    watchdog = threading.Timer(60.0, loop.call_soon_threadsafe, (loop.stop,))  # a spinning loop fails
+    watchdog.start()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        watchdog.cancel()
+        loop.close()
+    assert woke == targets
+
+
+def test_start_at_refuses_a_loop_with_work_scheduled():
+    import pytest
+
+    loop = VirtualTimeLoop(None)
+    try:
+        loop.call_later(1.0, lambda: None)
+        with pytest.raises(RuntimeError, match="before anything is scheduled"):
+            loop.start_at(1_767_225_600.0)
+    finally:
+        loop.close()
