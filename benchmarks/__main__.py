@@ -18,6 +18,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,9 +86,17 @@ def main(argv: list[str] | None = None) -> int:
             result = {"name": name, "skipped": str(exc)}
         except ModuleNotFoundError as exc:
             result = {"name": name, "skipped": f"missing module: {exc.name}"}
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not lose the others' figures
+            traceback.print_exc()
+            result = {"name": name, "error": f"{type(exc).__name__}: {exc}"}
         result["seconds"] = round(time.monotonic() - began, 2)
         results[name] = result
-        reports.append(module.report(result) if "skipped" not in result else f"{name}: skipped ({result['skipped']})")
+        if "error" in result:
+            reports.append(f"{name}: FAILED ({result['error']})")
+        elif "skipped" in result:
+            reports.append(f"{name}: skipped ({result['skipped']})")
+        else:
+            reports.append(module.report(result))
         if not args.json:
             print(reports[-1], flush=True)
 
@@ -103,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(document))
     else:
         print(f"results: {out}  ({document['seconds']} s)")
+    failed = [name for name, result in results.items() if "error" in result]
+    if failed:
+        print(f"failed: {', '.join(failed)} (see their \"error\" in the results file)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -103,7 +103,8 @@ def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees:
     results: dict[str, list[dict]] = {name: [] for name in programs}
     trees = trees or {}
     with tempfile.TemporaryDirectory(prefix="octo-startup-") as folder:
-        homes = {name: Path(folder) / name for name in programs}
+        # A program's name may be a path (several binaries): each gets a home of its own by position.
+        homes = {name: Path(folder) / f"home-{index}" for index, name in enumerate(programs)}
         envs = {name: environment(homes[name], display_name, trees.get(name, ROOT)) for name in programs}
         for name, command in programs.items():
             if warm_up:
@@ -116,6 +117,14 @@ def measure(programs: dict[str, list[str]], runs: int, display_name: str, trees:
             if left:
                 raise SystemExit(f"startup: {name} left unpack folders behind: {left}")
     return {name: summarise(found) for name, found in results.items()}
+
+
+def _display_name(binary: Path) -> str:
+    """Name a built program by its path under the source tree (``dist/octo``), else its full path."""
+    try:
+        return binary.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(binary)
 
 
 def time_programs(binaries: list[str], source: bool = True, baseline: str | None = None, runs: int = 5,
@@ -133,7 +142,7 @@ def time_programs(binaries: list[str], source: bool = True, baseline: str | None
         binary = Path(given).resolve()
         if not binary.exists():
             raise SystemExit(f"startup: {binary} does not exist (python build/build.py builds it)")
-        name = "binary" if len(binaries) == 1 else given
+        name = "binary" if len(binaries) == 1 else _display_name(binary)
         programs[name] = [str(binary)]
         sizes[name] = binary.stat().st_size
     if not programs:

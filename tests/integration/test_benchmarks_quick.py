@@ -47,6 +47,7 @@ def test_quick_suite_runs_every_benchmark_and_writes_its_results(tmp_path):
 
     replay = results["replay"]
     assert replay["deterministic"] is True and replay["replay"]["events"] == replay["recording"]["events"] > 0
+    assert replay["matches_recording_session"] is True, replay["recording_differences"]
 
     gui = results["gui"]
     assert {"1", "10"} <= set(gui["speeds"])
