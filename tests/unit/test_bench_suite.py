@@ -62,3 +62,22 @@ def test_a_failing_benchmark_is_recorded_and_the_others_still_report(tmp_path, m
     printed = capsys.readouterr()
     assert "broken: FAILED (RuntimeError: cannot measure here)" in printed.out and "fine: 42" in printed.out
     assert "failed: broken" in printed.err
+
+
+def test_a_child_reports_its_own_peak_rss_not_its_parents():
+    """The memory benchmark's child runs after the suite's other benchmarks made the parent big: its peak
+    must be its own (VmHWM), not the parent's carried across exec (ru_maxrss on Linux)."""
+    import subprocess
+
+    import pytest
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("VmHWM is Linux's")
+    ballast = bytearray(300 * 2**20)
+    for index in range(0, len(ballast), 4096):
+        ballast[index] = 1  # touched: resident in this process
+    done = subprocess.run([sys.executable, "-c", "from benchmarks.memory import _peak_rss_mb; print(_peak_rss_mb())"],
+                          cwd=startup.ROOT, capture_output=True, text=True, timeout=60)
+    del ballast
+    assert done.returncode == 0, done.stderr
+    assert 1.0 < float(done.stdout) < 150.0
