@@ -197,11 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run the benchmark suite (from the source tree): the same as "
                                               "python -m benchmarks",
                                 description="Measure Octo against its peers on identical input (book "
-                                            "maintenance, spread matrices, start-up); results go to "
+                                            "maintenance, tick to decision, spread matrices, replay, the "
+                                            "window, start-up, memory over 8 simulated hours); results go to "
                                             "benchmarks/results/<date>.json. Needs the source tree.")
     bench.add_argument("--quick", action="store_true", help="a smoke run: small workloads, few repetitions")
     bench.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    bench.add_argument("--only", metavar="A,B", help="run only these benchmarks")
+    bench.add_argument("--only", metavar="A,B", help="run only these benchmarks (book, latency, spread, "
+                                                     "replay, gui, startup, memory)")
     bench.add_argument("--out", metavar="FILE", help="results file (default: benchmarks/results/<date>.json)")
 
     config = commands.add_parser("config", help="show, locate or create the config file",

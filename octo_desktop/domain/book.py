@@ -106,17 +106,18 @@ class OrderBook:
         else:
             levels = ()
         if levels:
-            if levels.__class__ is not tuple:  # a list or any iterable: a checked list
+            if levels.__class__ is not tuple:  # a list or any iterable: checked once, as a list
                 levels = _delta_levels(levels, side)
-            try:
-                for price, size in levels:
-                    # NaN fails every comparison, so this also rejects NaN and infinities.
-                    if not (type(price) is float and type(size) is float and 0.0 < price < _INF
-                            and 0.0 <= size < _INF):
-                        levels = _checked_levels(levels, side, allow_zero=True)
-                        break
-            except (TypeError, ValueError):  # not (price, size) pairs: named level by level
-                levels = _checked_levels(levels, side, allow_zero=True)
+            else:  # the feeds' shape, checked inline (a call would cost as much as the check)
+                try:
+                    for price, size in levels:
+                        # NaN fails every comparison, so this also rejects NaN and infinities.
+                        if not (type(price) is float and type(size) is float and 0.0 < price < _INF
+                                and 0.0 <= size < _INF):
+                            levels = _checked_levels(levels, side, allow_zero=True)
+                            break
+                except (TypeError, ValueError):  # not (price, size) pairs: named level by level
+                    levels = _checked_levels(levels, side, allow_zero=True)
             for price, size in levels:
                 i = bisect_left(prices, price)
                 if i < len(prices) and prices[i] == price:
