@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from octo_desktop.advisor import check_advisor, make_advisor
-from octo_desktop.config import Config, ConfigError, SymbolMarket, SymbolSpec, default_data_dir, venue_defaults
+from octo_desktop.config import Config, ConfigError, SymbolMarket, check_engine_start, SymbolSpec, default_data_dir, venue_defaults
 from octo_desktop.domain.model import BookUpdate
 from octo_desktop.engine.core import Engine
 from octo_desktop.engine.recorder import OwnFillMarker, Recorder
@@ -126,15 +126,17 @@ def build_runtime(config: Config, db_path: str | Path | None = None, speed: floa
     if source.kind == "live" and speed != 1:
         raise ConfigError("a live market runs in real time: --speed must be 1")
     check_advisor(config)
+    if start_time is not None:  # before the database is opened (and perhaps created)
+        check_engine_start(start_time, "engine start")
     store = open_store(Path(db_path) if db_path is not None else default_db_path())
     try:
         state = store.load()
+        return Runtime(config, store, state, partial(compose, source=source, listener=listener), speed=speed,
+                       start_time=start_time, run_seconds=run_seconds, virtual_time=source.kind == "replay",
+                       cleanup=cleanup)
     except BaseException:
         store.close()
         raise
-    return Runtime(config, store, state, partial(compose, source=source, listener=listener), speed=speed,
-                   start_time=start_time,
-                   run_seconds=run_seconds, virtual_time=source.kind == "replay", cleanup=cleanup)
 
 
 def build_replay_runtime(config: Config, path: str | Path, db_path: str | Path | None = None,

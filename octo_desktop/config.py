@@ -27,6 +27,20 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown or out of range; the message names the key."""
 
 
+SEED_MAX = 2**63 - 1
+# Engine time is unix seconds from 2000-01-01 to 2100-01-01 UTC: every calendar and float-precision
+# assumption (UTC days for the loss limit, sub-microsecond timers) holds there.
+ENGINE_TIME_MIN = 946_684_800.0
+ENGINE_TIME_MAX = 4_102_444_800.0
+
+
+def check_engine_start(seconds: float, what: str = "start time") -> None:
+    """Raise ConfigError unless ``seconds`` is a unix time from 2000-01-01 to 2100-01-01 UTC."""
+    if not (math.isfinite(seconds) and ENGINE_TIME_MIN <= seconds < ENGINE_TIME_MAX):
+        raise ConfigError(f"invalid {what} {seconds!r}: unix seconds from {ENGINE_TIME_MIN:.0f} (2000-01-01) "
+                          f"to {ENGINE_TIME_MAX:.0f} (2100-01-01 UTC)")
+
+
 # ---------------------------------------------------------------------------------------------------
 # Defaults. Fees are the venues' published base-tier spot fees; latency is the round trip of an order
 # (median and 95th percentile, lognormal); update_hz is how often the venue publishes book updates;
@@ -95,6 +109,7 @@ _ADVISOR_PRICES = {
     "gpt-4.1-nano": {"input_per_mtok": 0.10, "output_per_mtok": 0.40},
 }
 ADVISOR_KINDS = ("rule", "openai")
+ADVISOR_FAILURE_POLICIES = ("rules", "skip")
 
 
 def _default_tree() -> dict:
@@ -514,12 +529,16 @@ def config_as_tree(path: str | Path | None = None, overrides: list[str] | None =
         raise ConfigError(f"config file not found: {file_path}")
     if file_path.exists():
         try:
-            with open(file_path, "rb") as handle:
-                user = tomllib.load(handle)
+            # utf-8-sig: Windows Notepad starts a UTF-8 file with a byte-order mark, which TOML does not allow.
+            user = tomllib.loads(file_path.read_bytes().decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            line = exc.object[:exc.start].count(b"\n") + 1
+            raise ConfigError(f"{file_path}: not a UTF-8 text file (line {line} has the byte "
+                              f"0x{exc.object[exc.start]:02x}); save it as UTF-8") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file_path}: not valid TOML: {exc}") from exc
         except OSError as exc:
-            raise ConfigError(f"{file_path}: cannot read: {exc.strerror}") from exc
+            raise ConfigError(f"{file_path}: cannot read: {exc.strerror or exc}") from exc
         _merge(tree, user, "")
         source = str(file_path)
     for item in overrides or []:
@@ -631,7 +650,7 @@ def _build(tree: dict, source: str) -> Config:
     market = tree["market"]
     if market.get("kind") not in MARKET_KINDS:
         raise ConfigError(f"market.kind: must be one of {', '.join(MARKET_KINDS)}, got {market.get('kind')!r}")
-    seed = _number(market, "seed", "market", 0, 2**63 - 1, integer=True)
+    seed = _number(market, "seed", "market", 0, SEED_MAX, integer=True)
 
     symbol_list = tree["symbols"]["list"]
     if not isinstance(symbol_list, list) or not symbol_list:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from octo_desktop import __version__, startup
 from octo_desktop.config import (
-    ADVISOR_KINDS, VENUE_IDS, ConfigError, default_config_path, default_config_text, load_config,
+    ADVISOR_KINDS, SEED_MAX, VENUE_IDS, ConfigError, check_engine_start, default_config_path, default_config_text,
+    load_config,
 )
 from octo_desktop.feeds.recording import RecordingError
 
@@ -37,13 +38,59 @@ def _positive(text: str) -> float:
     return value
 
 
+MIN_SPEED = 0.01  # slower than this, one housekeeping tick would be a wait longer than the OS timers allow
+
+
 def _speed(text: str) -> float | None:
     if text == "max":
         return None
     try:
-        return _positive(text)
+        value = _positive(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"invalid speed {text!r}: a positive number or 'max'") from None
+    if value < MIN_SPEED:
+        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: at least {MIN_SPEED:g} (or 'max')")
+    return value
+
+
+class _SpeedGiven(argparse.Action):
+    """Store the speed and note that it was given (``max`` and "not given" are both None)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.speed_given = True
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: a whole number") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: from 0 to {SEED_MAX}")
+    return value
+
+
+def _start_time(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid start time {text!r}: unix seconds") from None
+    try:
+        check_engine_start(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _wait_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be zero or a positive number of seconds, got {text!r}")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser, sub: bool = False) -> None:
@@ -96,11 +143,11 @@ def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
     parser.add_argument("--headless", action="store_true", **kw, help="run without a window and print a summary")
     parser.add_argument("--seconds", type=_positive, **kw, metavar="N",
                         help="stop after N seconds of engine time (headless default: 60)")
-    parser.add_argument("--seed", type=int, **kw, metavar="S", help="seed of the simulated market (default: config)")
-    parser.add_argument("--speed", type=_speed, **kw, metavar="X|max",
+    parser.add_argument("--seed", type=_seed, **kw, metavar="S", help="seed of the simulated market (default: config)")
+    parser.add_argument("--speed", type=_speed, action=_SpeedGiven, **kw, metavar="X|max",
                         help="engine clock speed: 1 = real time (GUI default), 10 = ten times faster, "
                              "max = as fast as possible (headless default)")
-    parser.add_argument("--start-time", type=float, **kw, metavar="UNIX",
+    parser.add_argument("--start-time", type=_start_time, **kw, metavar="UNIX",
                         help="engine clock start, unix seconds (default: now)")
     parser.add_argument("--json", action="store_true", **kw, help="print the headless summary as one JSON object")
     parser.add_argument("--stream", action="store_true", **kw,
@@ -150,11 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(record, {"default": argparse.SUPPRESS})
     record.add_argument("--seconds", type=_positive, required=True, metavar="N", help="how long to record (engine seconds)")
     record.add_argument("--out", required=True, metavar="FILE", help="recording to write (e.g. session.jsonl.gz)")
-    record.add_argument("--seed", type=int, default=argparse.SUPPRESS, metavar="S",
+    record.add_argument("--seed", type=_seed, default=argparse.SUPPRESS, metavar="S",
                         help="seed of the simulated market (default: config)")
-    record.add_argument("--speed", type=_speed, default=argparse.SUPPRESS, metavar="X|max",
+    record.add_argument("--speed", type=_speed, action=_SpeedGiven, default=argparse.SUPPRESS, metavar="X|max",
                         help="simulated market only: clock speed (default: max)")
-    record.add_argument("--start-time", type=float, default=argparse.SUPPRESS, metavar="UNIX",
+    record.add_argument("--start-time", type=_start_time, default=argparse.SUPPRESS, metavar="UNIX",
                         help="simulated market only: engine clock start, unix seconds (default: now)")
     record.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print the run's summary as one JSON object")
@@ -181,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "within a quarter second, a stopped one when it next starts.")
         if name == "halt":
             control.add_argument("--reason", default="halt from the command line", help="why (shown and logged)")
-        control.add_argument("--wait", type=float, default=10.0, metavar="S",
+        control.add_argument("--wait", type=_wait_seconds, default=10.0, metavar="S",
                              help="seconds to wait for a running engine to confirm (default 10; 0: do not wait)")
         control.add_argument("--json", action="store_true", help="print the outcome as JSON")
         _common(control, sub=True)
@@ -189,8 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check that this installation can run (Tk, charts, database, "
                                              "venues, advisor)",
                                  description="Check each part the terminal needs, without touching your data: "
-                                             "the data folder, the config, the database engine, Tk, the charts, "
-                                             "every venue's ccxt client and the advisor. Exit 1 if any fails.")
+                                             "the data folder, the config, the database engine, your database "
+                                             "(--db, else the default one; read only, never created), Tk, the "
+                                             "charts, every venue's ccxt client and the advisor. Exit 1 if any "
+                                             "fails.")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     _common(doctor, sub=True)
 
@@ -273,7 +322,8 @@ def _load(args):
     return config
 
 
-def _open_runtime(args, config, speed, seconds, source=None, db_path=None, cleanup=None, listener=None):
+def _open_runtime(args, config, speed, seconds, source=None, db_path=None, cleanup=None, listener=None,
+                  window: bool = False):
     from octo_desktop.app import MarketSource, build_runtime
     from octo_desktop.storage import StorageError
 
@@ -283,17 +333,67 @@ def _open_runtime(args, config, speed, seconds, source=None, db_path=None, clean
                              start_time=getattr(args, "start_time", None), run_seconds=seconds, source=source,
                              cleanup=cleanup, listener=listener)
     except StorageError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{PROG}: {exc}", file=sys.stderr, flush=True)
+        if window:  # a windowed build has no terminal: say it where the trader is looking
+            from octo_desktop.gui.startup_error import show_startup_error
+
+            show_startup_error(str(exc))
         return None
 
 
+class SignalStop:
+    """SIGTERM or SIGINT during a headless run: stop the way the window's close button does.
+
+    The first signal asks the engine to shut down (trades in flight get their drain time to land, the
+    rest stay journaled for recovery), the database is flushed and closed, and the summary is printed;
+    the exit code is then 0 for SIGTERM and 130 for SIGINT (Ctrl+C), as shells expect. A second signal
+    while stopping ends the process at once (as safe as kill -9: the journal recovers it).
+    """
+
+    def __init__(self, runtime) -> None:
+        import signal
+
+        self._runtime = runtime
+        self.signal_name = ""
+        self.exit_code = 0
+        self._previous = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except (ValueError, OSError):  # not the main thread, or not supported here
+                pass
+
+    def _handle(self, signum, _frame) -> None:
+        import signal
+
+        if self.signal_name:
+            os._exit(128 + signum)
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 130 if signum == signal.SIGINT else 0
+        print(f"{PROG}: {self.signal_name}: stopping (a second signal stops at once)", file=sys.stderr, flush=True)
+        self._runtime.request_shutdown(self.signal_name)
+
+    def restore(self) -> None:
+        """Put back the handlers that were installed before."""
+        import signal
+
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+
+
 def _finish_headless(runtime, as_json: bool) -> int:
-    runtime.start()
-    runtime.wait()
+    stop = SignalStop(runtime)
+    try:
+        runtime.start()
+        runtime.wait()
+    finally:
+        stop.restore()
     if runtime.failure is not None or runtime.summary is None:
         print(f"{PROG}: engine failed: {runtime.failure!r}", file=sys.stderr)
         return 1
     summary = runtime.summary
+    if runtime.store_error:  # writes the disk never took: the run must not look successful
+        summary["storage_error"] = runtime.store_error
     for report in summary.get("recovered", ()):
         print(f"{PROG}: recovered trade #{report['trade_id']} {report['symbol']} {report['route']}: "
               f"bought {report['bought_before']}, sold {report['sold_before']} before the restart, "
@@ -302,13 +402,32 @@ def _finish_headless(runtime, as_json: bool) -> int:
         print(json.dumps(summary), flush=True)
     else:
         _print_summary(summary, runtime.wall_seconds)
-    return 0
+    if runtime.store_error:
+        print(f"{PROG}: {runtime.store_error}", file=sys.stderr)
+        return 1
+    return stop.exit_code
+
+
+FAULT_KILL_AFTER = "OCTO_FAULT_KILL_AFTER"
 
 
 def _print_event(event: dict) -> None:
     # Runs on the runtime thread right after the journal commit: one line, flushed at once.
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
+    fault = os.environ.get(FAULT_KILL_AFTER)
+    if fault and _event_matches(event, fault):
+        # Fault injection for crash tests: kill -9 at exactly this point of the stream, which an
+        # outside kill can only hit by chance (the engine goes on committing within a millisecond).
+        import signal
+
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def _event_matches(event: dict, fault: str) -> bool:
+    """Whether ``event`` has every ``key=value`` of ``fault`` (comma-separated), e.g. ``purpose=unwind``."""
+    pairs = [part.split("=", 1) for part in fault.split(",") if "=" in part]
+    return bool(pairs) and all(str(event.get(key.strip())) == value.strip() for key, value in pairs)
 
 
 def _control(args, command: str) -> int:
@@ -340,8 +459,8 @@ def _control(args, command: str) -> int:
     return 0 if answer is not None else 3
 
 
-def _check_live_speed(config, speed) -> None:
-    if config.market == "live" and speed not in (None, 1):
+def _check_live_speed(config, args) -> None:
+    if config.market == "live" and getattr(args, "speed_given", False) and getattr(args, "speed", None) != 1:
         raise ConfigError("a live market runs in real time: --speed applies to the simulated market and replays")
 
 
@@ -351,15 +470,15 @@ def _run(args) -> int:
         raise ConfigError("--startup-check opens the window: it cannot be combined with --headless")
     if args.headless:
         seconds = args.seconds if args.seconds is not None else 60.0
-        _check_live_speed(config, args.speed)
+        _check_live_speed(config, args)
         speed = 1.0 if config.market == "live" else args.speed  # None ("max") unless given
         runtime = _open_runtime(args, config, speed, seconds, listener=_print_event if args.stream else None)
         if runtime is None:
             return 1
         return _finish_headless(runtime, args.json)
-    _check_live_speed(config, args.speed)
+    _check_live_speed(config, args)
     speed = args.speed if args.speed is not None else 1.0
-    runtime = _open_runtime(args, config, speed, args.seconds)
+    runtime = _open_runtime(args, config, speed, args.seconds, window=True)
     if runtime is None:
         return 1
     runtime.start()
@@ -370,10 +489,18 @@ def _run(args) -> int:
     startup.mark("gui_imported")
     welcome = wants_welcome(args.config is not None, default_config_path().exists(), runtime.settings)
     if not args.startup_check:
-        return run_gui(runtime, welcome=welcome)
+        return _storage_verdict(runtime, run_gui(runtime, welcome=welcome))
     check = StartupCheck()
     code = run_gui(runtime, on_first_frame=check.first_frame, welcome=welcome)
-    return check.finish(code)
+    return _storage_verdict(runtime, check.finish(code))
+
+
+def _storage_verdict(runtime, code: int) -> int:
+    """Return exit code 1 (the reason on stderr) if the database failed during a windowed run, else ``code``."""
+    if runtime.store_error:
+        print(f"{PROG}: {runtime.store_error}", file=sys.stderr)
+        return 1
+    return code
 
 
 class StartupCheck:
@@ -427,7 +554,7 @@ def _record(args) -> int:
 
     config = _load(args)
     speed = getattr(args, "speed", None)
-    _check_live_speed(config, speed)
+    _check_live_speed(config, args)
     if config.market == "live":
         speed = 1.0
     out = Path(args.out)
@@ -468,8 +595,13 @@ def _replay(args) -> int:
         from octo_desktop.gui.app import run_gui
 
         runtime.start()
-        return run_gui(runtime)
-    return _finish_headless(runtime, getattr(args, "json", False))
+        return _storage_verdict(runtime, run_gui(runtime))
+    code = _finish_headless(runtime, getattr(args, "json", False))
+    error = (runtime.summary or {}).get("replay_error")
+    if error:  # a damaged recording: what came before it was replayed and summarized, but not the whole file
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return code or 1
+    return code
 
 
 def _print_summary(summary: dict, wall_seconds: float) -> None:
@@ -497,6 +629,9 @@ def _export(args) -> int:
     if not db.exists():
         print(f"{PROG}: no database at {db}", file=sys.stderr)
         return 1
+    if args.output and Path(args.output).is_dir():
+        print(f"{PROG}: --output {args.output} is a directory; name a file such as fills.csv", file=sys.stderr)
+        return 2
     writer = write_fills_csv if args.what == "fills" else write_trades_csv
     try:
         if args.output:
@@ -574,7 +709,7 @@ def _bench(args) -> int:
 def _doctor(args) -> int:
     from octo_desktop.doctor import run_checks
 
-    report = run_checks(args.config, args.overrides)
+    report = run_checks(args.config, args.overrides, args.db)
     if args.json:
         print(json.dumps(report))
     else:

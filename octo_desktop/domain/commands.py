@@ -56,6 +56,8 @@ class SaveSetting(Command):
 class Shutdown(Command):
     """Stop the engine: the sentinel that ends the command loop."""
 
+    reason: str = ""  # why, for the summary: "run finished", "SIGTERM", "window closed"...
+
 
 @dataclass(frozen=True, slots=True)
 class StartRecording(Command):

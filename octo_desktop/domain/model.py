@@ -45,12 +45,16 @@ class MarketTrade:
 # Venue connection states (live feeds); simulated and replayed venues report SIMULATED / REPLAY.
 LIVE_WS = "live-ws"  # books arrive over the WebSocket
 LIVE_REST = "live-rest"  # the socket is down or silent: books are polled over REST
+CONNECTING = "connecting"  # connection attempt in progress: some books have their first snapshot, others not yet
 RECONNECTING = "reconnecting"  # waiting to reconnect (backoff), no fresh book
 STALE_STATE = "stale"  # connected, but nothing arrived within the staleness limit
 DOWN = "down"  # never connected, or failed fatally; the reason is in the health
 SIMULATED = "simulated"
 REPLAY = "replay"
-USABLE_STATES = frozenset({LIVE_WS, LIVE_REST, SIMULATED, REPLAY})
+# CONNECTING is usable: a book that already has its snapshot is valid and stays so, and a book without
+# one is simply not valid yet. Counting it unusable would invalidate the first books while the feed
+# keeps their delta baseline, so their next delta would be refused.
+USABLE_STATES = frozenset({LIVE_WS, LIVE_REST, CONNECTING, SIMULATED, REPLAY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,14 @@ class Trade:
     @property
     def matched_quantity(self) -> Decimal:
         return min(self.quantity("buy"), self.quantity("sell"))
+
+    @property
+    def net_quantity(self) -> Decimal:
+        """Return the base bought minus the base sold over every fill (unwinds included): the open position."""
+        net = Decimal(0)
+        for f in self.fills:
+            net += f.quantity if f.side == BUY else -f.quantity
+        return net
 
     @property
     def fees_in_quote(self) -> Decimal:

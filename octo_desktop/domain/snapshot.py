@@ -16,6 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from octo_desktop.domain.attribution import Attribution
+from octo_desktop.domain.model import USABLE_STATES
 
 # Venue/book status values, shown as the status dot in the GUI.
 LIVE = "live"
@@ -175,7 +176,7 @@ class VenueHealthView:
     """One venue's market-data health (column 1 and ``--json``)."""
 
     venue: str
-    state: str  # live-ws, live-rest, reconnecting, stale, down, simulated or replay
+    state: str  # live-ws, live-rest, connecting, reconnecting, stale, down, simulated or replay
     age_ms: float  # engine time since the newest book update of any of its symbols (NaN: none yet)
     latency_ms: float  # receive time minus the exchange's own timestamp, newest update (NaN: unknown)
     rest_rtt_ms: float  # round trip of the last REST book request (NaN: none)
@@ -186,7 +187,7 @@ class VenueHealthView:
 
     @property
     def usable(self) -> bool:
-        return self.state in ("live-ws", "live-rest", "simulated", "replay")
+        return self.state in USABLE_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,7 @@ class ReplayView:
     paused: bool
     speed: str  # "1", "10", "max"
     finished: bool
+    error: str = ""  # why the replay stopped before the end of the file (a damaged recording), else ""
 
     @property
     def progress(self) -> float:

@@ -226,6 +226,7 @@ class Engine:
         self.realized_pnl = state.realized_pnl
         self.fees_usdt = state.fees_in_quote
         self.trade_count = state.trade_count
+        self.trade_states: Counter[str] = Counter(state.trade_states)  # closed trades by final state
         self.opportunity_count = state.opportunity_count
         self.rejections: Counter[str] = Counter(state.rejections)
         self._next_trade_id = state.next_trade_id
@@ -877,9 +878,19 @@ class Engine:
     def _journal_failed(self, trade: Trade, exc: Exception) -> None:
         self.last_error = f"trade #{trade.trade_id}: {exc}"
         log.error(self.last_error)
-        if self.risk.state != HALTED or "journal" not in self.risk.reason:
-            self._risk_changed([self.risk.kill(f"storage: the trade journal cannot be written ({exc})",
-                                               self.clock.now())])
+        self._halt_for_storage(f"{self._storage_problem() or exc}; the trade journal cannot be written")
+
+    def _storage_problem(self) -> str:
+        """Return the store's current write error with the file's name instead of its whole path."""
+        error = self.store.last_error
+        path = getattr(self.store, "path", None)
+        return error.replace(str(path), path.name) if error and path is not None else error
+
+    def _halt_for_storage(self, problem: str) -> None:
+        # Whatever failed to be written (a trade's journal or the decisions behind it), the account can
+        # no longer be trusted to survive a crash: trading stops until the trader resumes it.
+        if self.risk.state != HALTED or not self.risk.reason.startswith("storage"):
+            self._risk_changed([self.risk.kill(f"storage: {problem}", self.clock.now())])
 
     # TradeHooks, called by TradeRun on the runtime thread ------------------------------------------
     def now(self) -> float:
@@ -998,6 +1009,7 @@ class Engine:
             now, symbol=trade.symbol, buy_venue=trade.buy_venue, sell_venue=trade.sell_venue, pnl=pnl,
             realized_total=self.realized_pnl, failed_legs=failed_legs))
         self._recent_trades.appendleft(_trade_view(trade))
+        self.trade_states[str(trade.state)] += 1
         advice_id = self._advice_by_trade.pop(trade.trade_id, None)
         if advice_id is not None:
             price = trade.decision_buy_vwap if math.isfinite(trade.decision_buy_vwap) else math.nan
@@ -1046,7 +1058,8 @@ class Engine:
         run = TradeRun(trade, self.execution, self, self.config, self._rollback_policy, deadline=deadline,
                        buy_limit=buy_limit, sell_limit=sell_limit, next_order=max(numbers, default=0) + 1)
         before = (trade.quantity(BUY), trade.quantity(SELL))
-        await self._run_trade(run, run.recover(pending), None)
+        unwinding = any(entry.payload.get("purpose") == "unwind" for entry in sent.values())
+        await self._run_trade(run, run.recover(pending, unwinding=unwinding), None)
         closed = self._recent_trades[0] if self._recent_trades and self._recent_trades[0].trade_id == trade.trade_id \
             else None
         report = {"trade_id": trade.trade_id, "symbol": trade.symbol, "route": f"{trade.buy_venue}->{trade.sell_venue}",
@@ -1241,6 +1254,7 @@ class Engine:
                     self.store.record_clock(now)
             if self.store.last_error:
                 self.last_error = f"storage: {self.store.last_error}"
+                self._halt_for_storage(self._storage_problem())
             self.maybe_publish()
 
     def _sample_volatility(self, now: float) -> None:
@@ -1320,6 +1334,12 @@ class Engine:
         self._accepting = False
         self.state = "stopping"
         self.recorder.source_stopped(self.clock.now())
+        loop = self.clock.loop
+        if self._tasks and hasattr(loop, "set_speed"):
+            # Virtual time: trades in flight land as fast as the CPU allows, so that a paused replay or a
+            # run slower than real time still stops within the drain's wall time; what they do is the same.
+            loop.set_paused(False)
+            loop.set_speed(None)
         if self._tasks:
             done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
@@ -1470,7 +1490,7 @@ class Engine:
         loop = self.clock.loop
         return ReplayView(path=self.replay_path, start=feed.reader.header.start, end=feed.end_time,
                           position=now, events=feed.delivered, paused=bool(getattr(loop, "paused", False)),
-                          speed=self.speed, finished=feed.finished)
+                          speed=self.speed, finished=feed.finished, error=feed.error)
 
     def summary(self, wall_seconds: float) -> dict:
         """Return the headless run's result as a JSON-ready dict (amounts as decimal strings)."""
@@ -1500,7 +1520,8 @@ class Engine:
             "thresholds_bps": {s: round(t, 3) for s, t in self._thresholds.items()},
             "volatility_bps": {s: round(v.volatility_bps(), 4) for s, v in self._volatility.items()},
             "spoof_events": self.spoof_count,
-            "trade_states": dict(sorted(Counter(str(t.state) for t in self._recent_trades).items())),
+            "trade_states": dict(sorted((self.trade_states + Counter(
+                str(t.state) for t in self._open_trades.values())).items())),
             "open_trades": len(self._open_trades),
             "recovered": list(self.recovered),
             "books": {
@@ -1514,6 +1535,7 @@ class Engine:
             **({"opportunity_list": list(self.opportunity_log)} if self.opportunity_log is not None else {}),
             **({"recording": {"path": self.recorder.last_path, "error": self.recorder.last_error}}
                if self.recorder.last_path else {}),
+            **({"replay_error": self.feed.error} if self.market == "replay" and self.feed is not None else {}),
         }
 
 

@@ -11,7 +11,10 @@ import asyncio
 import logging
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Callable
+
+from octo_desktop.config import ConfigError, check_engine_start
 
 from octo_desktop.domain.commands import Command, Halt, Resume, Shutdown
 from octo_desktop.domain.snapshot import Snapshot
@@ -28,12 +31,34 @@ class RuntimeFailure(RuntimeError):
     """The runtime failed to start or died; the message says why."""
 
 
+def check_start_time(start_time: float | None, latest_time: float | None, where) -> None:
+    """Refuse an engine start earlier than the latest engine time already stored in ``where``.
+
+    Engine time never runs backwards on one database: a trade would close before it opened and
+    fills would go back in time. Raises ConfigError (bad input: a start time or a database).
+    """
+    if start_time is None:
+        return
+    check_engine_start(start_time, "engine start")
+    if latest_time is None or start_time >= latest_time:
+        return
+    raise ConfigError(f"the engine would start at {utc_text(start_time)}, before the latest engine time stored in "
+                      f"{where} ({utc_text(latest_time)}): engine time never runs backwards on one database; "
+                      f"give a later --start-time or another --db")
+
+
+def utc_text(seconds: float) -> str:
+    """Return unix ``seconds`` as 'YYYY-MM-DD HH:MM:SS.fff UTC'."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
 class Runtime:
     """Own the runtime thread; start it, talk to it, stop it."""
 
     def __init__(self, config, store, state, compose: Callable, *, speed: float | None = 1.0,
                  start_time: float | None = None, run_seconds: float | None = None,
                  virtual_time: bool = False, cleanup: Callable[[], None] | None = None) -> None:
+        check_start_time(start_time, state.latest_time, getattr(store, "path", "the database"))
         self.config = config
         self.store = store
         self.settings: dict = dict(state.settings)
@@ -51,6 +76,11 @@ class Runtime:
         self._ready = threading.Event()
         self._stopped = False
         self.failure: BaseException | None = None
+        self.stop_reason = ""  # why the engine stopped: the first Shutdown's reason
+        self._shutdown_requested = ""  # a shutdown asked for before the loop accepted commands
+        # After the store closed: whether every write was committed, and if not how many were lost and why.
+        self.store_complete: bool | None = None
+        self.store_error = ""
         self.summary: dict | None = None
         self.wall_seconds = 0.0
         self._control_stop = threading.Event()
@@ -108,10 +138,10 @@ class Runtime:
         finally:
             reader.close()
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 2.0, reason: str = "stopped") -> None:
         """Ask the engine to shut down, wait for the thread, then close the store."""
         if self._thread is not None:
-            self.submit(Shutdown())
+            self.submit(Shutdown(reason))
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.error("runtime thread did not stop within %.1f s", timeout)
@@ -130,7 +160,14 @@ class Runtime:
             self._control_thread.join(2.0)
         if not self._stopped and not self.is_running:
             self._stopped = True
-            self.store.close(timeout=5.0)
+            self.store_complete = self.store.close(timeout=5.0)
+            first_error = getattr(self.store, "first_error", "")
+            if not self.store_complete:
+                self.store_error = (f"{self.store.lost_writes} write(s) to {self.store.path} were not committed: "
+                                    f"{self.store.last_error or first_error or 'the writer timed out'}")
+            elif first_error:  # nothing lost in the end, but the run was not what was asked: trading halted
+                self.store_error = f"writing the database failed during the run ({first_error}); " \
+                                   f"everything was committed in the end"
             if self._cleanup is not None:
                 self._cleanup()
 
@@ -158,8 +195,8 @@ class Runtime:
 
     async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
         origin = self._start_time
-        if origin is None:  # continue after the last recorded engine time, never before it
-            origin = max(time.time(), self._state.last_time or 0.0)
+        if origin is None:  # continue after the latest engine time stored, never before it
+            origin = max(time.time(), self._state.latest_time or 0.0, self._state.last_time or 0.0)
         if isinstance(loop, VirtualTimeLoop):
             loop.start_at(origin)  # engine time is the loop's time: replays repeat it exactly
         clock = Clock(loop, origin)
@@ -188,10 +225,13 @@ class Runtime:
             engine.stop_at = origin + self._run_seconds
         engine.maybe_publish(force=True)
         self._ready.set()
+        if self._shutdown_requested:  # asked for while the runtime was starting (submit was a no-op then)
+            self._queue.put_nowait(Shutdown(self._shutdown_requested))
         try:
             while True:
                 command = await self._queue.get()
                 if isinstance(command, Shutdown):
+                    self.stop_reason = command.reason or "stopped"
                     break
                 try:
                     engine.handle(command)
@@ -204,12 +244,17 @@ class Runtime:
             await asyncio.gather(*tasks, return_exceptions=True)
             await engine.shutdown(TRADE_DRAIN_S)
             self.wall_seconds = time.perf_counter() - wall_start
-            self.summary = engine.summary(self.wall_seconds)
+            self.summary = {**engine.summary(self.wall_seconds), "stopped_by": self.stop_reason or "failure"}
 
-    def request_stop(self) -> None:
+    def request_shutdown(self, reason: str) -> None:
+        """Ask the engine to shut down without waiting (any thread; a signal handler). ``wait`` then returns."""
+        self._shutdown_requested = reason
+        self.submit(Shutdown(reason))
+
+    def request_stop(self, reason: str = "run finished") -> None:
         """Queue a shutdown from the runtime thread itself (end of a timed run or of a replay)."""
         if self._queue is not None:
-            self._queue.put_nowait(Shutdown())
+            self._queue.put_nowait(Shutdown(reason))
 
     def _publish(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot  # one reference swap: readers see the old or the new, never half
@@ -222,7 +267,7 @@ class Runtime:
             log.error("%s stopped: %r", task.get_name(), exc, exc_info=exc)
             self.failure = exc
             if self._queue is not None:
-                self._queue.put_nowait(Shutdown())
+                self._queue.put_nowait(Shutdown(f"{task.get_name()} failed"))
 
 
 def _control_commands(reader) -> list[Command]:

@@ -100,6 +100,7 @@ class TradeRun:
         self.deadline = deadline
         self._limits = {BUY: buy_limit, SELL: sell_limit}
         self._next_order = next_order
+        self._unwinding = False  # recovery found an unwind under way: finish it, no retry
         self.notes: list[str] = []
         self.entry_notes: list[str] = []
 
@@ -132,12 +133,19 @@ class TradeRun:
         self.entry_notes = [leg_note(r) for r in results if not r.is_complete]
         return await self.settle()
 
-    async def recover(self, pending: list[OrderRequest]) -> Trade:
-        """Finish a trade found open at start: resolve orders sent before the crash, then settle."""
+    async def recover(self, pending: list[OrderRequest], *, unwinding: bool = False) -> Trade:
+        """Finish a trade found open at start: resolve orders sent before the crash, then settle.
+
+        ``unwinding``: an unwind order was sent before the crash. Once a trade has begun to unwind,
+        recovery only finishes the unwind: a retry or reroute then would rebuild a position that was
+        already being closed.
+        """
         for request in pending:
             result = await self._execution.recover_order(request)
             self.trade = self._hooks.after_result(self.trade, result)
         self.notes.append("recovered after a restart")
+        self._unwinding = unwinding or any(step.kind == "unwind" for step in self.trade.steps) \
+            or any(fill.purpose == "unwind" for fill in self.trade.fills)
         return await self.settle()
 
     def _time_left(self) -> float:
@@ -147,7 +155,9 @@ class TradeRun:
         """Run the graduated rollback on any mismatch and return the closed trade."""
         trade = self.trade
         bought, sold = trade.quantity(BUY), trade.quantity(SELL)
-        if bought != sold and not self._hooks.is_halted():
+        if bought != sold and self._unwinding:
+            self.notes.append("unwinding began before the restart: no retry")
+        elif bought != sold and not self._hooks.is_halted():
             short = BUY if bought < sold else SELL
             await self._retry(short)
             await self._reroute(short)
@@ -193,8 +203,11 @@ class TradeRun:
             await self._step("reroute", venue, side, quantity, IOC_LIMIT, limit, self.deadline)
 
     async def _unwind(self) -> None:
+        # The excess is the trade's whole net position, unwind fills included: after a restart the
+        # unwinds committed before the crash have already reduced it (counting hedge fills alone
+        # would unwind the same excess again and leave the account short).
         trade = self.trade
-        excess = trade.quantity(BUY) - trade.quantity(SELL)
+        excess = trade.net_quantity
         if excess == 0:
             return
         venue, side = (trade.buy_venue, SELL) if excess > 0 else (trade.sell_venue, BUY)

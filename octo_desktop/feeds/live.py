@@ -12,10 +12,14 @@ One ``VenueSession`` per venue, all on the runtime loop:
   snapshot, never patched across the problem;
 * a supervisor checks freshness four times per staleness limit: a socket that failed or went
   silent is reconnected with capped exponential backoff and jitter, and meanwhile each stale
-  book is polled over REST (``fetch_order_book``) at ``live.rest_poll_interval_s``, backing off
-  on 429/5xx;
-* every state change (live-ws, live-rest, reconnecting, stale, down) goes to the engine as a
-  ``FeedStatus``; an unusable venue leaves the spread matrix at once.
+  book is polled over REST (``fetch_order_book``, at a depth the venue's ccxt client accepts)
+  at ``live.rest_poll_interval_s``, backing off on 429/5xx. A book is polled only once the
+  WebSocket had its chance: it went stale after WebSocket data, the socket failed, or the
+  connection attempt lasted longer than the staleness limit;
+* every state change (connecting, live-ws, live-rest, reconnecting, stale, down) goes to the
+  engine as a ``FeedStatus``; an unusable venue leaves the spread matrix at once. Whenever the
+  session reports a state that makes the engine invalidate books, it also forgets its own copy
+  of them, so the next book it sends is a snapshot and the two never disagree.
 
 Paper fills do not change a live venue's books, so ``on_own_fill`` does nothing here.
 """
@@ -30,7 +34,8 @@ from collections import Counter
 
 from octo_desktop.config import Config
 from octo_desktop.domain.model import (
-    DOWN, LIVE_REST, LIVE_WS, RECONNECTING, STALE_STATE, BookUpdate, FeedStatus, MarketRules, MarketTrade,
+    CONNECTING, DOWN, LIVE_REST, LIVE_WS, RECONNECTING, STALE_STATE, USABLE_STATES, BookUpdate, FeedStatus,
+    MarketRules, MarketTrade,
 )
 from octo_desktop.feeds.base import ConnectionHealth, EventSink
 from octo_desktop.feeds.ccxt_venue import (
@@ -41,8 +46,27 @@ from octo_desktop.feeds.normalize import BadBookData, Backoff, check_not_crossed
 
 log = logging.getLogger(__name__)
 
-REST_DEPTH = 100
+# Depth of a REST fallback book per ccxt id: the smallest limit >= 100 that the venue accepts for spot
+# markets, else the largest below. Read in ccxt 4.5.90's ``fetch_order_book`` of each venue:
+#   binance  limit passed through to /api/v3/depth ("default 100, max 5000")
+#   okx      sz passed through to /market/books (max 400; a larger limit switches to books-full)
+#   bybit    limit passed through to /v5/market/orderbook; ccxt's comment for spot says "limit: [1, 50]"
+#            (Bybit's later documentation allows more): 50 is valid under both readings
+#   kucoin   spot: 20 or 100 only, anything else raises ExchangeError
+#   gate     capped by ccxt at min(limit, 1000) for spot; gate.eu returns an empty book above 100
+#   mexc     limit passed through to /api/v3/depth (MEXC: default 100, max 5000)
+#   bitget   limit passed through to /api/v2/spot/market/orderbook (Bitget: max 150)
+#   htx      spot: None, 5, 10, 20 or 150 only, anything else raises BadRequest (150 is HTX's default
+#            and ccxt sends no depth parameter for it)
+REST_DEPTHS = {"binance": 100, "okx": 100, "bybit": 50, "kucoin": 100, "gate": 100, "mexc": 100,
+               "bitget": 100, "htx": 150}
+DEFAULT_REST_DEPTH = 100  # a venue missing from the table: the limit most of them accept
 CHECKSUM_DEPTH = 25
+
+
+def rest_depth(venue: str) -> int:
+    """Return how many levels per side to ask ``venue`` for when a book is polled over REST."""
+    return REST_DEPTHS.get(venue, DEFAULT_REST_DEPTH)
 
 
 class _Book:
@@ -82,6 +106,7 @@ class VenueSession:
         self._backoff = Backoff(self.live.reconnect_initial_s, self.live.reconnect_max_s, rng)
         self._load_backoff = Backoff(self.live.reconnect_initial_s, self.live.reconnect_max_s, rng)
         self.books = {symbol: _Book() for symbol in config.symbols}
+        self.rest_depth = rest_depth(venue)
         self.exchange = None
         self.markets_loaded = False
         self.fatal = ""  # the venue failed for good (auth, no such exchange): why
@@ -111,6 +136,7 @@ class VenueSession:
             if not await self._load_markets():
                 return
             self._watching_since = self._clock.now()
+            self._refresh_state()  # connecting
             loop = asyncio.get_running_loop()
             for symbol, book in self.books.items():
                 if book.fatal:
@@ -279,7 +305,7 @@ class VenueSession:
     def _bad_book(self, symbol: str, exc: BadBookData) -> None:
         """Never forward it; rebuild every book of the venue from fresh snapshots."""
         self._count(symbol, exc.kind, f"{symbol}: {exc} (not applied; resyncing)")
-        self._sink(FeedStatus(self.venue, "resyncing", str(exc), self._clock.now(), symbol))
+        self._report("resyncing", str(exc), symbol)
         self._reconnect(f"resync after {exc.kind}", count_failure=False)
 
     def _count(self, symbol: str, kind: str, message: str) -> None:
@@ -343,17 +369,28 @@ class VenueSession:
                 self.errors["silent"] += 1
                 self._reconnect(f"no WebSocket data for {self.stale_after:g} s", count_failure=True)
             for symbol, book in active:
-                if now - book.last_ws > self.stale_after and now >= book.next_rest and not book.rest_busy:
+                if self._rest_due(book, now) and now >= book.next_rest and not book.rest_busy:
                     book.rest_busy = True
                     asyncio.get_running_loop().create_task(self._poll_rest(symbol, book),
                                                            name=f"rest-{self.venue}-{symbol}")
             self._refresh_state()
 
+    def _rest_due(self, book: _Book, now: float) -> bool:
+        # REST only once the WebSocket had its chance: at start every book is "stale" (no data yet),
+        # and polling it then would race the first WebSocket snapshot for nothing.
+        if now - book.last_ws <= self.stale_after:
+            return False
+        if book.last_ws > -math.inf:  # it went stale after WebSocket data on this connection
+            return True
+        if self._reconnecting or now < self._retry_at:  # the socket failed or was dropped
+            return True
+        return now - self._watching_since > self.stale_after  # the attempt has had its time
+
     async def _poll_rest(self, symbol: str, book: _Book) -> None:
         interval = self.live.rest_poll_interval_s
         started = self._clock.monotonic()
         try:
-            ccxt_book = await self.exchange.fetch_order_book(symbol, REST_DEPTH)
+            ccxt_book = await self.exchange.fetch_order_book(symbol, self.rest_depth)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - translated below
@@ -382,16 +419,29 @@ class VenueSession:
             state = LIVE_REST
         elif self._reconnecting or now < self._retry_at:
             state = RECONNECTING
-        elif any(b.last_update > -math.inf for b in active):
-            state = STALE_STATE
+        elif now - self._watching_since <= stale and all(
+                b.last_ws == -math.inf or now - max(b.last_ws, b.last_rest) <= stale for b in active):
+            # Still connecting: the books that arrived are fresh, the others have not come yet on
+            # this connection. Not STALE, which would invalidate the books that did arrive.
+            state = CONNECTING
         else:
-            state = RECONNECTING  # connecting for the first time
-        self._set_state(state, "" if state in (LIVE_WS, LIVE_REST) else self.last_error)
+            state = STALE_STATE
+        self._set_state(state, "" if state in USABLE_STATES else self.last_error)
 
     def _set_state(self, state: str, detail: str) -> None:
         if state != self.state:
             self.state = state
-            self._sink(FeedStatus(self.venue, state, detail, self._clock.now()))
+            self._report(state, detail)
+
+    def _report(self, state: str, detail: str, symbol: str | None = None) -> None:
+        """Tell the engine a state; for an unusable one, forget the books it invalidates there."""
+        if state not in USABLE_STATES:
+            # The engine drops these books until their next snapshot: send it one, never a delta
+            # against a baseline the engine no longer has.
+            for name, book in self.books.items():
+                if symbol is None or name == symbol:
+                    book.bids = None
+        self._sink(FeedStatus(self.venue, state, detail, self._clock.now(), symbol))
 
     def health(self) -> ConnectionHealth:
         self._check_malformed()

@@ -18,6 +18,10 @@ level. ``exchange_ts`` (optional) is the venue's own timestamp. ``own: true`` (o
 that are the simulated market's reaction to Octo's own paper fill: a replay hands them back when the
 replayed engine makes the same fill. ``end`` says when the source stopped; a file cut short (the
 process was killed) has no ``end`` line and replays up to its last complete line.
+
+A header that is not one of ours is refused when the file is opened. A problem further on (a line
+that is not UTF-8, not JSON or not a valid event; a gzip stream cut short or damaged) ends the events
+there, as the end of the file would, and the reader's ``error`` says what and where.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ import json
 import math
 import zlib
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator
 
 from octo_desktop import __version__
+from octo_desktop.config import ENGINE_TIME_MAX, ENGINE_TIME_MIN, SEED_MAX, VENUE_IDS
 from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
 
 FORMAT = "octo-recording"
@@ -122,8 +128,8 @@ def _float(data: dict, key: str, where: str, optional: bool = False) -> float:
     value = data.get(key)
     if value is None and optional:
         return math.nan
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordingError(f"{where}: {key!r} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RecordingError(f"{where}: {key!r} must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -163,8 +169,14 @@ def event_from_json(data: dict, where: str = "event") -> tuple[RecordedEvent, bo
                           symbol if isinstance(symbol, str) else None), own
     if kind == "rules":
         specs = data.get("specs")
-        if not isinstance(specs, list) or not all(isinstance(s, list) and len(s) == 4 for s in specs):
-            raise RecordingError(f"{where}: 'specs' must be a list of [symbol, tick, lot, min_notional]")
+        if not isinstance(specs, list) or not all(isinstance(s, list) and len(s) == 4 and isinstance(s[0], str)
+                                                  and _is_rule(s[1:]) for s in specs):
+            raise RecordingError(f"{where}: 'specs' must be a list of [symbol, tick, lot, min_notional] "
+                                 f"(decimal numbers, tick and lot positive)")
+        for key in ("taker_fee", "maker_fee"):
+            if not _is_fee(data.get(key)):
+                raise RecordingError(f"{where}: {key!r} must be a fee rate between -1 and 1 or null, "
+                                     f"got {data.get(key)!r}")
         return MarketRules(venue, tuple(tuple(str(x) for x in s) for s in specs),
                            data.get("taker_fee"), data.get("maker_fee"), ts), own
     raise RecordingError(f"{where}: unknown event type {kind!r}")
@@ -247,12 +259,53 @@ class RecordingWriter:
 
 
 # --- reading ------------------------------------------------------------------------------------
+# A replay runs the engine through every second between two events (its housekeeping ticks), so a
+# gap of decades would take days: a recording is one session, and a day without any event is not one.
+MAX_GAP_S = 86_400.0
+MAX_LINE_BYTES = 64 << 20  # a longer "line" is not a recording's: refused before it fills the memory
+_CHUNK_BYTES = 1 << 16
+
+
+class _BadLine(Exception):
+    """The line after the last complete one is unusable; the message says why, after "line N"."""
+
+
+def _lines(handle) -> Iterator[bytes]:
+    # Binary chunks split here rather than a text-mode readline: each line is decoded on its own (so a
+    # bad byte is reported with its line number), and read1 hands over everything the gzip reader
+    # decoded before it finds the stream cut short (EOFError) or damaged (zlib.error, BadGzipFile).
+    pending: list[bytes] = []  # the start of a line that has no newline yet, in pieces (no quadratic copying)
+    size = 0
+    while True:
+        chunk = handle.read1(_CHUNK_BYTES)
+        if not chunk:
+            if pending:
+                raise _BadLine("is incomplete (the file is cut short)")
+            return
+        if b"\n" not in chunk:
+            pending.append(chunk)
+            size += len(chunk)
+            if size > MAX_LINE_BYTES:
+                raise _BadLine(f"is longer than {MAX_LINE_BYTES:,} bytes (not a recording line)")
+            continue
+        parts = chunk.split(b"\n")
+        if pending:
+            pending.append(parts[0])
+            parts[0] = b"".join(pending)
+        tail = parts.pop()
+        pending, size = ([tail], len(tail)) if tail else ([], 0)
+        yield from parts
+
+
 @dataclass
 class RecordingReader:
     """Read a recording: ``header`` first, then ``events()`` yields ``(event, own)`` in file order.
 
-    After ``events()`` is exhausted, ``end_time`` is the source's stop time (None if the file has no
-    ``end`` line) and ``truncated`` says whether the file was cut short.
+    ``events()`` stops at the end of the file or at the first problem in it: a line that is not UTF-8,
+    not JSON or not a valid event, or a gzip stream that is cut short or damaged. Everything before the
+    problem is delivered; ``error`` then says what and where, in one line naming the file and the line
+    (empty if the file read to its end). After ``events()`` is exhausted, ``end_time`` is the source's
+    stop time (None if no ``end`` line was read) and ``truncated`` says whether the file was cut short.
     """
 
     path: Path
@@ -260,69 +313,177 @@ class RecordingReader:
     end_time: float | None = None
     truncated: bool = False
     lines: int = 1
+    error: str = ""
 
     def events(self) -> Iterator[tuple[RecordedEvent, bool]]:
-        handle = gzip.open(self.path, "rt", encoding="utf-8")
+        self.end_time, self.truncated, self.error, self.lines = None, False, "", 1
+        name = str(self.path)
+        number = 1
+        latest = self.header.start  # the latest event time so far: the replay's clock runs through each gap
         try:
-            handle.readline()  # the header, parsed already
-            number = 1
-            name = self.path.name
-            while True:
-                try:
-                    line = handle.readline()
-                except (EOFError, zlib.error, gzip.BadGzipFile):
-                    self.truncated = True  # a killed writer: everything up to the last flush is here
-                    return
-                if not line:
-                    return
-                number += 1
-                self.lines = number
-                if not line.endswith("\n"):
-                    self.truncated = True  # a half-written last line
-                    return
-                where = f"{name}:{number}"
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise RecordingError(f"{where}: not valid JSON ({exc.msg})") from None
-                if isinstance(data, dict) and data.get("type") == "end":
-                    self.end_time = _float(data, "ts", where)
-                    continue
-                yield event_from_json(data, where)
-        finally:
-            handle.close()
+            with gzip.open(self.path, "rb") as handle:
+                lines = _lines(handle)
+                next(lines, None)  # the header, checked by open_recording
+                for line in lines:
+                    number += 1
+                    self.lines = number
+                    where = f"{name} line {number}"
+                    try:
+                        data = json.loads(line.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        self.error = f"{where}: not UTF-8 text"
+                        return
+                    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+                        self.error = f"{where}: not valid JSON"
+                        return
+                    try:
+                        if data.__class__ is dict and data.get("type") == "end":
+                            self.end_time = _engine_time(_float(data, "ts", where), where)
+                            continue
+                        item = event_from_json(data, where)
+                        ts = _engine_time(item[0].received_time, where)
+                        if ts - latest > MAX_GAP_S:
+                            raise RecordingError(f"{where}: 'ts' jumps {ts - latest:,.0f} s past the event "
+                                                 f"before it (more than {MAX_GAP_S:,.0f} s: not one session)")
+                        latest = max(latest, ts)
+                    except RecordingError as exc:
+                        self.error = str(exc)
+                        return
+                    yield item
+        except _BadLine as exc:
+            self.truncated = True
+            self.error = f"{name} line {number + 1} {exc}"
+        except EOFError:  # a killed writer, or a file cut short: everything up to the cut was delivered
+            self.truncated = True
+            self.error = f"{name} is truncated after line {number} (the gzip stream ends early)"
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            self.error = f"{name} is corrupt after line {number} (gzip: {exc})"
+        except OSError as exc:
+            self.error = f"cannot read {name} after line {number}: {exc.strerror or exc}"
+
+
+def _engine_time(ts: float, where: str) -> float:
+    # The replay's clock runs to each event's time: one beyond 2100 would take it where the engine's
+    # calendar arithmetic no longer holds (see config.check_engine_start).
+    if not ENGINE_TIME_MIN <= ts < ENGINE_TIME_MAX:
+        raise RecordingError(f"{where}: 'ts' must be unix seconds from 2000 to 2100, got {ts!r}")
+    return ts
 
 
 def open_recording(path: str | Path) -> RecordingReader:
-    """Open a recording and read its header; raise RecordingError if it is not one."""
+    """Open a recording and check its header; raise RecordingError naming the file if it is not one."""
     path = Path(path)
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            first = handle.readline()
+        with gzip.open(path, "rb") as handle:
+            first = next(_lines(handle), None)
     except FileNotFoundError:
         raise RecordingError(f"no recording at {path}") from None
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise RecordingError(f"{path} is a directory, not a recording") from None
+    except _BadLine:
+        raise RecordingError(f"{path} line 1: the first line is not a JSON header") from None
+    except EOFError:
+        raise RecordingError(f"{path} is truncated in line 1 (the gzip stream ends early)") from None
+    except (zlib.error, gzip.BadGzipFile) as exc:
         raise RecordingError(f"{path}: not a gzip-compressed recording ({exc})") from None
+    except OSError as exc:
+        raise RecordingError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if first is None:
+        raise RecordingError(f"{path} is empty: a recording starts with a header line")
     try:
-        data = json.loads(first)
-    except json.JSONDecodeError:
-        raise RecordingError(f"{path}:1: the first line is not a JSON header") from None
+        data = json.loads(first.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8 (UnicodeDecodeError) or not JSON
+        raise RecordingError(f"{path} line 1: the first line is not a JSON header") from None
+    where = f"{path} line 1"
     if not isinstance(data, dict) or data.get("type") != "header":
-        raise RecordingError(f'{path}:1: the first line must be {{"type": "header", ...}}')
-    if data.get("version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise RecordingError(f"{path}: recording format version {data.get('version')} is newer than "
-                             f"this Octo reads ({FORMAT_VERSION})")
+        raise RecordingError(f'{where}: the first line must be {{"type": "header", ...}}')
+    if "format" not in data:
+        raise RecordingError(f"{where}: the header has no 'format': not an Octo recording")
+    if data.get("format") != FORMAT:
+        raise RecordingError(f"{where}: header 'format' is {data.get('format')!r}, not {FORMAT!r}: "
+                             f"not an Octo recording")
+    version = data.get("version")
+    if version.__class__ is not int or version < 1:
+        raise RecordingError(f"{where}: header 'version' must be a whole number from 1, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise RecordingError(f"{where}: recording format version {version} is newer than this Octo reads "
+                             f"({FORMAT_VERSION}); use a newer Octo")
     venues, symbols = data.get("venues"), data.get("symbols")
     if not (isinstance(venues, list) and venues and all(isinstance(v, str) for v in venues)):
-        raise RecordingError(f"{path}:1: header 'venues' must be a non-empty list of venue ids")
-    if not (isinstance(symbols, list) and symbols and all(isinstance(s, str) for s in symbols)):
-        raise RecordingError(f"{path}:1: header 'symbols' must be a non-empty list of symbols")
+        raise RecordingError(f"{where}: header 'venues' must be a non-empty list of venue ids")
+    unknown = [v for v in venues if v not in VENUE_IDS]
+    if unknown or len(set(venues)) != len(venues):
+        what = f"unknown venue {unknown[0]!r}" if unknown else "a venue is listed twice"
+        raise RecordingError(f"{where}: header 'venues': {what}; known venues: {', '.join(VENUE_IDS)}")
+    if not (isinstance(symbols, list) and symbols and all(_is_symbol(s) for s in symbols)
+            and len(set(symbols)) == len(symbols)):
+        raise RecordingError(f"{where}: header 'symbols' must be a non-empty list of distinct symbols "
+                             f"such as \"BTC/USDT\", got {symbols!r}")
     start = data.get("start")
-    if isinstance(start, bool) or not isinstance(start, (int, float)):
-        raise RecordingError(f"{path}:1: header 'start' must be unix seconds")
+    if isinstance(start, bool) or not isinstance(start, (int, float)) \
+            or not (math.isfinite(start) and ENGINE_TIME_MIN <= start < ENGINE_TIME_MAX):
+        raise RecordingError(f"{where}: header 'start' must be unix seconds from 2000 to 2100, got {start!r}")
     seed = data.get("seed")
-    rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+    if seed is not None and (seed.__class__ is not int or not 0 <= seed <= SEED_MAX):
+        raise RecordingError(f"{where}: header 'seed' must be a whole number from 0 to {SEED_MAX} or null, "
+                             f"got {seed!r}")
+    rules = _header_rules(data.get("rules"), where)
     header = RecordingHeader(str(data.get("source", "unknown")), tuple(venues), tuple(symbols), float(start),
-                             seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-                             rules, str(data.get("octo", "")))
+                             seed, rules, str(data.get("octo", "")))
     return RecordingReader(path, header)
+
+
+def _is_symbol(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    base, slash, quote = value.partition("/")
+    return bool(slash and base and quote and "/" not in quote)
+
+
+def _header_rules(raw: object, where: str) -> dict:
+    # A replay trades on these rules (``app.replay_config``): each one a finite decimal, checked here
+    # so that a damaged header is one error at open rather than a failure inside the engine.
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RecordingError(f"{where}: header 'rules' must be an object of venues")
+    for venue, rules in raw.items():
+        at = f"{where}: header 'rules' of {venue}"
+        if not isinstance(rules, dict):
+            raise RecordingError(f"{at}: must be an object")
+        for key in ("taker_fee", "maker_fee"):
+            if not _is_fee(rules.get(key)):
+                raise RecordingError(f"{at}: {key!r} must be a fee rate between -1 and 1, got {rules[key]!r}")
+        symbols = rules.get("symbols", {})
+        if not isinstance(symbols, dict):
+            raise RecordingError(f"{at}: 'symbols' must be an object of symbols")
+        for symbol, values in symbols.items():
+            if not _is_rule(values):
+                raise RecordingError(f"{at}: {symbol} must be [tick, lot, min_notional] (decimal numbers, tick "
+                                     f"and lot positive), got {values!r}")
+    return raw
+
+
+def _is_fee(value: object) -> bool:
+    # None (the venue's configured fee applies) or a decimal rate; a maker rebate is negative.
+    if value is None:
+        return True
+    fee = _decimal(value)
+    return fee is not None and -1 < fee < 1
+
+
+def _is_rule(values: object) -> bool:
+    # [tick, lot, min_notional]: what a replay builds a SymbolSpec from.
+    numbers = [_decimal(v) for v in values] if isinstance(values, list) and len(values) == 3 else []
+    return bool(numbers) and None not in numbers and numbers[0] > 0 and numbers[1] > 0 and numbers[2] >= 0
+
+
+def _decimal(value: object) -> Decimal | None:
+    # A finite decimal string or number, else None.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None

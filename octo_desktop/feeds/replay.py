@@ -20,7 +20,11 @@ OWN_MATCH_WINDOW_S = 1e-3  # an own event belongs to a fill made within this tim
 
 
 class ReplayFeed:
-    """A MarketFeed that reads a recording; ``run()`` returns when the recording ends."""
+    """A MarketFeed that reads a recording; ``run()`` returns when the recording ends.
+
+    A damaged recording ends where the damage starts, the same way: the events before it are replayed
+    and ``error`` says what stopped it.
+    """
 
     name = "replay"
 
@@ -58,6 +62,11 @@ class ReplayFeed:
     def _peek(self):
         self._fill()
         return self._buffer[0] if self._buffer else None
+
+    @property
+    def error(self) -> str:
+        """Why the replay stopped before the end of the file (one line naming the file and line), else ""."""
+        return self.reader.error
 
     @property
     def end_time(self) -> float:

@@ -517,7 +517,7 @@ class OctoApp(ctk.CTk):
             self._save_geometry()
         finally:
             try:
-                self.runtime.stop()
+                self.runtime.stop(reason="window closed")
             finally:
                 self.cancel_pending_callbacks()
                 self.destroy()
@@ -551,11 +551,14 @@ def run_gui(runtime, on_first_frame=None, welcome: bool = False) -> int:
         else:
             wanted.append(True)
 
+    # Ctrl+C in the terminal that started the window closes it the same way.
     previous = _on_signal(signal.SIGTERM, terminate)
+    previous_interrupt = _on_signal(signal.SIGINT, terminate)
     try:
         app = OctoApp(runtime, on_first_frame=on_first_frame, welcome=welcome)
     except BaseException:
         _on_signal(signal.SIGTERM, previous)
+        _on_signal(signal.SIGINT, previous_interrupt)
         raise
     windows.append(app)
     if wanted:
@@ -571,6 +574,7 @@ def run_gui(runtime, on_first_frame=None, welcome: bool = False) -> int:
         if runtime.is_running:
             runtime.stop()
         _on_signal(signal.SIGTERM, previous)
+        _on_signal(signal.SIGINT, previous_interrupt)
     return 0
 
 

@@ -547,6 +547,7 @@ _NEUTRAL_BADGE = (theme.RAISED_BG, theme.TEXT_MUTED)
 _HEALTH_STATES = {
     "live-ws": ("LIVE WS", theme.GREEN, BADGE_TEXT, "live over WebSocket"),
     "live-rest": ("REST", theme.AMBER, BADGE_TEXT, "live over REST polling"),
+    "connecting": ("CONNECTING", theme.ACCENT, BADGE_TEXT, "connecting: first books arriving"),
     "reconnecting": ("RECONNECTING", theme.AMBER, BADGE_TEXT, "reconnecting"),
     "stale": ("STALE", theme.GREY, BADGE_TEXT, "stale: no recent update"),
     "down": ("DOWN", theme.RED, BADGE_TEXT, "down"),
@@ -1739,9 +1740,14 @@ def replay_model(replay: ReplayView, paused: bool | None = None, speed: str | No
     """Return the replay controls; ``paused``/``speed`` override the snapshot while a change is on its way."""
     is_paused = replay.paused if paused is None else paused
     end_known = not is_missing(replay.end)
-    progress = 1.0 if replay.finished else round(replay.progress, 3)
+    stopped = replay.finished and bool(replay.error)  # a damaged recording ends where the damage starts
+    progress = 1.0 if replay.finished and not stopped else round(replay.progress, 3)
     events = f"{format_count(replay.events)} events"
-    if replay.finished:
+    if stopped:
+        name = file_name(replay.path)
+        reason = replay.error.replace(replay.path, name) if replay.path else replay.error
+        play_text, status, colour = "▶  Play", shorten(f"stopped · {events} · {reason}", 90), theme.RED
+    elif replay.finished:
         play_text, status, colour = "▶  Play", f"finished · {events}", theme.GREEN
     elif is_paused:
         play_text, status, colour = "▶  Play", f"paused · {events}", theme.AMBER

@@ -6,7 +6,7 @@ import tkinter as tk
 
 from octo_desktop.gui import theme
 from octo_desktop.gui.presenters import StatusLine
-from octo_desktop.gui.widgets import CachedLabel
+from octo_desktop.gui.widgets import CachedLabel, Tooltip
 
 _FIELDS = ("engine", "market", "speed", "events", "events_per_second", "trades", "frame")
 
@@ -30,6 +30,8 @@ class StatusBar(tk.Frame):
         self.error = CachedLabel(tk.Label(self, text="", font=theme.FONT_SMALL, fg=theme.RED,
                                           bg=theme.HEADER_BG, anchor="w", padx=8))
         self.error.label.grid(row=0, column=column, sticky="ew")
+        self._error_full = ""
+        self._error_tip = Tooltip(self.error.label, lambda: self._error_full)
         self.source = CachedLabel(tk.Label(self, text="", font=theme.FONT_SMALL, fg=theme.TEXT_DIM,
                                            bg=theme.HEADER_BG, anchor="e", padx=8))
         self.source.label.grid(row=0, column=column + 1, sticky="e")
@@ -41,7 +43,8 @@ class StatusBar(tk.Frame):
         self.fields["market"].set(line.market, line.market_colour)
         for name in _FIELDS[2:]:
             self.fields[name].set(getattr(line, name))
-        self.error.set(_shorten(line.error, 90))
+        self._error_full = line.error
+        self.error.set(shorten_middle(line.error, 90))
         self.source.set(_shorten(line.source, 60))
 
     def texts(self) -> dict[str, str]:
@@ -54,3 +57,11 @@ class StatusBar(tk.Frame):
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shorten_middle(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters in its middle: an error's file path is long, its reason last."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]

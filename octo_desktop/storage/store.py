@@ -36,6 +36,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.domain.attribution import Attribution, attribute
 from octo_desktop.domain.model import Decision, Fill, RollbackStep, Trade, TradeState
+from octo_desktop.storage.errors import StorageError
+from octo_desktop.storage.lock import DatabaseLock
 from octo_desktop.storage.tables import (
     SCHEMA_VERSION,
     AdviceRow,
@@ -71,10 +73,6 @@ _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
 
 
-class StorageError(Exception):
-    """The database cannot be opened, read or written; the message is one line naming the file."""
-
-
 @dataclass(frozen=True, slots=True)
 class StoredState:
     """Everything the engine needs from the database at start."""
@@ -83,14 +81,16 @@ class StoredState:
     initial_balances: dict[str, dict[str, Decimal]] | None  # venue -> asset -> amount
     fills: tuple[Fill, ...]  # every fill, in insertion order
     open_trades: tuple[Trade, ...]  # state == open, oldest first, with their fills
-    recent_trades: tuple[Trade, ...]  # the last RECENT_TRADES trades, newest first, with fills
+    recent_trades: tuple[Trade, ...]  # the last RECENT_TRADES closed trades, newest first, with fills
     next_trade_id: int
     next_opportunity_id: int
     trade_count: int
     opportunity_count: int
     rejections: dict[str, int]  # rejection reason -> count over all rejected decisions
-    realized_pnl: Decimal  # sum over all trades
-    fees_in_quote: Decimal  # sum over all trades
+    # Sums over closed trades only: an open trade's P&L is realized when it closes, by the session
+    # that closes it (counting its partial fills here too would count them twice).
+    realized_pnl: Decimal
+    fees_in_quote: Decimal
     settings: dict[str, object]
     last_time: float | None  # the last engine clock time recorded with record_clock()
     # Oldest first: (time, equity_usdt, realized_pnl, marked_pnl).
@@ -105,6 +105,10 @@ class StoredState:
         default_factory=lambda: MappingProxyType({}))  # UTC day -> calls, tokens in, tokens out, cost USD
     # Newest first: time, venue, symbol, side, price, size, lifetime_s, traded, distance_bps.
     spoof_events: tuple[tuple, ...] = ()
+    trade_states: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # closed trades by state
+    # The latest engine time stored anywhere (clock, journal, trades, fills, decisions, curves, events),
+    # None for a new database: a restart's clock never starts before it.
+    latest_time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +142,19 @@ def open_store(path: str | Path, *, busy_timeout_ms: int = 5000,
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"cannot create directory {path.parent}: {exc.strerror}") from exc
-    _check_header(path)
-    engine = _create_engine(path, busy_timeout_ms=busy_timeout_ms, max_size_bytes=max_size_bytes)
+    lock = DatabaseLock.acquire(path)  # before anything reads or writes the file: one engine per database
     try:
-        initialized = _prepare(engine, path)
+        _check_header(path)
+        engine = _create_engine(path, busy_timeout_ms=busy_timeout_ms, max_size_bytes=max_size_bytes)
+        try:
+            initialized = _prepare(engine, path)
+        except BaseException:
+            engine.dispose()
+            raise
     except BaseException:
-        engine.dispose()
+        lock.release()
         raise
-    return Store(path, engine, initialized=initialized)
+    return Store(path, engine, initialized=initialized, lock=lock)
 
 
 def _check_header(path: Path) -> None:
@@ -162,10 +171,12 @@ def _check_header(path: Path) -> None:
 
 
 def _create_engine(path: Path, *, busy_timeout_ms: int, max_size_bytes: int | None = None,
-                   read_only: bool = False) -> Engine:
+                   read_only: bool = False, immutable: bool = False) -> Engine:
     if read_only:
-        # path.as_uri() percent-encodes spaces, '?' and '#' in the file name.
-        url = URL.create("sqlite", database=path.absolute().as_uri(), query={"mode": "ro", "uri": "true"})
+        # path.as_uri() percent-encodes spaces, '?' and '#' in the file name. immutable: SQLite reads the
+        # file alone and creates no -wal/-shm beside it (only for a file no one else is writing).
+        query = {"mode": "ro", "uri": "true", **({"immutable": "1"} if immutable else {})}
+        url = URL.create("sqlite", database=path.absolute().as_uri(), query=query)
     else:
         url = URL.create("sqlite", database=str(path))
     # check_same_thread=False: pooled connections move between threads, one thread at a time.
@@ -463,9 +474,10 @@ class Store:
     Build it with ``open_store``. Write methods never block on the disk; ``flush`` and ``close`` wait.
     """
 
-    def __init__(self, path: Path, engine: Engine, *, initialized: bool) -> None:
+    def __init__(self, path: Path, engine: Engine, *, initialized: bool, lock: DatabaseLock | None = None) -> None:
         self._path = path
         self._engine = engine
+        self._lock_file = lock  # released by close(): the next engine may then open the database
         self._initialized = initialized
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)  # the writer waits here for work
@@ -476,6 +488,8 @@ class Store:
         self._closing = False
         self._close_lock = threading.Lock()
         self._close_result: bool | None = None
+        self.lost_writes = 0  # write calls close() had to discard (the disk never took them)
+        self.first_error = ""  # the first write failure since the store opened, even if writes recovered
         self._abandon = threading.Event()  # set by close() when the backlog cannot be written
         self._last_error = ""
         self._connection: Connection | None = None
@@ -645,12 +659,14 @@ class Store:
                 self._work.notify()
             complete = self.flush(timeout)
             if not complete:
-                lost = self.pending
+                lost = self.lost_writes = self.pending
                 self._abandon.set()
                 log.error("closing %s with %d write calls not committed: %s",
                           self._path, lost, self._last_error or "timed out")
             self._thread.join(timeout=None if complete else 30.0)
             self._engine.dispose()
+            if self._lock_file is not None:
+                self._lock_file.release()
             self._close_result = complete
             return complete
 
@@ -698,6 +714,7 @@ class Store:
             except Exception as exc:  # keep the batch whatever failed: nothing is dropped silently
                 attempts += 1
                 message = _describe(exc, self._path, "write")
+                self.first_error = self.first_error or message
                 if message != self._last_error:
                     unexpected = not isinstance(exc, (SQLAlchemyError, sqlite3.Error, OSError))
                     log.error("%s (keeping %d write calls, retrying)", message, len(batch),
@@ -866,7 +883,11 @@ def _load(conn: Connection) -> StoredState:
     trade_table = TradeRow.__table__
     open_trades = trades(select(trade_table).where(TradeRow.state == TradeState.OPEN.value)
                          .order_by(TradeRow.trade_id))
-    recent_trades = trades(select(trade_table).order_by(TradeRow.trade_id.desc()).limit(RECENT_TRADES))
+    recent_trades = trades(select(trade_table).where(TradeRow.state != TradeState.OPEN.value)
+                           .order_by(TradeRow.trade_id.desc()).limit(RECENT_TRADES))
+    trade_states = {state: count for state, count in conn.execute(
+        select(TradeRow.state, func.count()).where(TradeRow.state != TradeState.OPEN.value)
+        .group_by(TradeRow.state))}
 
     max_trade, trade_count = conn.execute(select(func.max(TradeRow.trade_id), func.count())
                                           .select_from(trade_table)).one()
@@ -883,7 +904,7 @@ def _load(conn: Connection) -> StoredState:
     zero = Decimal(0)
     for pnl, fee, expected, decay, slip, rollback in conn.execute(select(
             TradeRow.realized_pnl, TradeRow.fees_in_quote, TradeRow.expected_edge, TradeRow.latency_decay,
-            TradeRow.slippage, TradeRow.rollback_loss)):
+            TradeRow.slippage, TradeRow.rollback_loss).where(TradeRow.state != TradeState.OPEN.value)):
         realized += pnl
         fees += fee
         if expected is not None:
@@ -945,7 +966,32 @@ def _load(conn: Connection) -> StoredState:
         next_advice_id=(max_advice or 0) + 1,
         advisor_days=MappingProxyType(advisor_days),
         spoof_events=spoof_events,
+        trade_states=MappingProxyType(trade_states),
+        latest_time=_latest_time(conn, meta),
     )
+
+
+# Every engine-time column, with the meta keys that hold one. Wall-clock columns (control.posted_at) are
+# not engine time and are left out.
+_TIME_COLUMNS = (JournalRow.time, TradeRow.opened_at, TradeRow.closed_at, FillRow.time, DecisionRow.time,
+                 EquityRow.time, BalanceRow.time, RiskEventRow.time, AdviceRow.time, SpoofEventRow.time,
+                 ControlRow.handled_at)
+
+
+def _latest_time(conn: Connection, meta: Mapping[str, str]) -> float | None:
+    """Return the latest engine time stored anywhere, or None when nothing is stored yet."""
+    times: list[float] = []
+    for key in ("last_time", "initialized_at"):
+        try:
+            times.append(float(meta[key]))
+        except (KeyError, ValueError):
+            pass
+    for column in _TIME_COLUMNS:
+        value = conn.execute(select(func.max(column))).scalar()
+        if value is not None:
+            times.append(float(value))
+    finite = [t for t in times if math.isfinite(t)]
+    return max(finite) if finite else None
 
 
 def _advice_row(record: AdviceRecord) -> dict[str, Any]:
@@ -1001,11 +1047,18 @@ def read_advice(path: str | Path, *, verdict: str | None = None, advisor: str | 
     return tuple(_advice_from_row(row) for row in rows), days
 
 
+def _require_file(path: Path) -> None:
+    """Raise StorageError unless ``path`` is an existing file (a directory is named as one)."""
+    if path.is_dir():
+        raise StorageError(f"database {path} is a directory, not a file")
+    if not path.is_file():
+        raise StorageError(f"database {path} does not exist")
+
+
 def _open_reader(path: str | Path) -> Engine:
     # A read-only engine on an existing Octo database, for exports by path.
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise StorageError(f"database {path} does not exist")
+    _require_file(path)
     _check_header(path)
     engine = _create_engine(path, busy_timeout_ms=5000, read_only=True)
     try:
@@ -1016,6 +1069,46 @@ def _open_reader(path: str | Path) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def inspect_database(path: str | Path) -> dict[str, Any]:
+    """Check the database at ``path`` read-only, never creating or changing it; return what it holds.
+
+    Returns ``{"path", "exists": False}`` when there is no file yet, else ``{"path", "exists": True,
+    "bytes", "schema_version" (None: an empty file Octo has not set up), "trades", "fills"}``. Raises
+    StorageError naming the file when it is a directory, not SQLite, not Octo's, from a newer Octo or
+    corrupt (SQLite's ``PRAGMA quick_check``).
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise StorageError(f"database {path} is a directory, not a file")
+    if not path.exists():
+        return {"path": str(path), "exists": False}
+    _check_header(path)
+    # Without a -wal file no engine has the database open (a running one keeps it): read the file alone,
+    # or SQLite would leave a -wal and a -shm beside it. With one, read through it, as a running engine's
+    # latest commits are there.
+    in_use = Path(f"{path}-wal").exists()
+    engine = _create_engine(path, busy_timeout_ms=5000, read_only=True, immutable=not in_use)
+    try:
+        tables, meta = _read_meta(engine, path)
+        version = _validate(path, tables, meta)
+        with engine.connect() as conn:
+            problems = conn.exec_driver_sql("PRAGMA quick_check").scalars().all()
+            if problems != ["ok"]:
+                # One line: SQLite's report has a "*** in database main ***" heading and a line per problem.
+                lines = [line for problem in problems for line in str(problem).splitlines()
+                         if line.strip() and not line.startswith("***")] or ["no details"]
+                more = f"; and {len(lines) - 1} more" if len(lines) > 1 else ""
+                raise StorageError(f"database {path} is corrupt (PRAGMA quick_check: {lines[0]}{more})")
+            counts = {name: conn.execute(select(func.count()).select_from(row.__table__)).scalar_one()
+                      if row.__tablename__ in tables else 0
+                      for name, row in (("trades", TradeRow), ("fills", FillRow))}
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, path, "read")) from exc
+    finally:
+        engine.dispose()
+    return {"path": str(path), "exists": True, "bytes": path.stat().st_size, "schema_version": version, **counts}
 
 
 
@@ -1029,8 +1122,7 @@ def post_control(path: str | Path, command: str, reason: str, wall_time: float) 
     that is not running picks it up when it next starts.
     """
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise StorageError(f"database {path} does not exist")
+    _require_file(path)
     _check_header(path)
     engine = _create_engine(path, busy_timeout_ms=10_000)
     try:

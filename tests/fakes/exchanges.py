@@ -402,17 +402,28 @@ class OkxServer(ReplayServer):
 
     A subscription to ``books`` of an instrument whose book has started gets a fresh snapshot of the current
     book (with a correct checksum) before the stream continues, as OKX does on every subscribe.
+
+    ``aliases`` maps an instrument id to a recorded one whose frames it is served with, e.g.
+    ``{"UNI-USDT": "UNI-USD-SWAP"}``: the recording has one USDT spot book (BTC-USDT), and a second one is
+    the recorded UNI swap book renamed (its levels and checksums unchanged; UNI-USDT is a listed spot
+    instrument in the recorded ``instruments`` answer, so ccxt loads it). The recorded id is then not served.
     """
 
     ccxt_id = "okx"
     WS_PATH = "/ws/v5/public"
 
-    def __init__(self, symbol: str = "BTC-USDT", **pacing: Any) -> None:
+    def __init__(self, symbol: str = "BTC-USDT", aliases: dict[str, str] | None = None, **pacing: Any) -> None:
+        self._aliases = dict(aliases or {})  # served id -> recorded id
+        renamed = {recorded: served for served, recorded in self._aliases.items()}
         frames = []
         for record in read_ws(OKX_WS).received:
             if "data" in record.data:  # skip the recording's own subscribe acks
-                arg = record.data["arg"]
-                frames.append(_Frame(record.ts, record.text, record.data, f"{arg['channel']}:{arg['instId']}",
+                arg, text, data = record.data["arg"], record.text, record.data
+                if arg["instId"] in renamed:
+                    arg = dict(arg, instId=renamed[arg["instId"]])
+                    data = dict(data, arg=arg)
+                    text = _dumps(data)
+                frames.append(_Frame(record.ts, text, data, f"{arg['channel']}:{arg['instId']}",
                                      arg["instId"] if arg["channel"] == "books" else None))
         super().__init__(symbol, frames, **pacing)
         self._instruments = {_rest_key(*self._split(path)): body for path, body in rest_bodies(OKX_REST).items()}
@@ -432,6 +443,16 @@ class OkxServer(ReplayServer):
             return FloatBook({}, {})
         book = okx_books(self.symbol)[k - 1]
         return FloatBook(float_side(book.bids), float_side(book.asks))
+
+    def expected_book_of(self, inst_id: str, k: int) -> FloatBook:
+        """The independent rebuild of another instrument (or alias) once ``k`` book frames of the selected
+        symbol went out and step mode holds the next one (every frame before it has gone out)."""
+        selected = okx_book_frames(self.symbol)
+        held_at = selected[k][0] if k < len(selected) else len(read_ws(OKX_WS).received)
+        passed = [book for book in okx_books(self._aliases.get(inst_id, inst_id)) if book.frame_index < held_at]
+        if not passed:
+            return FloatBook({}, {})
+        return FloatBook(float_side(passed[-1].bids), float_side(passed[-1].asks))
 
     def book_frame(self, bids: Sequence[tuple[Number, Number]], asks: Sequence[tuple[Number, Number]], *,
                    checksum: int | None = None) -> str:
@@ -461,8 +482,9 @@ class OkxServer(ReplayServer):
         """The book at the cursor; before the first frame, the recorded snapshot stands in for it."""
         if inst_id in self._books:
             return self._books[inst_id]
-        first = okx_books(inst_id)[0]
-        return first.bids, first.asks, okx_book_frames(inst_id)[0][1].data["data"][0]["ts"]
+        recorded = self._aliases.get(inst_id, inst_id)
+        first = okx_books(recorded)[0]
+        return first.bids, first.asks, okx_book_frames(recorded)[0][1].data["data"][0]["ts"]
 
     def _accepts_path(self, path: str) -> bool:
         return path == self.WS_PATH
@@ -522,7 +544,7 @@ class OkxServer(ReplayServer):
         if status is not None:
             return status, self._error_body(status)
         inst_id = query.get("instId", "")
-        if not okx_book_frames(inst_id):
+        if not okx_book_frames(self._aliases.get(inst_id, inst_id)):
             return 400, _dumps({"code": "51001", "msg": "Instrument ID does not exist", "data": []})
         depth = min(int(query.get("sz", "1")), max_size)
         bids, asks, ts = self._current_book(inst_id)
@@ -675,6 +697,65 @@ class BinanceServer(ReplayServer):
             return _dumps({"code": -1003, "msg": "Too many requests; current limit is 6000 request weight per "
                                                  "1 MINUTE."})
         return _dumps({"code": -1001, "msg": "Internal error; unable to process your request. Please try again."})
+
+
+# --- a REST order-book endpoint in each venue's dialect ------------------------------------------------------
+
+# One spot book (bid 1, ask 2) as each venue's order-book endpoint answers it, enough for ccxt 4.5's parser.
+BOOK_BODIES = {
+    "binance": {"lastUpdateId": 1, "bids": [["1", "1"]], "asks": [["2", "1"]]},
+    "okx": {"code": "0", "msg": "", "data": [{"bids": [["1", "1", "0", "1"]], "asks": [["2", "1", "0", "1"]],
+                                              "ts": "1"}]},
+    "bybit": {"retCode": 0, "retMsg": "OK", "result": {"s": "BTCUSDT", "b": [["1", "1"]], "a": [["2", "1"]],
+                                                       "ts": 1, "u": 1}, "time": 1},
+    "kucoin": {"code": "200000", "data": {"sequence": "1", "time": 1, "bids": [["1", "1"]], "asks": [["2", "1"]]}},
+    "gate": {"id": 1, "current": 1, "update": 1, "bids": [["1", "1"]], "asks": [["2", "1"]]},
+    "mexc": {"lastUpdateId": 1, "bids": [["1", "1"]], "asks": [["2", "1"]]},
+    "bitget": {"code": "00000", "msg": "success", "data": {"bids": [["1", "1"]], "asks": [["2", "1"]], "ts": "1"}},
+    "htx": {"status": "ok", "ch": "market.btcusdt.depth.step0", "ts": 1,
+            "tick": {"bids": [[1, 1]], "asks": [[2, 1]], "ts": 1, "version": 1}},
+}
+
+
+class BookEndpoint:
+    """Answer every HTTP request on 127.0.0.1 with one venue's order-book body; record the paths asked.
+
+    Run it on the client's own loop (``async with BookEndpoint("htx") as endpoint``) and point every
+    REST URL of a ccxt client at ``endpoint.url`` with ``point_rest_at``.
+    """
+
+    def __init__(self, venue: str) -> None:
+        self.body = BOOK_BODIES[venue]
+        self.requests: list[str] = []  # path with query, in order
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> BookEndpoint:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._answer)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        sock = socket.socket()
+        sock.bind((HOST, 0))
+        self.url = f"http://{HOST}:{sock.getsockname()[1]}"
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._runner.cleanup()
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        return web.json_response(self.body)
+
+
+def point_rest_at(urls: Any, base: str) -> Any:
+    """Return a ccxt ``urls['api']`` tree with every HTTP(S) URL in it replaced by ``base``."""
+    if isinstance(urls, dict):
+        return {key: point_rest_at(value, base) for key, value in urls.items()}
+    if isinstance(urls, str) and urls.startswith("http"):
+        return base
+    return urls
 
 
 # --- running servers in a background thread ----------------------------------------------------------------

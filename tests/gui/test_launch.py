@@ -74,3 +74,51 @@ def test_sigterm_closes_the_window_like_its_close_button(tmp_path):
     settings = settings_of(db)
     assert "window_geometry" in settings  # written by close(), so the window closed as the button does
     assert presenters.WELCOME_SETTING not in settings  # the welcome was shown, not dismissed
+
+
+def dialog_window(title: str, process, timeout: float = 30.0) -> str:
+    """Return the X window id of the dialog titled ``title``; fail if ``process`` ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = subprocess.run(["xdotool", "search", "--name", title], capture_output=True, text=True)
+        ids = found.stdout.split()
+        if ids:
+            return ids[-1]
+        if process.poll() is not None:
+            raise AssertionError(f"the process ended (exit {process.returncode}) without the dialog")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {title!r} dialog within {timeout} s")
+        time.sleep(0.1)  # another process opens it: look again
+
+
+def test_a_second_window_on_a_database_in_use_says_so_in_a_dialog_and_exits_1(tmp_path):
+    from octo_desktop.gui.startup_error import TITLE
+
+    env = user_env(tmp_path)
+    db = tmp_path / "data" / "octo.db"
+    first = subprocess.Popen([sys.executable, "-m", "octo_desktop", "run", "--headless", "--seconds", "100000",
+                              "--speed", "1", "--stream"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    try:
+        while not (tmp_path / "data" / "octo.db.lock").exists() or not db.exists():
+            assert first.poll() is None
+            time.sleep(0.05)
+        second = subprocess.Popen([sys.executable, "-m", "octo_desktop"], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            window = dialog_window(TITLE, second)
+            image = screen.grab()
+            assert len(image.getcolors(maxcolors=1 << 22) or []) > 20  # the dialog is drawn, with its text
+            # A real key press (XTEST) on the focused dialog: Return is its OK button.
+            subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True, timeout=10)
+            subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
+            assert second.wait(30) == 1
+        finally:
+            if second.poll() is None:
+                second.kill()
+        (line,) = second.stderr.read().strip().splitlines()
+        assert f"database {db} is in use by another Octo process (pid {first.pid}" in line
+        assert first.poll() is None  # untouched
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(30) == 0

@@ -18,13 +18,13 @@ START = 1_700_000_000.0
 TEN_MINUTES = 600.0
 
 
-def run(db, seconds, overrides=(), seed=None):
+def run(db, seconds, overrides=(), seed=None, start=START):
     config = load_config(overrides=list(overrides))
     if seed is not None:
         from dataclasses import replace
 
         config = replace(config, seed=seed)
-    runtime = build_runtime(config, db_path=db, speed=None, start_time=START, run_seconds=seconds)
+    runtime = build_runtime(config, db_path=db, speed=None, start_time=start, run_seconds=seconds)
     runtime.start()
     runtime.wait(timeout=300)
     assert not runtime.is_running and runtime.failure is None
@@ -92,7 +92,7 @@ def test_calm_market_gives_no_trades(tmp_path):
 def test_a_second_run_continues_from_the_stored_state(tmp_path):
     db = tmp_path / "octo.db"
     first = run(db, 180.0, ["simulation.dislocations_per_minute=4"])
-    second = run(db, 180.0, ["simulation.dislocations_per_minute=4"])
+    second = run(db, 180.0, ["simulation.dislocations_per_minute=4"], start=first.summary["engine_time"])
     assert first.summary["trades"] > 0
     assert second.summary["initial_balances"] == first.summary["initial_balances"]
     assert second.summary["trades"] >= first.summary["trades"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 
@@ -93,6 +94,11 @@ def test_a_recording_cut_short_replays_up_to_its_last_complete_line(recorded, tm
     runtime.wait(timeout=120)
     assert runtime.failure is None and runtime.summary["events"] > 1000
     assert runtime.summary["engine_time"] < START + 120
+    # Cut inside a line: said in the summary and in the replay's view, naming the line.
+    line = raw[: len(raw) // 2].count(b"\n") + 1
+    assert runtime.summary["replay_error"] == f"{cut} line {line} is incomplete (the file is cut short)"
+    view = runtime.latest_snapshot().replay
+    assert view.finished and view.error == runtime.summary["replay_error"]
 
 
 def test_not_a_recording_is_a_clear_error(tmp_path):
@@ -102,3 +108,60 @@ def test_not_a_recording_is_a_clear_error(tmp_path):
         open_recording(bad)
     done = subprocess.run([sys.executable, "-m", "octo_desktop", "replay", str(bad)], capture_output=True, text=True)
     assert done.returncode == 2 and "not a gzip" in done.stderr and "Traceback" not in done.stderr
+
+
+def replay_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "octo_desktop", "replay", *args], capture_output=True, text=True,
+                          timeout=240)
+
+
+def test_a_recording_with_garbage_mid_file_replays_up_to_it_then_exits_1_naming_the_line(recorded, tmp_path):
+    out, summary, _ = recorded
+    lines = gzip.decompress(out.read_bytes()).split(b"\n")
+    lines[1000] = b'{"ts": 1700000001.5, "venue": "okx", "sym'  # line 1001 of the file
+    bad = tmp_path / "session.jsonl.gz"
+    bad.write_bytes(gzip.compress(b"\n".join(lines)))
+
+    done = replay_cli(str(bad), "--json")
+
+    assert done.returncode == 1, done.stderr
+    replayed = json.loads(done.stdout)  # the summary of what was replayed is still printed
+    assert replayed["events"] == 999 and replayed["replay_error"] == f"{bad} line 1001: not valid JSON"
+    assert done.stderr == f"octo_desktop: {bad} line 1001: not valid JSON\n"
+
+
+def test_a_truncated_recording_replays_its_first_part_then_says_it_is_truncated_and_exits_1(recorded, tmp_path):
+    out, summary, _ = recorded
+    data = out.read_bytes()
+    cut = tmp_path / "session.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+
+    done = replay_cli(str(cut))
+
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("engine time ") and "opportunities " in done.stdout
+    match = re.fullmatch(rf"octo_desktop: {re.escape(str(cut))} is truncated after line (\d+) "
+                         rf"\(the gzip stream ends early\)\n", done.stderr)
+    assert match, done.stderr
+    events = int(re.search(r"events (\d+)", done.stdout).group(1))
+    assert 1000 < events < summary["events"] and int(match.group(1)) > events  # every line before the cut
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"version": "2"}, "header 'version' must be a whole number"),
+    ({"version": None}, "header 'version' must be a whole number"),
+    ({"format": "something-else"}, "header 'format' is 'something-else', not 'octo-recording'"),
+])
+def test_a_bad_header_is_one_line_exit_2_and_no_database_is_created(recorded, tmp_path, change, message):
+    out, _, _ = recorded
+    lines = gzip.decompress(out.read_bytes()).split(b"\n")
+    bad = tmp_path / "bad-header.jsonl.gz"
+    bad.write_bytes(gzip.compress(b"\n".join([json.dumps({**json.loads(lines[0]), **change}).encode(), *lines[1:]])))
+    db = tmp_path / "new" / "replay.db"
+
+    done = replay_cli(str(bad), "--db", str(db))
+
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"octo_desktop: {bad} line 1: ") and message in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert not db.parent.exists()

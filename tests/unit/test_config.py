@@ -55,6 +55,28 @@ def test_corrupt_toml_is_a_clear_error(tmp_path):
         load_config(path)
 
 
+def test_a_binary_config_file_is_a_config_error_naming_the_file(tmp_path):
+    path = tmp_path / "octo.toml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8")
+    with pytest.raises(ConfigError, match=r"octo\.toml: not a UTF-8 text file") as caught:
+        load_config(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_config_file_in_another_encoding_names_the_line_of_the_first_bad_byte(tmp_path):
+    path = tmp_path / "octo.toml"
+    path.write_bytes("[strategy]\n# seuil choisi à la main\nthreshold_bps = 8\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"not a UTF-8 text file \(line 2 has the byte 0xe0\)"):
+        load_config(path)
+
+
+def test_a_utf8_byte_order_mark_is_accepted_and_the_file_is_parsed(tmp_path):
+    path = tmp_path / "octo.toml"
+    path.write_bytes("\ufeff[strategy]\nthreshold_bps = 8.5  # écrit par le Bloc-notes\n".encode("utf-8"))
+    config = load_config(path)
+    assert config.strategy.threshold_bps == 8.5 and config.source == str(path)
+
+
 def test_set_overrides_parse_values_and_reject_unknown_keys():
     config = load_config(overrides=["strategy.threshold_bps=7", "symbols.list=[\"BTC/USDT\"]"])
     assert config.strategy.threshold_bps == 7.0 and config.symbols == ("BTC/USDT",)

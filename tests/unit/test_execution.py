@@ -289,6 +289,52 @@ def test_recovery_resolves_unanswered_orders_then_rolls_back():
     assert closed.state == TradeState.ROLLED_BACK and "recovered" in closed.note
 
 
+def recover_with(fills, pending=(), steps=(), halted=False, script=None):
+    hooks = FakeHooks(halted=halted, alternatives=[("bybit", 100.2)])
+    trade = Trade(7, 1, "BTC/USDT", "okx", "htx", Decimal("1.000"), 0.0, 12.0, fills=tuple(fills), steps=tuple(steps),
+                  decision_buy_vwap=100.0, decision_sell_vwap=100.3)
+    execution = FakeExecution(script or {("unwind", "okx", SELL): ("1", "99.95"), ("retry", "htx", SELL): ("1", "100"),
+                                         ("reroute", "bybit", SELL): ("1", "100")})
+    run = TradeRun(trade, execution, hooks, CONFIG, RollbackPolicy(), deadline=10.0, buy_limit=100.1,
+                   sell_limit=100.2, next_order=5)
+    closed = asyncio.run(run.recover(list(pending), unwinding=any(r.purpose == "unwind" for r in pending)))
+    return closed, execution
+
+
+def okx_fill(side, quantity, purpose, order_id):
+    return Fill(7, "okx", "BTC/USDT", side, Decimal("100"), Decimal(quantity), Decimal("0"), "USDT", "taker",
+                MARKET if purpose == "unwind" else IOC_LIMIT, 0.0, purpose, order_id)
+
+
+def test_recovery_after_a_committed_unwind_sends_no_second_unwind():
+    bought, unwound = okx_fill(BUY, "1.000", "entry", "7-1"), okx_fill(SELL, "1.000", "unwind", "7-3")
+    closed, execution = recover_with([bought, unwound])
+    assert execution.sent == []  # neither a retry (the unwind began) nor another unwind (the position is flat)
+    assert closed.net_quantity == 0 and closed.state == TradeState.ROLLED_BACK
+    assert "unwinding began before the restart" in closed.note
+
+
+def test_recovery_after_a_partial_unwind_unwinds_only_what_is_left():
+    bought, unwound = okx_fill(BUY, "1.000", "entry", "7-1"), okx_fill(SELL, "0.400", "unwind", "7-3")
+    closed, execution = recover_with([bought, unwound])
+    assert [(r.purpose, r.side, r.quantity) for r in execution.sent] == [("unwind", SELL, Decimal("0.600"))]
+    assert closed.net_quantity == 0
+
+
+def test_recovery_with_an_unwind_sent_but_unanswered_only_unwinds():
+    bought = okx_fill(BUY, "1.000", "entry", "7-1")
+    lost = OrderRequest(7, "okx", "BTC/USDT", SELL, Decimal("1.000"), MARKET, None, "unwind", "7-3")
+    closed, execution = recover_with([bought], pending=[lost])
+    assert [r.purpose for r in execution.sent] == ["unwind"]  # no retry of the sell leg on htx
+    assert closed.net_quantity == 0 and closed.state == TradeState.ROLLED_BACK
+
+
+def test_recovery_before_any_unwind_still_retries_the_short_leg():
+    closed, execution = recover_with([okx_fill(BUY, "1.000", "entry", "7-1")])
+    assert [r.purpose for r in execution.sent] == ["retry"]
+    assert closed.state == TradeState.COMPLETE
+
+
 # --- attribution ----------------------------------------------------------------------------------
 def test_attribution_parts_add_up_to_the_realized_pnl():
     def fill(side, price, quantity, fee, purpose="entry"):

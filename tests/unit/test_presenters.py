@@ -229,7 +229,7 @@ def health_snapshot(*reports) -> Snapshot:
 
 @pytest.mark.parametrize("state, text, background", [
     ("live-ws", "LIVE WS", theme.GREEN), ("live-rest", "REST", theme.AMBER),
-    ("reconnecting", "RECONNECTING", theme.AMBER), ("stale", "STALE", theme.GREY), ("down", "DOWN", theme.RED),
+    ("connecting", "CONNECTING", theme.ACCENT), ("reconnecting", "RECONNECTING", theme.AMBER), ("stale", "STALE", theme.GREY), ("down", "DOWN", theme.RED),
     ("simulated", "SIM", theme.RAISED_BG), ("replay", "REPLAY", theme.RAISED_BG)])
 def test_health_badges_name_and_colour_each_state(state, text, background):
     badge = p.health_badge(state)
@@ -296,6 +296,13 @@ def test_health_detail_summarises_when_no_venue_has_an_error():
     text, colour = p.health_detail(snap, None)
     assert text == "2/3 venues usable · 1 reconnect · 4 errors · click a venue for details"
     assert colour == theme.TEXT_MUTED
+
+
+def test_a_connecting_venue_counts_as_usable_its_books_join_as_their_snapshots_arrive():
+    snap = health_snapshot(health("bybit", "connecting"), health("okx", "reconnecting"))
+    text, _ = p.health_detail(snap, None)
+    assert text.startswith("1/2 venues usable")
+    assert p.health_detail(snap, "bybit")[0].startswith("bybit · connecting")
 
 
 def test_health_detail_before_any_report():
@@ -578,6 +585,13 @@ def test_replay_model_with_an_unknown_end_says_how_far_it_got():
     assert model.status == "0:15 in · 4,321 events"
 
 
+def test_a_replay_stopped_by_a_damaged_recording_says_why_in_red_and_where_it_stopped():
+    error = "/r/a.jsonl.gz line 1234: not valid JSON"
+    model = p.replay_model(replay_view(finished=True, error=error))
+    assert model.status == "stopped · 4,321 events · a.jsonl.gz line 1234: not valid JSON"
+    assert model.status_colour == theme.RED and not model.can_play and model.progress == 0.25
+
+
 def test_a_finished_replay_is_complete_even_if_its_end_was_never_recorded():
     model = p.replay_model(replay_view(end=NAN, finished=True))
     assert model.progress == 1.0 and model.status.startswith("finished")
@@ -856,3 +870,13 @@ def test_a_long_risk_reason_is_shortened_and_kept_whole_for_the_tooltip():
     panel = p.risk_panel(snapshot(risk=risk_view(state="HALTED", reason=reason)))
     assert panel.reason_full == reason
     assert len(panel.reason) == p.REASON_CHARS and panel.reason == reason[:p.REASON_CHARS - 1] + "…"
+
+
+def test_a_status_error_is_cut_in_its_middle_so_that_its_reason_stays_readable():
+    from octo_desktop.gui.status_bar import shorten_middle
+
+    line = "storage: cannot write /home/trader/.local/share/octo/some/very/long/folder/name/octo.db: disk full"
+    short = shorten_middle(line, 60)
+    assert len(short) == 60 and short.startswith("storage: cannot") and short.endswith("octo.db: disk full")
+    assert "…" in short
+    assert shorten_middle("short", 60) == "short"

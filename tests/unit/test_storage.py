@@ -162,6 +162,47 @@ def test_open_trades_come_back_with_their_fills(store):
     assert state.open_trades[1].fills == ()
 
 
+def test_an_open_trade_counts_in_no_total_until_it_closes(store):
+    closed = make_trade(1, two_leg_fills(1), TradeState.COMPLETE, T0 + 1)
+    half_done = make_trade(2, (two_leg_fills(2)[0],))  # one leg filled: a crash left it open
+    store.record_fills(two_leg_fills(1) + (two_leg_fills(2)[0],))
+    store.record_trade(closed)
+    store.record_trade(half_done)
+
+    state = committed(store)
+
+    assert state.realized_pnl == closed.realized_pnl and state.fees_in_quote == closed.fees_in_quote
+    assert [t.trade_id for t in state.recent_trades] == [1]  # the open one comes back in open_trades only
+    assert [t.trade_id for t in state.open_trades] == [2]
+    assert dict(state.trade_states) == {"complete": 1}
+    assert state.trade_count == 2
+
+
+def test_the_latest_stored_time_is_the_latest_of_every_engine_time_column(store):
+    store.record_clock(T0 + 10)  # the clock is stored only now and then
+    store.record_trade(make_trade(1, two_leg_fills(1), TradeState.COMPLETE, T0 + 12.5))
+    store.record_decision(make_decision(11))  # decided at T0 + 11
+    assert committed(store).latest_time == T0 + 12.5
+    store.commit_journal(T0 + 14.75, 2, "opened", {}, trade=make_trade(2))
+    assert committed(store).latest_time == T0 + 14.75
+
+
+def test_a_new_database_has_no_latest_time(store):
+    assert committed(store).latest_time is None
+
+
+def test_a_second_store_on_one_database_is_refused_until_the_first_closes(tmp_path):
+    from octo_desktop.storage import DatabaseInUse
+
+    first = open_store(tmp_path / "octo.db")
+    try:
+        with pytest.raises(DatabaseInUse, match=r"is in use by another Octo process \(pid \d+"):
+            open_store(tmp_path / "octo.db")
+    finally:
+        first.close()
+    open_store(tmp_path / "octo.db").close()
+
+
 def test_recent_trades_are_the_last_200_newest_first(store):
     for trade_id in range(1, 251):
         store.record_trade(make_trade(trade_id, state=TradeState.FAILED, closed_at=T0 + 1))
