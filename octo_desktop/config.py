@@ -239,6 +239,7 @@ def _default_tree() -> dict:
             "budget_ms": 1500.0,
             "daily_spend_cap_usd": 1.0,
             "max_concurrent": 2,
+            "on_failure": "rules",
             "wait_s": 2.0,
             "recent_outcomes": 10,
             "temperature": 0.0,
@@ -385,7 +386,8 @@ class AdvisorConfig:
     api_key: str = ""  # empty: OPENAI_API_KEY
     budget_ms: float = 1500.0  # real milliseconds an answer may take before the rule advisor decides
     daily_spend_cap_usd: Decimal = Decimal("1.0")
-    max_concurrent: int = 2
+    max_concurrent: int = 2  # calls in flight at once; an opportunity beyond them waits for a free one
+    on_failure: str = "rules"  # when a call fails (error, timeout, malformed answer, spend cap): "rules" or "skip"
     wait_s: float = 2.0  # after WAIT, ask again this many engine seconds later if the spread holds
     recent_outcomes: int = 10  # advised trades summarised in each prompt
     temperature: float = 0.0
@@ -881,6 +883,9 @@ def _build(tree: dict, source: str) -> Config:
 def _advisor_config(ad: dict) -> AdvisorConfig:
     if ad.get("kind") not in ADVISOR_KINDS:
         raise ConfigError(f"advisor.kind: must be one of {', '.join(ADVISOR_KINDS)}, got {ad.get('kind')!r}")
+    if ad.get("on_failure") not in ADVISOR_FAILURE_POLICIES:
+        raise ConfigError(f"advisor.on_failure: must be one of {', '.join(ADVISOR_FAILURE_POLICIES)}, "
+                          f"got {ad.get('on_failure')!r}")
     for key in ("model", "base_url", "api_key"):
         if not isinstance(ad.get(key), str):
             raise ConfigError(f"advisor.{key}: must be a string, got {ad.get(key)!r}")
@@ -906,6 +911,7 @@ def _advisor_config(ad: dict) -> AdvisorConfig:
         budget_ms=_number(ad, "budget_ms", "advisor", 10.0, 60000),
         daily_spend_cap_usd=_decimal(ad, "daily_spend_cap_usd", "advisor", 0.0, 1e6),
         max_concurrent=_number(ad, "max_concurrent", "advisor", 1, 64, integer=True),
+        on_failure=ad["on_failure"],
         wait_s=_number(ad, "wait_s", "advisor", 0.0, 3600),
         recent_outcomes=_number(ad, "recent_outcomes", "advisor", 0, 100, integer=True),
         temperature=_number(ad, "temperature", "advisor", 0.0, 2.0),
@@ -969,8 +975,10 @@ discount = 1.0               # on a book with recent spoofing, count large level
 kind = "rule"                # "rule" (offline, default) or "openai"
 model = "gpt-4o"
 base_url = ""                # e.g. "http://127.0.0.1:11434/v1" for a local OpenAI-compatible server
-budget_ms = 1500.0           # an answer later than this is not waited for: the rule advisor decides
-daily_spend_cap_usd = 1.0    # no more calls on a UTC day once this much was spent
+budget_ms = 1500.0           # an answer later than this is not waited for: it counts as a failure
+daily_spend_cap_usd = 1.0    # no more calls on a UTC day once this much was spent (a failure too)
+max_concurrent = 2           # calls at once; an opportunity beyond them waits for a free one
+on_failure = "rules"         # a failed call: "rules" (the rule advisor decides) or "skip" (no trade)
 # The key is read from OPENAI_API_KEY; advisor.api_key works too but is stored in plain text.
 # Prices in USD per million tokens, for the cost shown in the AI log:
 # [advisor.prices.my-local-model]

@@ -1,10 +1,15 @@
-"""The advisor desk: asks the configured advisor within a real-time budget, else the rule advisor.
+"""The advisor desk: asks the configured advisor within a real-time budget; a failure is decided by policy.
 
 Runs on the runtime loop. A local advisor (the rule advisor) answers at once. A remote one (OpenAI)
 is called on a worker thread; the desk returns at once and delivers the answer later through
 ``on_answer`` on the loop, so the engine never waits on the network. A watchdog timer (real time)
-guarantees an answer by ``budget_ms`` plus a small grace: if the call has not answered by then, the
-rule advisor decides and the AI log says why. A late answer is not used, but what it cost is counted.
+guarantees an answer by ``budget_ms`` plus a small grace: if the call has not answered by then, it
+has failed. A late answer is not used, but what it cost is counted.
+
+Busy is not failed: with ``max_concurrent`` calls in flight, ``consult`` raises ``AdvisorBusy`` and
+the opportunity waits for a free slot; nothing is decided for it meanwhile. A failed call (an error,
+the timeout, a malformed answer, the daily spend cap) is decided by ``advisor.on_failure``: "rules"
+(the rule advisor decides) or "skip" (no trade); either way the AI log says why.
 
 Engine time: on a virtual-time loop (``--speed 10``, ``--speed max``, replays) the desk holds the
 clock while a call is pending, so the market does not run ahead by speed x latency; the engine then
@@ -25,10 +30,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Callable, Mapping
 
-from octo_desktop.advisor.base import BUSY, SPEND_CAP, TIMEOUT, Advisor, AdvisorError, Consultation
+from octo_desktop.advisor.base import SPEND_CAP, TIMEOUT, Advisor, AdvisorError, Consultation
 from octo_desktop.advisor.rule import RuleAdvisor
 from octo_desktop.config import AdvisorConfig
-from octo_desktop.domain.advice import OpportunityBrief, utc_day
+from octo_desktop.domain.advice import SKIP, Advice, OpportunityBrief, utc_day
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,10 @@ class _Call:
 
 
 AnswerCallback = Callable[[object, Consultation, str], None]
+
+
+class AdvisorBusy(Exception):
+    """Every call slot is taken (or the desk is closing): ask again later, decide nothing now."""
 
 
 class AdvisorDesk:
@@ -95,8 +104,16 @@ class AdvisorDesk:
         day = utc_day(self.clock.now())
         return day, self.days.get(day, DayTotals())
 
+    @property
+    def is_busy(self) -> bool:
+        """Whether a remote call cannot start now (every slot taken, or closing)."""
+        return self.primary.is_remote and (self._closed or len(self._pending) >= self.config.max_concurrent)
+
     def consult(self, token: object, brief: OpportunityBrief) -> tuple[Consultation, str] | None:
-        """Return ``(answer, fallback note)`` now, or None when a remote call started (``on_answer`` follows)."""
+        """Return ``(answer, fallback note)`` now, or None when a remote call started (``on_answer`` follows).
+
+        Raises ``AdvisorBusy`` when every call slot is taken: the caller asks again once one frees.
+        """
         if not self.primary.is_remote:
             return self.primary.advise(brief), ""
         day, totals = self.today()
@@ -104,8 +121,8 @@ class AdvisorDesk:
         if totals.cost_usd >= cap:
             return self._fallback(brief, SPEND_CAP, f"daily spend cap of {cap} USD reached "
                                                     f"({totals.cost_usd:.4f} USD spent on {day})", 0.0)
-        if len(self._pending) >= self.config.max_concurrent or self._closed:
-            return self._fallback(brief, BUSY, f"{len(self._pending)} calls already in flight", 0.0)
+        if self.is_busy:
+            raise AdvisorBusy(f"{len(self._pending)} {self.primary.name} calls already in flight")
         call_id = self._next
         self._next += 1
         call = _Call(token, brief, time.monotonic())
@@ -129,11 +146,17 @@ class AdvisorDesk:
 
     def _fallback(self, brief: OpportunityBrief, kind: str, why: str, waited_ms: float,
                   error: AdvisorError | None = None) -> tuple[Consultation, str]:
-        answer = self.rule.advise(brief)
-        answer = replace(answer, latency_ms=waited_ms + answer.latency_ms)
+        # The advisor failed: decide as ``on_failure`` says, and say why in the note (the AI log's fallback).
+        note = f"{self.primary.name} {kind}: {why}"
+        if self.config.on_failure == "skip":
+            answer = Consultation(Advice(SKIP, 1.0, f"no trade: {note} (advisor.on_failure = skip)"),
+                                  advisor=self.primary.name, model=self.primary.model, latency_ms=waited_ms)
+        else:
+            answer = self.rule.advise(brief)
+            answer = replace(answer, latency_ms=waited_ms + answer.latency_ms)
         if error is not None:
             answer = replace(answer, tokens_in=error.tokens_in, tokens_out=error.tokens_out, cost_usd=error.cost_usd)
-        return answer, f"{self.primary.name} {kind}: {why}"
+        return answer, note
 
     def _account(self, tokens_in: int, tokens_out: int, cost: Decimal) -> None:
         day, _ = self.today()

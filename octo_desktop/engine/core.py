@@ -54,7 +54,7 @@ from octo_desktop.domain.snapshot import (
     VenueHealthView, frozen_array, frozen_mapping,
 )
 from octo_desktop.domain.spread import net_spread_matrices
-from octo_desktop.engine.advising import AdvisorDesk, DayTotals
+from octo_desktop.engine.advising import AdvisorBusy, AdvisorDesk, DayTotals
 from octo_desktop.engine.recorder import Recorder
 from octo_desktop.engine.trader import ArbitragePlan, JournalError, LegPlan, RollbackPolicy, TradeRun
 from octo_desktop.storage import StorageError
@@ -614,7 +614,10 @@ class Engine:
             if episode.advice is None:
                 brief = self._brief(symbol, i, j, net, float(quantity), float(notional), score, now,
                                     episode.opportunity_id)
-                answer = self.desk.consult((symbol, i, j, episode.opportunity_id, brief), brief)
+                try:
+                    answer = self.desk.consult((symbol, i, j, episode.opportunity_id, brief), brief)
+                except AdvisorBusy:
+                    return  # every call slot is taken: it waits for a free one, nothing is decided meanwhile
                 if answer is None:
                     episode.advising = True  # the answer arrives through _advised
                     return
@@ -720,12 +723,20 @@ class Engine:
             episode = _Episode(opportunity_id, now)  # gone meanwhile: log the answer, use it for nothing
             self._take_advice(episode, brief, consultation, note, now)
             self._advice_settled(episode, "opportunity gone before the answer")
+            self._ask_waiting()
             return
         episode.advising = False
         self._take_advice(episode, brief, consultation, note, now)
         if now < episode.act_at:
             self.clock.call_later(episode.act_at - now, self._mark_dirty, symbol)
         self._mark_dirty(symbol)
+        self._ask_waiting()
+
+    def _ask_waiting(self) -> None:
+        # A call slot just freed: look again at the opportunities that waited for one.
+        for key, episode in self._episodes.items():
+            if episode.advice is None and not episode.advising and not episode.in_flight:
+                self._mark_dirty(key[0])
 
     def _take_advice(self, episode: _Episode, brief: OpportunityBrief, consultation: Consultation, note: str,
                      now: float) -> None:

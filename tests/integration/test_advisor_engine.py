@@ -134,9 +134,14 @@ def test_skip_from_the_model_stops_every_trade(tmp_path):
     with FakeChatServer(default=answer("SKIP", 0.9, "not convinced")) as server:
         summary, db, _ = run(tmp_path, server, seconds=120)
     rows = advice(db)
-    assert rows and all(r["verdict"] == "SKIP" and r["outcome"].startswith("not traded") for r in rows)
+    assert rows
+    # Every decision is the model's own SKIP: none fell back to the rules because calls were in flight.
+    assert [(r["advisor"], r["verdict"], r["fallback"]) for r in rows] == [("openai", "SKIP", "")] * len(rows)
+    assert all(r["trade_id"] is None for r in rows)
+    assert {r["outcome"] for r in rows} <= {"not traded (skip)", "spread gone before the advice was used",
+                                             "opportunity gone before the answer"}
     assert summary["trades"] == 0
-    assert summary["rejections"].get("advisor:skip", 0) == len(rows)
+    assert summary["rejections"].get("advisor:skip", 0) == sum(r["outcome"] == "not traded (skip)" for r in rows)
 
 
 def test_a_size_cap_shrinks_trades_and_a_huge_one_cannot_exceed_risk(tmp_path):

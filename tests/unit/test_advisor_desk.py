@@ -12,7 +12,7 @@ import pytest
 from octo_desktop.advisor.base import MALFORMED, AdvisorError, Consultation
 from octo_desktop.config import load_config
 from octo_desktop.domain.advice import EXECUTE, SKIP, Advice, OpportunityBrief, VenueBrief
-from octo_desktop.engine.advising import AdvisorDesk
+from octo_desktop.engine.advising import AdvisorBusy, AdvisorDesk
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop
 
 DAY0 = 19_700 * 86_400.0
@@ -143,18 +143,40 @@ def test_the_spend_cap_stops_calls_for_the_day():
         loop.close()
 
 
-def test_calls_beyond_the_concurrency_limit_are_decided_by_the_rules_at_once():
+def test_beyond_the_concurrency_limit_an_opportunity_waits_and_nothing_decides_it():
     advisor = FakeRemoteAdvisor(answer=PAID)
     desk, clock, loop, answers, spend = desk_with(advisor, "advisor.max_concurrent=1")
     try:
-        assert desk.consult("a", BRIEF) is None
-        answer, note = desk.consult("b", BRIEF)
-        assert answer.advisor == "rule" and note.startswith("openai busy")
+        assert desk.consult("a", BRIEF) is None and desk.is_busy
+        with pytest.raises(AdvisorBusy, match="1 openai calls already in flight"):
+            desk.consult("b", BRIEF)
+        assert advisor.calls == 1 and answers == []  # busy is not a failure: no rule advisor stands in
+        advisor.release.set()
+        pump_until(loop, lambda: answers)
+        assert not desk.is_busy
+        assert desk.consult("b", BRIEF) is None  # the slot is free again: the model is asked
     finally:
         advisor.release.set()
         desk.close()
         loop.close()
     assert loop.holds == 0 and advisor.closed
+
+
+def test_with_on_failure_skip_a_failed_call_is_a_skip_not_the_rules():
+    advisor = FakeRemoteAdvisor(error=AdvisorError(MALFORMED, "not JSON", tokens_in=900, tokens_out=12,
+                                                   cost_usd=Decimal("0.002")))
+    advisor.release.set()
+    desk, clock, loop, answers, spend = desk_with(advisor, 'advisor.on_failure="skip"')
+    try:
+        assert desk.consult("token", BRIEF) is None
+        pump_until(loop, lambda: answers)
+        (answer, note), = answers
+        assert answer.advisor == "openai" and answer.advice.verdict == SKIP
+        assert "advisor.on_failure = skip" in answer.advice.reason and note == "openai malformed: not JSON"
+        assert answer.cost_usd == Decimal("0.002")  # what the failed call cost is still counted
+    finally:
+        desk.close()
+        loop.close()
 
 
 def test_a_local_advisor_answers_synchronously():

@@ -135,6 +135,7 @@ def test_bad_risk_values_name_the_key(override, key):
 
 @pytest.mark.parametrize("override, key", [
     ('advisor.kind="gpt"', "advisor.kind"),
+    ('advisor.on_failure="maybe"', "advisor.on_failure"),
     ('advisor.base_url="localhost:1234"', "advisor.base_url"),
     ("advisor.budget_ms=0", "advisor.budget_ms"),
     ("advisor.daily_spend_cap_usd=-1", "advisor.daily_spend_cap_usd"),
