@@ -15,7 +15,7 @@ outside the timed loops (that is the feed's work, not the book's):
 
 * Octo: ``apply_delta(bids, asks, sequence)`` with one level per call (``((price, size),)`` on one
   side, ``()`` on the other) and consecutive sequence numbers -- the ``BookUpdate`` shape the engine
-  hands its books (``engine/core.py`` calls ``apply_delta(event.bids, event.asks, event.sequence, ...)``
+  hands its books (``engine/market.py`` calls ``apply_delta(event.bids, event.asks, event.sequence, ...)``
   with tuples of (price, size) built by the feeds).
 * ccxt: ``OrderBook(snapshot)`` of ``ccxt.async_support.base.ws.order_book`` and ``book['bids'].store(price,
   size)`` per delta, as ccxt.pro's ``handle_delta`` does (its float parsing and the per-message
@@ -877,7 +877,7 @@ def run(quick: bool = False, seed: int = 7, *, deltas: int | None = None, repeat
             "reads": f"best bid+ask every {BBO_EVERY} deltas, top-{TOP_N} of both sides every {TOP_EVERY}",
             "octo_feed": "apply_delta(bids, asks, sequence): one level per call, ((price, size),) on one side "
                          "and () on the other, consecutive sequences -- the BookUpdate shape the engine "
-                         "passes (engine/core.py); messages pre-built untimed, as the feed builds them",
+                         "passes (engine/market.py); messages pre-built untimed, as the feed builds them",
             "repeats": repeats, "warmup": 1, "gc": "disabled while timing (harness.timed)",
             "apply_latency": f"every {SAMPLE_EVERY}th apply timed alone with perf_counter_ns in a separate "
                              f"pass without reads; timer overhead p50 {overhead['p50']} ns subtracted",

@@ -2,8 +2,8 @@
 
     python -m benchmarks.latency [--quick] [--json] [--events N]
 
-The engine is built as ``octo_desktop.app.compose`` builds it (the same ``Engine``, ``Recorder``, rule
-advisor from ``make_advisor`` and ``PaperExecution``), on a throwaway database in a temporary folder and
+The engine is built as ``octo_desktop.app.compose`` builds it (the same ``Kernel``, ``ArbitrageDesk``,
+``Recorder``, rule advisor from ``make_advisor`` and ``PaperExecution``), on a throwaway database in a temporary folder and
 a virtual-time loop ("--speed max"), configured for the 8 default venues and 10 symbols (seven added
 through ``symbols.specs``). Only the market feed differs: a seeded stream of L2 deltas replaces the
 simulated market, so that our own fills cannot inject events of their own (the paper executor's
@@ -18,8 +18,8 @@ opportunities above the threshold so that the whole decision path runs. The shar
 reach a decision follows from that rate, and decides the all-events tail: it is reported.
 
 What one sample covers (``time.perf_counter_ns`` around it, the timer's own median overhead
-subtracted): ``Engine.on_market_event(event)`` (book apply, spoof detector, executor hook, the symbol
-marked dirty and the detector pass scheduled with ``call_soon``), then ``Engine._process_dirty()``, the
+subtracted): ``Kernel.on_market_event(event)`` (book apply, spoof detector, executor hook, the symbol
+marked dirty and the detector pass scheduled with ``call_soon``), then ``Kernel._process_dirty()``, the
 callback the loop would run next, called directly: the symbol's detector pass (VWAPs of the changed
 books, the 8 x 8 net spreads), and for each pair above the threshold the decision: the risk pre-check,
 the signal score, the rule advisor (synchronous), the final risk check, the ledger reservation and the
@@ -52,7 +52,8 @@ from octo_desktop.advisor import make_advisor
 from octo_desktop.config import load_config
 from octo_desktop.domain.model import SIMULATED, BookUpdate
 from octo_desktop.engine.clock import Clock, new_event_loop
-from octo_desktop.engine.core import Engine
+from octo_desktop.desks.arbitrage import ArbitrageDesk
+from octo_desktop.engine.kernel import Kernel
 from octo_desktop.engine.recorder import OwnFillMarker, Recorder
 from octo_desktop.execution.paper import PaperExecution
 from octo_desktop.feeds.base import ConnectionHealth
@@ -245,11 +246,12 @@ def _stats_us(values_ns: list[int]) -> dict:
             "max": round(max(values_ns) / 1000.0, 2), "mean": round(statistics.fmean(values_ns) / 1000.0, 2)}
 
 
-async def _measure(engine: Engine, clock: Clock, snapshots: list, warmup: list, events: list,
+async def _measure(engine: Kernel, clock: Clock, snapshots: list, warmup: list, events: list,
                    overhead: int, publish_every: int) -> dict:
     loop = asyncio.get_running_loop()
     housekeeping = loop.create_task(engine.housekeeping(), name="housekeeping")
-    engine.start_recovery()
+    engine.start()
+    desk = engine.desks[0]
     # No snapshot inside the samples (a closing trade forces one, any callback may publish after 50 ms of
     # wall time): publication is timed on its own, below.
     engine.maybe_publish = lambda force=False: None
@@ -265,39 +267,39 @@ async def _measure(engine: Engine, clock: Clock, snapshots: list, warmup: list, 
         engine._process_dirty()
 
     scored = [0]
-    score = engine._score
+    score = desk._score
 
     def counting_score(*args):  # a decision is made exactly when an opportunity is scored (rule advisor)
         scored[0] += 1
         return score(*args)
 
-    engine._score = counting_score
+    desk._score = counting_score
     samples, decided, accepted, publish_ms = [], [], [], []
     process, handle, clock_ns = engine._process_dirty, engine.on_market_event, time.perf_counter_ns
-    before = (engine.opportunity_count, sum(engine.advice_verdicts.values()), Counter(engine.advice_verdicts),
-              Counter(engine.rejections), engine.trade_count)
+    before = (desk.opportunity_count, sum(desk.advice.verdicts.values()), Counter(desk.advice.verdicts),
+              Counter(desk.rejections), desk.trades.count)
     started = time.perf_counter()
     for n, (dt, venue, symbol, sequence, bids, asks) in enumerate(events):
         await asyncio.sleep(dt)
         now = clock.now()
         event = BookUpdate(venue, symbol, sequence, bids, asks, False, now - FEED_LATENCY_S, now)
-        s0, t0 = scored[0], engine._next_trade_id
+        s0, t0 = scored[0], desk.trades.next_id
         a = clock_ns()
         handle(event)
         process()
         b = clock_ns()
         samples.append(max(0, b - a - overhead))
         decided.append(scored[0] > s0)
-        accepted.append(engine._next_trade_id > t0)
+        accepted.append(desk.trades.next_id > t0)
         if publish_every and n % publish_every == 0:
             p = clock_ns()
             engine.snapshot()
             publish_ms.append((clock_ns() - p) / 1e6)
     wall = time.perf_counter() - started
-    engine._score = score
-    verdicts = Counter(engine.advice_verdicts)
+    desk._score = score
+    verdicts = Counter(desk.advice.verdicts)
     verdicts.subtract(before[2])
-    rejections = Counter(engine.rejections)
+    rejections = Counter(desk.rejections)
     rejections.subtract(before[3])
     housekeeping.cancel()
     await engine.shutdown(timeout=5.0)
@@ -306,8 +308,8 @@ async def _measure(engine: Engine, clock: Clock, snapshots: list, warmup: list, 
     except asyncio.CancelledError:
         pass
     return {"samples": samples, "decided": decided, "accepted": accepted, "publish_ms": publish_ms, "wall": wall,
-            "scored": scored[0], "opportunities": engine.opportunity_count - before[0],
-            "advised": sum(engine.advice_verdicts.values()) - before[1], "trades": engine.trade_count - before[4],
+            "scored": scored[0], "opportunities": desk.opportunity_count - before[0],
+            "advised": sum(desk.advice.verdicts.values()) - before[1], "trades": desk.trades.count - before[4],
             "verdicts": {k: v for k, v in sorted(verdicts.items()) if v},
             "rejections": {k: v for k, v in sorted(rejections.items()) if v},
             "engine_seconds": clock.now() - START}
@@ -333,12 +335,14 @@ def run(quick: bool = False, events: int | None = None, seed: int = 7, warmup: i
                 async def main():
                     clock = Clock(asyncio.get_running_loop(), START)
                     recorder = Recorder()
-                    engine = Engine(config, clock, store, state, market="simulated", speed="max",
-                                    publish=lambda snapshot: None, recorder=recorder, advisor=make_advisor(config))
                     feed = BenchFeed(config.venue_names)
-                    engine.connect(feed, PaperExecution(config, engine.books, clock,
-                                                        liquidity=OwnFillMarker(feed, recorder),
-                                                        learned_latency=False, seed=config.seed + 1))
+                    engine = Kernel(
+                        config, clock, store, state, market="simulated", speed="max", publish=lambda snapshot: None,
+                        recorder=recorder, make_feed=lambda sink, _stop: feed,
+                        make_execution=lambda books, feed: PaperExecution(
+                            config, books, clock, liquidity=OwnFillMarker(feed, recorder), learned_latency=False,
+                            seed=config.seed + 1),
+                        make_desks=lambda services: [ArbitrageDesk(services, state, advisor=make_advisor(config))])
                     overhead = timer_overhead_ns()
                     found = await _measure(engine, clock, first, warm, timed, overhead,
                                            publish_every=max(1, count // 200))
@@ -382,7 +386,7 @@ def run(quick: bool = False, events: int | None = None, seed: int = 7, warmup: i
                        "max": round(max(publish), 3) if publish else None},
         "resyncs": found["resyncs"],  # 0: the stream never gapped nor crossed a book
         "engine_error": found["engine_error"],
-        "span": ("Engine.on_market_event + Engine._process_dirty (book apply -> detector -> score -> rule advisor "
+        "span": ("Kernel.on_market_event + Kernel._process_dirty (book apply -> detector -> score -> rule advisor "
                  "-> risk -> decision recorded; accepted: + _open_trade incl. the journal commit); "
                  "snapshot publication and the async order legs excluded"),
         "measure_wall_s": round(found["wall"], 2),

@@ -18,7 +18,8 @@ from types import MappingProxyType
 from octo_desktop.advisor import check_advisor, make_advisor
 from octo_desktop.config import Config, ConfigError, SymbolMarket, check_engine_start, SymbolSpec, default_data_dir, venue_defaults
 from octo_desktop.domain.model import BookUpdate
-from octo_desktop.engine.core import Engine
+from octo_desktop.desks.arbitrage import ArbitrageDesk
+from octo_desktop.engine.kernel import Kernel
 from octo_desktop.engine.recorder import OwnFillMarker, Recorder
 from octo_desktop.engine.runtime import Runtime
 from octo_desktop.execution.paper import PaperExecution
@@ -54,50 +55,52 @@ def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}"
 
 
-def compose(config: Config, store, state, clock, publish, speed, source: MarketSource = MarketSource(),
-            listener=None):
-    """Build the engine, the market feed and the paper executor on the runtime thread.
+def compose(config: Config, store, state, clock, publish, speed, *, source: MarketSource = MarketSource(),
+            listener=None, stop_at: float | None = None, on_stop=None) -> Kernel:
+    """Build the kernel with its feed, paper executor and desks, on the runtime thread.
 
     ``listener`` (optional) is called on the runtime thread with one JSON-ready dict per journaled
-    fill and per closed trade (the CLI's ``--stream``).
+    fill and per closed trade (the CLI's ``--stream``). ``stop_at`` / ``on_stop``: a run of fixed
+    length (engine time) and what to call when it is reached.
     """
     recorder = Recorder()
-    engine = Engine(config, clock, store, state, market=source.kind, speed=speed_label(speed),
-                    publish=publish, recorder=recorder, log_opportunities=source.log_opportunities,
-                    advisor=make_advisor(config))
-    if listener is not None:
-        engine.fill_listener = lambda result: listener(fill_event(result))
-        engine.trade_listener = lambda trade: listener(trade_event(trade))
-    if source.kind == "simulated":
-        from octo_desktop.feeds.simulated import SimulatedFeed, SimulatedMarket
+    replay_path = ""
 
-        feed = SimulatedFeed(SimulatedMarket(config, origin=clock.now()), clock, engine.on_market_event)
-    elif source.kind == "live":
-        from octo_desktop.feeds.live import LiveFeed
+    def make_feed(sink, stop_at_time):
+        if source.kind == "simulated":
+            from octo_desktop.feeds.simulated import SimulatedFeed, SimulatedMarket
 
-        feed = LiveFeed(config, clock, engine.on_market_event)
-    elif source.kind == "replay":
-        from octo_desktop.feeds.replay import ReplayFeed
+            return SimulatedFeed(SimulatedMarket(config, origin=clock.now()), clock, sink)
+        if source.kind == "live":
+            from octo_desktop.feeds.live import LiveFeed
 
-        feed = ReplayFeed(source.replay, clock, engine.on_market_event)
-        engine.replay_path = str(source.replay.path)
-        if source.stop_at_end:
-            feed.on_end = partial(_stop_at_end, engine)
-    else:
+            return LiveFeed(config, clock, sink)
+        if source.kind == "replay":
+            from octo_desktop.feeds.replay import ReplayFeed
+
+            # A replay stops on the housekeeping tick where the recorded session stopped, as that session did.
+            return ReplayFeed(source.replay, clock, sink, on_end=stop_at_time if source.stop_at_end else None)
         raise ConfigError(f"market.kind: unknown market {source.kind!r}")
-    # Live: each venue's order latency is learned from its measured latencies (config until enough).
-    execution = PaperExecution(config, engine.books, clock, liquidity=OwnFillMarker(feed, recorder),
-                               learned_latency=source.kind == "live",
-                               seed=config.seed + 1)
-    engine.connect(feed, execution)
+
+    def make_execution(books, feed):
+        # Live: each venue's order latency is learned from its measured latencies (config until enough).
+        return PaperExecution(config, books, clock, liquidity=OwnFillMarker(feed, recorder),
+                              learned_latency=source.kind == "live", seed=config.seed + 1)
+
+    def make_desks(services):
+        desk = ArbitrageDesk(services, state, advisor=make_advisor(config), log_opportunities=source.log_opportunities,
+                             fill_listener=(lambda result: listener(fill_event(result))) if listener else None,
+                             trade_listener=(lambda trade: listener(trade_event(trade))) if listener else None)
+        return [desk]
+
+    if source.kind == "replay":
+        replay_path = str(source.replay.path)
+    kernel = Kernel(config, clock, store, state, market=source.kind, speed=speed_label(speed), publish=publish,
+                    make_feed=make_feed, make_execution=make_execution, make_desks=make_desks, recorder=recorder,
+                    stop_at=stop_at, on_stop=on_stop, replay_path=replay_path)
     if source.record_path:
-        engine.start_recording(source.record_path, at_start=True)
-    return engine, feed
-
-
-def _stop_at_end(engine: Engine, end_time: float) -> None:
-    # Stop on the housekeeping tick where the recorded session stopped, as that session did.
-    engine.stop_at = end_time
+        kernel.start_recording(source.record_path, at_start=True)
+    return kernel
 
 
 def fill_event(result) -> dict:

@@ -65,6 +65,35 @@ def net_spread_matrices(buy_vwaps: np.ndarray, sell_vwaps: np.ndarray, taker_fee
     return out
 
 
+def pairs_above(cost: list[float], proceeds: list[float], buy_vwap: list[float], usable: list[bool],
+                threshold_bps: float) -> list[tuple[float, int, int]]:
+    """Return ``(net_bps, i, j)`` of every usable pair netting at least ``threshold_bps``, best first.
+
+    ``cost[i] = buy_vwap[i] * (1 + fee[i])`` and ``proceeds[j] = sell_vwap[j] * (1 - fee[j])``, so
+    ``net_bps = (proceeds[j] - cost[i]) / buy_vwap[i] * 10_000``: the matrix's formula (``net_spread_matrix``,
+    equal to 1e-9 relative) for the detector's hot path, where one symbol's 8 venues cost less as Python
+    than as numpy. A buy venue is skipped at once when even the best seller does not clear the threshold.
+    """
+    n = len(cost)
+    best = -math.inf
+    for j in range(n):
+        if usable[j] and proceeds[j] > best:  # NaN (too little depth) never compares greater
+            best = proceeds[j]
+    threshold = threshold_bps / BPS
+    ranked = []
+    for i in range(n):
+        cost_i = cost[i]
+        if not usable[i] or not (best - cost_i >= threshold * buy_vwap[i]):
+            continue
+        for j in range(n):
+            if j != i and usable[j]:
+                net = (proceeds[j] - cost_i) / buy_vwap[i] * BPS
+                if net >= threshold_bps:
+                    ranked.append((net, i, j))
+    ranked.sort(reverse=True)
+    return ranked
+
+
 def gross_spread_bps(buy_price: float, sell_price: float) -> float:
     """Return (sell - buy) / buy in bps, before fees."""
     return (sell_price - buy_price) / buy_price * BPS if buy_price > 0 else math.nan

@@ -13,7 +13,7 @@ the timeout, a malformed answer, the daily spend cap) is decided by ``advisor.on
 
 Engine time: on a virtual-time loop (``--speed 10``, ``--speed max``, replays) the desk holds the
 clock while a call is pending, so the market does not run ahead by speed x latency; the engine then
-applies the advice after the call's measured real latency in engine time (see ``Engine``). On a
+applies the advice after the call's measured real latency in engine time (see ``desks.arbitrage.desk``). On a
 real-time loop time simply flows while the model thinks.
 
 Spend: every call's tokens and cost are added to its UTC day's totals (``on_spend`` persists them);
@@ -139,6 +139,7 @@ class AdvisorDesk:
 
         call.timer = threading.Timer(budget_s + GRACE_S, post, args=(None,))
         call.timer.daemon = True
+        call.timer.name = "octo-advisor-watchdog"
         call.timer.start()
         future = self._pool.submit(self.primary.advise, brief)
         future.add_done_callback(post)

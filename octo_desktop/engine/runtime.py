@@ -1,8 +1,11 @@
-"""The runtime: one named thread running one asyncio loop with the feed, engine and executor.
+"""The runtime: one named thread (``octo-runtime``) running one asyncio loop with the feed, the kernel
+and its desks, and the executor.
 
-Only two things cross threads: ``submit(command)`` (any thread -> the loop, through
-``call_soon_threadsafe`` onto one asyncio queue) and ``latest_snapshot()`` (the loop publishes a new
-immutable Snapshot by replacing one reference; readers get a whole object).
+From the window (or the command line) two calls cross into it: ``submit(command)`` (any thread -> the
+loop, through ``call_soon_threadsafe`` onto one asyncio queue) and ``latest_snapshot()`` (the loop
+publishes a new immutable Snapshot by replacing one reference; readers get a whole object). The
+``octo-control`` thread turns commands another process posted in the database into ``submit`` calls.
+Every other thread and what crosses from it is listed in docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -201,16 +204,15 @@ class Runtime:
             loop.start_at(origin)  # engine time is the loop's time: replays repeat it exactly
         clock = Clock(loop, origin)
         self._queue = asyncio.Queue()
-        engine, feed = self._compose(self.config, self.store, self._state, clock, self._publish,
-                                     self.speed)
+        stop_at = origin + self._run_seconds if self._run_seconds is not None else None
+        engine = self._compose(self.config, self.store, self._state, clock, self._publish, self.speed,
+                               stop_at=stop_at, on_stop=self.request_stop)
         self._loop = loop
         wall_start = time.perf_counter()
-        engine.started_wall = wall_start
-        tasks = [loop.create_task(feed.run(), name="feed"),
+        tasks = [loop.create_task(engine.run_feed(), name="feed"),
                  loop.create_task(engine.housekeeping(), name="housekeeping")]
         for task in tasks:
             task.add_done_callback(self._background_done)
-        engine.on_stop = self.request_stop
         # A halt posted while no engine ran (``octo_desktop halt``) applies before anything trades.
         control = self._open_control()
         if control is not None:
@@ -220,9 +222,7 @@ class Runtime:
             self._control_thread = threading.Thread(target=self._watch_control, args=(control,),
                                                     name="octo-control", daemon=True)
             self._control_thread.start()
-        engine.start_recovery()
-        if self._run_seconds is not None:
-            engine.stop_at = origin + self._run_seconds
+        engine.start()
         engine.maybe_publish(force=True)
         self._ready.set()
         if self._shutdown_requested:  # asked for while the runtime was starting (submit was a no-op then)

@@ -33,3 +33,7 @@ class ExecutionClient(Protocol):
 
     def set_config(self, config) -> None:
         """Adopt new trading rules (tick, lot, minimum notional, fees) a venue reported."""
+
+    @property
+    def resting_count(self) -> int:
+        """Return how many orders rest on the venues (post-only orders waiting for a fill)."""

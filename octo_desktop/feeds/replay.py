@@ -28,7 +28,7 @@ class ReplayFeed:
 
     name = "replay"
 
-    def __init__(self, reader: RecordingReader, clock, sink: EventSink) -> None:
+    def __init__(self, reader: RecordingReader, clock, sink: EventSink, on_end=None) -> None:
         self.reader = reader
         self._clock = clock
         self._sink = sink
@@ -38,7 +38,7 @@ class ReplayFeed:
         self.delivered = 0
         self.finished = False
         self.venues = reader.header.venues
-        self.on_end = None  # called once with the stop time, as soon as the end of the file is read
+        self.on_end = on_end  # called once with the stop time, as soon as the end of the file is read
         self._last_ts = reader.header.start
         self._end_reported = False
 
@@ -67,6 +67,11 @@ class ReplayFeed:
     def error(self) -> str:
         """Why the replay stopped before the end of the file (one line naming the file and line), else ""."""
         return self.reader.error
+
+    @property
+    def start_time(self) -> float:
+        """When the recording's session started (the header's ``start``)."""
+        return self.reader.header.start
 
     @property
     def end_time(self) -> float:

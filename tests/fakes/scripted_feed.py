@@ -44,3 +44,27 @@ def five_levels(at: float, venue: str, bid: float, ask: float) -> tuple:
     bids = tuple((round(bid - i * 0.1, 2), 5.0) for i in range(5))
     asks = tuple((round(ask + i * 0.1, 2), 5.0) for i in range(5))
     return (at, venue, bids, asks, True)
+
+
+def scripted_compose(script, *, on_snapshot=None, seed: int = 3):
+    """Return a ``compose`` for ``Runtime`` that runs the real kernel and arbitrage desk on ``script``.
+
+    The paper executor fills against the scripted books (``liquidity=feed``: our fills change nothing
+    in them); ``on_snapshot(snapshot)``, if given, sees every published snapshot.
+    """
+    from octo_desktop.desks.arbitrage import ArbitrageDesk
+    from octo_desktop.engine.kernel import Kernel
+    from octo_desktop.execution.paper import PaperExecution
+
+    def compose(config, store, state, clock, publish, speed, *, stop_at=None, on_stop=None):
+        def keep(snapshot):
+            if on_snapshot is not None:
+                on_snapshot(snapshot)
+            publish(snapshot)
+
+        return Kernel(config, clock, store, state, market="simulated", speed="max", publish=keep,
+                      make_feed=lambda sink, _stop: ScriptedFeed(clock, sink, config.venue_names, script),
+                      make_execution=lambda books, feed: PaperExecution(config, books, clock, liquidity=feed, seed=seed),
+                      make_desks=lambda services: [ArbitrageDesk(services, state)], stop_at=stop_at, on_stop=on_stop)
+
+    return compose

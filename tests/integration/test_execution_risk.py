@@ -16,11 +16,9 @@ import pytest
 
 from octo_desktop.app import build_runtime
 from octo_desktop.config import load_config
-from octo_desktop.engine.core import Engine
 from octo_desktop.engine.runtime import Runtime
-from octo_desktop.execution.paper import PaperExecution
 from octo_desktop.storage import open_store
-from tests.fakes.scripted_feed import ScriptedFeed, five_levels
+from tests.fakes.scripted_feed import five_levels, scripted_compose
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAY = 86_400.0
@@ -99,13 +97,7 @@ def scripted_trade(tmp_path, name, script):
     store = open_store(tmp_path / f"{name}.db")
     state = store.load()
 
-    def compose(config, store, state, clock, publish, speed):
-        engine = Engine(config, clock, store, state, market="simulated", speed="max", publish=publish)
-        feed = ScriptedFeed(clock, engine.on_market_event, config.venue_names,
-                            [five_levels(*entry) for entry in script])
-        engine.connect(feed, PaperExecution(config, engine.books, clock, liquidity=feed, seed=3))
-        return engine, feed
-
+    compose = scripted_compose([five_levels(*entry) for entry in script])
     runtime = Runtime(config, store, state, compose, speed=None, start_time=START, run_seconds=6.0)
     runtime.start()
     runtime.wait(timeout=60)

@@ -13,11 +13,9 @@ import sqlite3
 import pytest
 
 from octo_desktop.config import load_config
-from octo_desktop.engine.core import Engine
 from octo_desktop.engine.runtime import Runtime
-from octo_desktop.execution.paper import PaperExecution
 from octo_desktop.storage import open_store
-from tests.fakes.scripted_feed import ScriptedFeed
+from tests.fakes.scripted_feed import scripted_compose
 
 pytestmark = pytest.mark.integration
 START = 19_700 * 86_400.0 + 7_200.0
@@ -56,16 +54,7 @@ def run(tmp_path, name, *extra):
     state = store.load()
     snapshots = []
 
-    def compose(config, store, state, clock, publish, speed):
-        def keep(snapshot):
-            snapshots.append(snapshot)
-            publish(snapshot)
-
-        engine = Engine(config, clock, store, state, market="simulated", speed="max", publish=keep)
-        feed = ScriptedFeed(clock, engine.on_market_event, config.venue_names, SCRIPT)
-        engine.connect(feed, PaperExecution(config, engine.books, clock, liquidity=feed, seed=3))
-        return engine, feed
-
+    compose = scripted_compose(SCRIPT, on_snapshot=snapshots.append)
     runtime = Runtime(config, store, state, compose, speed=None, start_time=START, run_seconds=5.0)
     runtime.start()
     runtime.wait(timeout=60)

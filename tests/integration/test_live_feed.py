@@ -95,7 +95,7 @@ class EngineBooks:
         elif isinstance(event, FeedStatus):
             self.events.append(event)
             self.statuses.append(event)
-            if event.state not in USABLE_STATES:  # as Engine._on_feed_status does
+            if event.state not in USABLE_STATES:  # as Kernel._on_feed_status does
                 for symbol, book in self.books.items():
                     if event.symbol in (None, symbol):
                         book.invalidate()

@@ -16,7 +16,7 @@ from octo_desktop.domain.fills import (
 )
 from octo_desktop.domain.latency import LatencyModel, LatencyWindow, TimeoutPolicy, adaptive_timeout_s, percentile
 from octo_desktop.domain.model import BUY, SELL, Fill, Trade, TradeState
-from octo_desktop.engine.trader import ArbitragePlan, LegPlan, RollbackPolicy, TradeRun
+from octo_desktop.desks.arbitrage.trader import ArbitragePlan, LegPlan, RollbackPolicy, TradeRun
 
 SPEC = SymbolSpec("BTC/USDT", Decimal("0.01"), Decimal("0.001"), Decimal("5"))
 ASKS = [(100.0, 0.5), (100.5, 1.0), (101.0, 2.0)]
@@ -150,6 +150,7 @@ def test_learned_latency_draws_only_measured_values_once_enough():
 # --- rollback paths -------------------------------------------------------------------------------
 CONFIG = load_config(None, ["symbols.list=[\"BTC/USDT\"]"])
 LOT = CONFIG.spec("okx", "BTC/USDT").lot_size
+ROLLBACK = RollbackPolicy.from_config(CONFIG.execution)
 
 
 def fill_for(req: OrderRequest, quantity: str, price: str) -> Fill:
@@ -206,7 +207,7 @@ class FakeHooks:
         return 3.0
 
 
-def run_trade(script, hooks=None, deadline=10.0, policy=RollbackPolicy()):
+def run_trade(script, hooks=None, deadline=10.0, policy=ROLLBACK):
     hooks = hooks or FakeHooks()
     trade = Trade(7, 1, "BTC/USDT", "okx", "htx", Decimal("1.000"), 0.0, 12.0,
                   decision_buy_vwap=100.0, decision_sell_vwap=100.3)
@@ -280,7 +281,7 @@ def test_recovery_resolves_unanswered_orders_then_rolls_back():
                   IOC_LIMIT, 0.0, "entry", "7-1")
     trade = Trade(7, 1, "BTC/USDT", "okx", "htx", Decimal("1.000"), 0.0, 12.0, fills=(bought,))
     execution = FakeExecution({("unwind", "okx", SELL): ("1", "99.95")})
-    run = TradeRun(trade, execution, hooks, CONFIG, RollbackPolicy(), deadline=-1.0, buy_limit=100.1,
+    run = TradeRun(trade, execution, hooks, CONFIG, ROLLBACK, deadline=-1.0, buy_limit=100.1,
                    sell_limit=100.2, next_order=3)
     pending = [OrderRequest(7, "htx", "BTC/USDT", SELL, Decimal("1.000"), IOC_LIMIT, 100.2, "entry", "7-2")]
     closed = asyncio.run(run.recover(pending))
@@ -295,7 +296,7 @@ def recover_with(fills, pending=(), steps=(), halted=False, script=None):
                   decision_buy_vwap=100.0, decision_sell_vwap=100.3)
     execution = FakeExecution(script or {("unwind", "okx", SELL): ("1", "99.95"), ("retry", "htx", SELL): ("1", "100"),
                                          ("reroute", "bybit", SELL): ("1", "100")})
-    run = TradeRun(trade, execution, hooks, CONFIG, RollbackPolicy(), deadline=10.0, buy_limit=100.1,
+    run = TradeRun(trade, execution, hooks, CONFIG, ROLLBACK, deadline=10.0, buy_limit=100.1,
                    sell_limit=100.2, next_order=5)
     closed = asyncio.run(run.recover(list(pending), unwinding=any(r.purpose == "unwind" for r in pending)))
     return closed, execution

@@ -79,3 +79,28 @@ def test_matrices_fill_a_given_buffer_and_match_a_fresh_result():
     single = np.full((8, 8), 7.0)
     assert net_spread_matrix(buy[3], sell[3], fees, usable[3], out=single) is single
     assert np.array_equal(single, fresh[3], equal_nan=True)
+
+
+def test_the_detectors_pairs_are_the_matrix_entries_at_or_above_the_threshold():
+    from octo_desktop.domain.spread import net_spread_matrix, pairs_above
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = 8
+        mid = 100.0 * (1 + rng.normal(0, 0.002, n))
+        buy = mid * (1 + rng.uniform(0, 0.001, n))
+        sell = mid * (1 - rng.uniform(0, 0.001, n))
+        buy[rng.random(n) < 0.1] = np.nan  # not enough depth for the size
+        fees = rng.uniform(0, 0.002, n)
+        usable = rng.random(n) > 0.15
+        threshold = float(rng.uniform(-20, 20))
+        cost = list(buy * (1 + fees))
+        proceeds = list(sell * (1 - fees))
+        pairs = pairs_above(cost, proceeds, list(buy), list(usable), threshold)
+        matrix = net_spread_matrix(buy, sell, fees, usable)
+        expected = {(i, j) for i in range(n) for j in range(n) if matrix[i, j] >= threshold + 1e-9}
+        found = {(i, j) for _, i, j in pairs}
+        assert expected <= found and all(matrix[i, j] >= threshold - 1e-9 for i, j in found)
+        for net, i, j in pairs:
+            assert net == pytest.approx(matrix[i, j], rel=1e-9, abs=1e-9)
+        assert [p[0] for p in pairs] == sorted((p[0] for p in pairs), reverse=True)

@@ -40,11 +40,16 @@ class LegPlan:
 
 @dataclass(frozen=True, slots=True)
 class RollbackPolicy:
-    """Limits of the graduated rollback."""
+    """Limits of the graduated rollback (``[execution]`` in the config holds their values)."""
 
-    retry_widen_bps: float = 10.0
-    reroute_max_bps: float = 25.0
-    reroute_venues: int = 2
+    retry_widen_bps: float
+    reroute_max_bps: float
+    reroute_venues: int
+
+    @classmethod
+    def from_config(cls, execution) -> "RollbackPolicy":
+        """Return the policy the ``[execution]`` settings give."""
+        return cls(execution.retry_widen_bps, execution.reroute_max_bps, execution.reroute_venues)
 
 
 @dataclass(frozen=True, slots=True)

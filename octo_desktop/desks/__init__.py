@@ -1,0 +1,1 @@
+"""The desks: each a component of its own on the engine's kernel (see ``engine.desk``)."""

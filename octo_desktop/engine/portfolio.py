@@ -1,0 +1,111 @@
+"""The account every desk trades: balances per venue (the exact ledger), marks, equity, exposure, P&L.
+
+One ``Portfolio`` per engine, on the runtime loop. Balances are the initial funding plus every stored
+fill, exactly (``domain.ledger``); marks are each base asset's median mid over its live books; the
+P&L curve is sampled once per engine second and stored every ``EQUITY_STORE_INTERVAL_S``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from decimal import Decimal
+from typing import Mapping
+
+from octo_desktop.config import QUOTE_ASSET
+from octo_desktop.domain.attribution import Attribution
+from octo_desktop.domain.ledger import Ledger
+from octo_desktop.domain.snapshot import frozen_array, frozen_mapping
+
+HISTORY_POINTS = 2000
+PNL_INTERVAL_S = 1.0
+EQUITY_STORE_INTERVAL_S = 10.0
+
+
+class Portfolio:
+    """Balances, marks, equity, exposure and realized P&L of the one paper account."""
+
+    def __init__(self, initial_balances: Mapping[str, Mapping[str, Decimal]], state, initial_prices: Mapping[str, float],
+                 store) -> None:
+        self.initial_balances = initial_balances
+        self.ledger = Ledger(initial_balances)
+        self.ledger.apply_all(state.fills)
+        self.marks: dict[str, float] = dict(initial_prices)  # base asset -> price in the quote asset
+        self.realized_pnl: Decimal = state.realized_pnl  # closed trades only
+        self.fees: Decimal = state.fees_in_quote
+        self.attribution: Attribution = state.attribution
+        self._store = store
+        self._history: deque[tuple[float, float, float]] = deque(
+            ((t, realized, marked) for t, _equity, realized, marked in state.equity_history), maxlen=HISTORY_POINTS)
+        self._last_point = -math.inf
+        self._last_store = -math.inf
+
+    # --- changes ------------------------------------------------------------------------------------
+    def update_marks(self, medians: Mapping[str, float]) -> None:
+        """Mark each base asset at its symbol's median mid (``MarketData.medians``)."""
+        for symbol, mid in medians.items():
+            self.marks[symbol.split("/")[0]] = mid
+
+    def book_closed(self, pnl: Decimal, fees: Decimal, attribution: Attribution) -> None:
+        """Add a closed trade's realized P&L, fees and P&L attribution to the totals."""
+        self.realized_pnl += pnl
+        self.fees += fees
+        self.attribution = self.attribution + attribution
+
+    def sample(self, now: float) -> None:
+        """Add a P&L curve point once per engine second; store one (and the clock) every 10 s."""
+        if now - self._last_point < PNL_INTERVAL_S:
+            return
+        self._last_point = now
+        equity, initial = self.equity(), self.initial_equity_at(self.marks)
+        self._history.append((now, float(self.realized_pnl), equity - float(initial)))
+        if now - self._last_store >= EQUITY_STORE_INTERVAL_S:
+            self._last_store = now
+            self._store.record_equity(now, equity, self.realized_pnl, equity - float(initial))
+            self._store.record_clock(now)
+
+    # --- readings -----------------------------------------------------------------------------------
+    def equity(self) -> float:
+        """Return every balance valued at the marks, in the quote asset."""
+        total = 0.0
+        for assets in self.ledger.balances().values():
+            for asset, amount in assets.items():
+                total += float(amount) * (1.0 if asset == QUOTE_ASSET else self.marks.get(asset, 0.0))
+        return total
+
+    def initial_equity_at(self, marks: Mapping[str, float]) -> Decimal:
+        """Return the initial balances valued at ``marks``."""
+        total = Decimal(0)
+        for assets in self.initial_balances.values():
+            for asset, amount in assets.items():
+                price = Decimal(1) if asset == QUOTE_ASSET else Decimal(repr(marks.get(asset, 0.0)))
+                total += amount * price
+        return total
+
+    def exposure_usdt(self) -> dict[str, Decimal]:
+        """Return each base asset's net inventory against the initial balances, valued at its mark."""
+        totals = self.ledger.totals()
+        initial: dict[str, Decimal] = {}
+        for assets in self.initial_balances.values():
+            for asset, amount in assets.items():
+                initial[asset] = initial.get(asset, Decimal(0)) + amount
+        exposure = {}
+        for asset in set(totals) | set(initial):
+            if asset == QUOTE_ASSET:
+                continue
+            mark = self.marks.get(asset)
+            if mark is None or not math.isfinite(mark):
+                continue
+            net = totals.get(asset, Decimal(0)) - initial.get(asset, Decimal(0))
+            exposure[asset] = (net * Decimal(repr(mark))).quantize(Decimal("0.01"))
+        return exposure
+
+    def balances_view(self) -> Mapping:
+        """Return venue -> asset -> balance, read-only."""
+        return frozen_mapping({venue: frozen_mapping(assets) for venue, assets in self.ledger.balances().items()})
+
+    def history_arrays(self):
+        """Return the P&L curve as read-only (times, realized, marked) arrays."""
+        history = self._history
+        return (frozen_array([p[0] for p in history]), frozen_array([p[1] for p in history]),
+                frozen_array([p[2] for p in history]))
