@@ -16,7 +16,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from octo_desktop.advisor import check_advisor, make_advisor
-from octo_desktop.config import Config, ConfigError, SymbolMarket, check_engine_start, SymbolSpec, default_data_dir, venue_defaults
+from octo_desktop.config import (
+    Config, ConfigError, SymbolMarket, SymbolSpec, check_engine_start, default_data_dir, venue_defaults,
+)
 from octo_desktop.domain.model import BookUpdate
 from octo_desktop.desks.arbitrage import ArbitrageDesk
 from octo_desktop.engine.kernel import Kernel

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Iterable
 
-from octo_desktop.config import SymbolSpec
-from octo_desktop.domain.model import BUY, SELL, Fill
+from octo_desktop.domain.model import BUY, SELL, Fill, SymbolSpec
 
 FEE_QUANTUM = Decimal("0.00000001")
 
@@ -241,11 +240,17 @@ class RestingOrder:
 class OrderTypePolicy:
     """When a leg is sent as market, IOC limit or post-only (see ``choose_order_type``)."""
 
-    market_min_urgency: float = 6.0  # net spread / threshold at or above which a fast venue gets MARKET
-    market_max_latency_ms: float = 80.0  # ... if its p95 order latency is at most this
-    post_only_max_urgency: float = 2.0  # net spread / threshold at or below which a slow venue may rest
-    post_only_min_latency_ms: float = 300.0  # ... if its p95 order latency is at least this
-    post_only_min_spread_bps: float = 0.5  # ... and its own bid-ask spread is at least this wide
+    market_min_urgency: float  # net spread / threshold at or above which a fast venue gets MARKET
+    market_max_latency_ms: float  # ... if its p95 order latency is at most this
+    post_only_max_urgency: float  # net spread / threshold at or below which a slow venue may rest
+    post_only_min_latency_ms: float  # ... if its p95 order latency is at least this
+    post_only_min_spread_bps: float  # ... and its own bid-ask spread is at least this wide
+
+    @classmethod
+    def from_settings(cls, execution) -> "OrderTypePolicy":
+        """Return the policy of the ``[execution]`` settings (the one place their defaults live)."""
+        return cls(execution.market_min_urgency, execution.market_max_latency_ms, execution.post_only_max_urgency,
+                   execution.post_only_min_latency_ms, execution.post_only_min_spread_bps)
 
 
 def choose_order_type(policy: OrderTypePolicy, *, purpose: str, net_bps: float, threshold_bps: float,

@@ -16,6 +16,24 @@ SELL = "sell"
 
 
 @dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    """One symbol's trading rules on one venue: tick, lot and minimum notional (exact decimals)."""
+
+    symbol: str
+    tick_size: Decimal
+    lot_size: Decimal
+    min_notional: Decimal
+
+    @property
+    def base(self) -> str:
+        return self.symbol.split("/")[0]
+
+    @property
+    def quote(self) -> str:
+        return self.symbol.split("/")[1]
+
+
+@dataclass(frozen=True, slots=True)
 class BookUpdate:
     """A normalized L2 book message: a full snapshot or a delta (size 0 deletes a level)."""
 

@@ -51,7 +51,25 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
-from octo_desktop.config import RiskConfig
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """The risk limits (``[risk]`` in the config): trade size and count, daily loss, breaker, exposure, venues."""
+
+    max_open_trades: int = 3
+    max_notional_per_trade: Decimal = Decimal("5000")
+    daily_loss_limit_pct: Decimal = Decimal("2")  # percent of the day's starting equity
+    max_notional_per_venue: Decimal = Decimal("12000")  # open notional touching one venue, new trade included
+    pair_cooldown_s: float = 30.0  # no new trade on a route (symbol, buy venue, sell venue) this long after one closes
+    breaker_losing_trades: int = 5  # this many consecutive losing trades trip the circuit breaker
+    breaker_failed_legs: int = 6  # this many failed legs within breaker_window_s trip it
+    breaker_window_s: float = 300.0
+    breaker_cooldown_s: float = 120.0  # how long the circuit breaker keeps trading halted
+    max_exposure_usdt: Decimal = Decimal("4000")  # limit on any one asset's absolute net inventory, at the mark
+    exposure_resume_fraction: Decimal = Decimal("0.5")  # reducing ends when every asset is within this fraction
+    venue_max_latency_ms: float = 1500.0  # a venue whose p95 order latency exceeds this is excluded
+    venue_min_fill_ratio: float = 0.3  # a venue whose recent fill ratio is below this is excluded
+
 
 SECONDS_PER_DAY = 86_400
 TRANSITION_HISTORY = 200
@@ -195,7 +213,7 @@ def _signed(amount: Decimal) -> str:
 class RiskEngine:
     """Decide whether a new trade may open, and keep the trading state and the holds behind it."""
 
-    def __init__(self, limits: RiskConfig, *, day_start_equity: Decimal, realized_total: Decimal,
+    def __init__(self, limits: RiskLimits, *, day_start_equity: Decimal, realized_total: Decimal,
                  now: float) -> None:
         self.limits = limits
         self._day = day_of(now)

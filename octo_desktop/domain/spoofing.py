@@ -18,8 +18,21 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
-from octo_desktop.config import SpoofingConfig
 from octo_desktop.domain.book import OrderBook, walk_vwap
+
+
+@dataclass(frozen=True, slots=True)
+class SpoofingSettings:
+    """Large-order tracking and the fake-liquidity filter (``[spoofing]`` in the config)."""
+
+    large_level_multiple: float = 5.0  # a level this many times the median near-touch size is "large"
+    watch_levels: int = 10  # levels per side, from the touch, where large levels are tracked
+    approach_bps: float = 5.0  # a large level pulled this close to the touch was being approached
+    traded_fraction: float = 0.1  # pulled with less than this share of it traded: a spoof
+    memory_s: float = 300.0  # spoof events this recent make a venue's large levels suspect
+    min_events: int = 1
+    discount: float = 1.0  # share of a suspect level's excess over the typical size that is ignored
+
 
 Caps = tuple[Mapping[float, float], Mapping[float, float]]
 NO_CAPS: Caps = (MappingProxyType({}), MappingProxyType({}))  # shared, so read-only
@@ -64,7 +77,7 @@ class _Tracked:
 class SpoofDetector:
     """Detect spoofed levels on one book and say which of its large levels are suspect."""
 
-    def __init__(self, venue: str, symbol: str, config: SpoofingConfig) -> None:
+    def __init__(self, venue: str, symbol: str, config: SpoofingSettings) -> None:
         self.venue = venue
         self.symbol = symbol
         self.config = config

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from octo_desktop.config import ConfigError, VENUE_IDS, load_config
+from octo_desktop.config import VENUE_IDS, ConfigError, StrategyConfig, load_config
 
 
 def test_defaults_have_the_eight_venues_with_their_own_fees_and_rules(config):
@@ -157,3 +157,31 @@ def test_advisor_prices_come_from_the_table_and_unlisted_models_pay_the_default(
     assert config.advisor.price("my-llama") == (Decimal(0), Decimal(0))
     assert config.advisor.price("someone-elses-model") == config.advisor.price("gpt-4o")
     assert config.advisor.kind == "rule"  # offline by default
+
+
+def test_every_section_loads_to_its_classs_own_defaults():
+    # The typed classes are the one source of defaults: the default tree, the checks and the loaded
+    # config all agree with them (a rule that refused its own default would fail here).
+    from dataclasses import fields
+
+    from octo_desktop.config.schema import RULES, SECTIONS
+
+    config = load_config()
+    for name, cls in SECTIONS.items():
+        loaded, default = getattr(config, name), cls()
+        for f in fields(cls):
+            if f.name in ("weights", "prices", "base_per_venue"):
+                continue  # tables: checked below
+            assert getattr(loaded, f.name) == getattr(default, f.name), f"{name}.{f.name}"
+        assert set(RULES.get(name, {})) <= {f.name for f in fields(cls)}, name
+    assert dict(config.strategy.weights) == dict(StrategyConfig().weights)
+
+
+def test_the_starter_file_holds_the_defaults_and_parses_back_to_them():
+    import tomllib
+
+    from octo_desktop.config import default_config_text, default_tree
+
+    starter, tree = tomllib.loads(default_config_text()), default_tree()
+    assert starter and all(starter[section][key] == tree[section][key]
+                           for section, keys in starter.items() for key in keys)

@@ -88,7 +88,7 @@ def test_the_queue_estimate_shrinks_with_the_level_but_never_grows():
 
 
 # --- order type policy ----------------------------------------------------------------------------
-POLICY = OrderTypePolicy()
+POLICY = OrderTypePolicy.from_settings(load_config(None).execution)
 
 
 def choose(**kw):

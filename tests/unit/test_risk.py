@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from octo_desktop.config import RiskConfig
+from octo_desktop.domain.risk import RiskLimits
 from octo_desktop.domain import risk as risk_module
 from octo_desktop.domain.risk import (
     ACTIVE, BREAKER, BREAKER_COOLDOWN, DAILY_LOSS, DAY_ROLL, EXPOSURE, EXPOSURE_CLEARED, HALTED, KILL,
@@ -18,7 +18,7 @@ from octo_desktop.domain.risk import (
 DAY = 86_400.0
 T0 = 10 * DAY + 100  # 00:01:40 UTC on day 10
 ROUTE = ("BTC/USDT", "okx", "binance")
-LIMITS = RiskConfig(
+LIMITS = RiskLimits(
     max_open_trades=2,
     max_notional_per_trade=Decimal("5000"),
     daily_loss_limit_pct=Decimal("2"),

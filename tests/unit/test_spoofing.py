@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from octo_desktop.config import SpoofingConfig
+from octo_desktop.domain.spoofing import SpoofingSettings
 from octo_desktop.domain.book import OrderBook
 from octo_desktop.domain.spoofing import (
     NO_CAPS,
@@ -23,9 +23,9 @@ def price(level: int) -> float:
 class ScriptedBook:
     """An OrderBook and its SpoofDetector, changed step by step the way a feed would."""
 
-    def __init__(self, config: SpoofingConfig | None = None) -> None:
+    def __init__(self, config: SpoofingSettings | None = None) -> None:
         self.book = OrderBook("okx", "BTC/USDT")
-        self.detector = SpoofDetector("okx", "BTC/USDT", config or SpoofingConfig())
+        self.detector = SpoofDetector("okx", "BTC/USDT", config or SpoofingSettings())
         self.events = []
         # Touch 100.00 / 100.05, twelve levels of size 1 a side.
         self.snapshot(0.0, bids=[(price(-i), 1.0) for i in range(12)],
@@ -128,7 +128,7 @@ def test_no_caps_before_any_spoof_even_with_a_large_level():
 
 @pytest.mark.parametrize("discount, expected", [(1.0, 1.0), (0.5, 10.5)])
 def test_after_a_spoof_the_next_large_level_is_capped(discount, expected):
-    market = ScriptedBook(SpoofingConfig(discount=discount))
+    market = ScriptedBook(SpoofingSettings(discount=discount))
     approach_large_bid(market)
     market.delta(3.0, bids=[(price(-3), 0.0)])
 
@@ -140,7 +140,7 @@ def test_after_a_spoof_the_next_large_level_is_capped(discount, expected):
 
 
 def test_suspicion_ends_after_memory_s():
-    market = ScriptedBook(SpoofingConfig(memory_s=60.0))
+    market = ScriptedBook(SpoofingSettings(memory_s=60.0))
     approach_large_bid(market)
     market.delta(3.0, bids=[(price(-3), 0.0)])
     market.delta(4.0, asks=[(price(3), 20.0)])
@@ -153,7 +153,7 @@ def test_suspicion_ends_after_memory_s():
 
 
 def test_suspicion_needs_min_events():
-    market = ScriptedBook(SpoofingConfig(min_events=2))
+    market = ScriptedBook(SpoofingSettings(min_events=2))
     approach_large_bid(market)
     market.delta(3.0, bids=[(price(-3), 0.0)])
     market.delta(4.0, asks=[(price(3), 20.0)])
@@ -163,7 +163,7 @@ def test_suspicion_needs_min_events():
 
 
 def test_caps_version_changes_when_suspicion_starts_and_when_tracked_levels_change_only():
-    market = ScriptedBook(SpoofingConfig(discount=0.5))
+    market = ScriptedBook(SpoofingSettings(discount=0.5))
     approach_large_bid(market)
     before = market.detector.caps_version
     market.delta(3.0, bids=[(price(-3), 0.0)])
@@ -229,7 +229,7 @@ def test_without_caps_the_helpers_equal_the_books_own_walks():
 
 
 def test_empty_and_one_sided_books_do_not_crash():
-    detector = SpoofDetector("okx", "BTC/USDT", SpoofingConfig())
+    detector = SpoofDetector("okx", "BTC/USDT", SpoofingSettings())
     empty = OrderBook("okx", "BTC/USDT")
 
     assert detector.on_book(empty, 0.0) == []  # never had a snapshot
@@ -260,7 +260,7 @@ def test_scanning_only_the_changed_side_finds_exactly_what_scanning_both_finds()
     import random
 
     rng = random.Random(11)
-    config = SpoofingConfig(min_events=2, memory_s=30.0)
+    config = SpoofingSettings(min_events=2, memory_s=30.0)
     book = OrderBook("okx", "BTC/USDT")
     told = SpoofDetector("okx", "BTC/USDT", config)
     full = SpoofDetector("okx", "BTC/USDT", config)

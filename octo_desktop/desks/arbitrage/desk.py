@@ -90,10 +90,7 @@ class ArbitrageDesk:
         self.min_score = float(settings.get("min_score", strategy.min_score))
         # The minimum net spread per symbol: the base above, raised by realised volatility.
         self._thresholds = {s: self.threshold_bps for s in self.symbols}
-        ex = config.execution
-        self._order_policy = OrderTypePolicy(ex.market_min_urgency, ex.market_max_latency_ms,
-                                             ex.post_only_max_urgency, ex.post_only_min_latency_ms,
-                                             ex.post_only_min_spread_bps)
+        self._order_policy = OrderTypePolicy.from_settings(config.execution)
         self.opportunity_count = state.opportunity_count
         self.rejections: Counter[str] = Counter(state.rejections)
         self._next_opportunity_id = state.next_opportunity_id

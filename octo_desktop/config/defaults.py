@@ -1,0 +1,199 @@
+"""The built-in defaults as a tree (what a TOML file is merged into), and the starter file ``config init`` writes.
+
+Both are made from the typed sections in ``schema`` (their field defaults) and from the tables below,
+which hold what differs per venue and per symbol. Fees are the venues' published base-tier spot fees;
+latency is the round trip of an order (median and 95th percentile, lognormal); update_hz is how often
+the venue publishes book updates; quote_lag_ms is how far behind the fundamental price the venue's quotes
+trail (leaders ~0, laggards several hundred ms); basis_bias_bps is the venue's long-run premium around the
+fundamental.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import MISSING, fields
+from decimal import Decimal
+from typing import Any
+
+from octo_desktop.config.schema import SECTIONS
+
+VENUES = {
+    #          taker   maker   lat p50 p95  hz  lag  bias
+    "binance": (0.0010, 0.0010, 20, 60, 50, 0, 0.3),
+    "okx": (0.0010, 0.0008, 25, 70, 40, 60, -0.2),
+    "bybit": (0.0010, 0.0010, 30, 80, 40, 90, 0.1),
+    "kucoin": (0.0010, 0.0010, 60, 180, 20, 250, 0.5),
+    "gate": (0.0010, 0.0010, 70, 200, 15, 300, -0.5),
+    "mexc": (0.0005, 0.0000, 80, 250, 25, 200, 0.8),
+    "bitget": (0.0010, 0.0010, 45, 120, 20, 150, -0.3),
+    "htx": (0.0020, 0.0020, 110, 350, 10, 500, 0.4),
+}
+
+SYMBOLS = {
+    "BTC/USDT": {"initial_price": 60000.0, "volatility_annual": 0.50, "tick_size": 0.01,
+                 "lot_size": 0.00001, "min_notional": 5.0, "level_spacing_bps": 0.5,
+                 "touch_size_usdt": 15000.0, "trade_notional_usdt": 2000.0},
+    "ETH/USDT": {"initial_price": 3000.0, "volatility_annual": 0.65, "tick_size": 0.01,
+                 "lot_size": 0.0001, "min_notional": 5.0, "level_spacing_bps": 0.7,
+                 "touch_size_usdt": 10000.0, "trade_notional_usdt": 2000.0},
+    "SOL/USDT": {"initial_price": 150.0, "volatility_annual": 0.85, "tick_size": 0.01,
+                 "lot_size": 0.001, "min_notional": 5.0, "level_spacing_bps": 1.0,
+                 "touch_size_usdt": 6000.0, "trade_notional_usdt": 2000.0},
+}
+
+# Venue-specific trading rules that differ from the symbol defaults.
+VENUE_SYMBOL_OVERRIDES = {
+    ("okx", "BTC/USDT"): {"lot_size": 0.00000001, "min_notional": 1.0},
+    ("bybit", "BTC/USDT"): {"lot_size": 0.000001, "min_notional": 1.0},
+    ("kucoin", "BTC/USDT"): {"tick_size": 0.1, "min_notional": 0.1},
+    ("gate", "BTC/USDT"): {"min_notional": 3.0},
+    ("mexc", "SOL/USDT"): {"tick_size": 0.001},
+    ("bitget", "BTC/USDT"): {"lot_size": 0.000001, "min_notional": 1.0},
+    ("htx", "BTC/USDT"): {"lot_size": 0.000001, "min_notional": 10.0},
+    ("htx", "ETH/USDT"): {"min_notional": 10.0},
+    ("htx", "SOL/USDT"): {"min_notional": 10.0},
+}
+
+# Withdrawal fees per asset and network (configured, not used yet: the treasury desk will move funds).
+WITHDRAWAL_FEES = {
+    "USDT": {"TRC20": 1.0, "ERC20": 4.0, "SOL": 1.0},
+    "BTC": {"BTC": 0.0002},
+    "ETH": {"ERC20": 0.0012, "ARBITRUM": 0.0001},
+    "SOL": {"SOL": 0.008},
+}
+WITHDRAWAL_OVERRIDES = {
+    "binance": {"USDT": {"TRC20": 1.5}},
+    "htx": {"USDT": {"TRC20": 1.2}, "BTC": {"BTC": 0.0004}},
+    "mexc": {"BTC": {"BTC": 0.0003}},
+}
+
+# US dollars per million tokens (input, output), from OpenAI's published price list; "default" prices a
+# model missing from the table (conservatively, as gpt-4o). A local model server costs nothing: give its
+# model a zero price in the config.
+ADVISOR_PRICES = {
+    "default": {"input_per_mtok": 2.50, "output_per_mtok": 10.00},
+    "gpt-4o": {"input_per_mtok": 2.50, "output_per_mtok": 10.00},
+    "gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
+    "gpt-4.1": {"input_per_mtok": 2.00, "output_per_mtok": 8.00},
+    "gpt-4.1-mini": {"input_per_mtok": 0.40, "output_per_mtok": 1.60},
+    "gpt-4.1-nano": {"input_per_mtok": 0.10, "output_per_mtok": 0.40},
+}
+
+MARKET_DEFAULTS = {"kind": "simulated", "seed": 7}
+
+
+def _plain(value: Any) -> Any:
+    # TOML has no Decimal: the tree holds floats, which the loader turns back into exact decimals.
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def section_defaults(name: str) -> dict[str, Any]:
+    """Return one section's keys and default values, from its typed class."""
+    result = {}
+    for f in fields(SECTIONS[name]):
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        result[f.name] = _plain(default)
+    return result
+
+
+def default_tree() -> dict:
+    """Return the whole default configuration as a tree of plain values (TOML's shape)."""
+    venues = {}
+    for name, (taker, maker, p50, p95, hz, lag, bias) in VENUES.items():
+        overrides = {symbol: dict(values) for (venue, symbol), values in VENUE_SYMBOL_OVERRIDES.items()
+                     if venue == name}
+        fees = copy.deepcopy(WITHDRAWAL_FEES)
+        for asset, networks in WITHDRAWAL_OVERRIDES.get(name, {}).items():
+            fees.setdefault(asset, {}).update(networks)
+        venues[name] = {"enabled": True, "taker_fee": taker, "maker_fee": maker, "latency_ms_median": float(p50),
+                        "latency_ms_p95": float(p95), "update_hz": float(hz), "quote_lag_ms": float(lag),
+                        "basis_bias_bps": bias, "symbols": overrides, "withdrawal_fees": fees, "ccxt": {}}
+    tree: dict[str, Any] = {
+        "market": dict(MARKET_DEFAULTS),
+        "symbols": {"list": list(SYMBOLS), "specs": copy.deepcopy(SYMBOLS)},
+        "venues": venues,
+    }
+    for name in SECTIONS:
+        tree[name] = section_defaults(name)
+    tree["advisor"]["prices"] = copy.deepcopy(ADVISOR_PRICES)
+    return tree
+
+
+# The starter file: the most-used keys, each with its default value and a comment.
+STARTER = {
+    "market": [("kind", ""), ("seed", "")],
+    "symbols": [("list", "")],
+    "strategy": [("threshold_bps", "minimum net spread after both taker fees"),
+                 ("min_score", "minimum composite signal score to trade"),
+                 ("stale_after_s", "a venue with no update for this long is excluded"),
+                 ("vol_multiplier", "the minimum net spread rises by this many bps per bp of realised volatility"),
+                 ("vol_window_s", "realised volatility over this window, from mids sampled every vol_sample_s")],
+    "risk": [("max_open_trades", ""), ("max_notional_per_trade", ""),
+             ("max_notional_per_venue", "open notional touching one venue, the new trade included"),
+             ("daily_loss_limit_pct", "of the day's starting equity; halts until 00:00 UTC"),
+             ("pair_cooldown_s", "no new trade on a route for this long after one closes"),
+             ("breaker_losing_trades", "this many losing trades in a row halt trading"),
+             ("breaker_failed_legs", "this many failed legs within breaker_window_s halt trading"),
+             ("breaker_window_s", ""), ("breaker_cooldown_s", "how long the circuit breaker halts trading"),
+             ("max_exposure_usdt", "net inventory per asset above which only reductions are allowed"),
+             ("exposure_resume_fraction", "new trades resume once every asset is within this fraction of it"),
+             ("venue_max_latency_ms", "exclude a venue whose p95 order latency is above this"),
+             ("venue_min_fill_ratio", "exclude a venue whose recent fill ratio is below this")],
+    "spoofing": [("large_level_multiple", "a level this many times the median near-touch size is watched"),
+                 ("discount", "on a book with recent spoofing, count large levels as typical ones")],
+    "advisor": [("kind", '"rule" (offline, default) or "openai"'), ("model", ""),
+                ("base_url", 'e.g. "http://127.0.0.1:11434/v1" for a local OpenAI-compatible server'),
+                ("budget_ms", "an answer later than this is not waited for: it counts as a failure"),
+                ("daily_spend_cap_usd", "no more calls on a UTC day once this much was spent (a failure too)"),
+                ("max_concurrent", "calls at once; an opportunity beyond them waits for a free one"),
+                ("on_failure", 'a failed call: "rules" (the rule advisor decides) or "skip" (no trade)')],
+    "account": [("quote_per_venue", "")],
+}
+
+_STARTER_NOTES = {
+    "advisor": """# The key is read from OPENAI_API_KEY; advisor.api_key works too but is stored in plain text.
+# Prices in USD per million tokens, for the cost shown in the AI log:
+# [advisor.prices.my-local-model]
+# input_per_mtok = 0.0
+# output_per_mtok = 0.0
+""",
+}
+
+_STARTER_END = """
+# Per-venue settings, for example:
+# [venues.htx]
+# taker_fee = 0.002
+# latency_ms_median = 110
+# [venues.okx.symbols."BTC/USDT"]
+# lot_size = 0.00000001
+"""
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(value)
+
+
+def starter_text() -> str:
+    """Return a commented TOML file with the most-used settings at their defaults (``config init``)."""
+    tree = default_tree()
+    lines = ["# Octo configuration. Every key is optional: missing keys keep their built-in defaults.",
+             "# Run `python -m octo_desktop config show` to see every key with its current value."]
+    for section, keys in STARTER.items():
+        lines += ["", f"[{section}]"]
+        rows = [(f"{key} = {_toml_value(tree[section][key])}", comment) for key, comment in keys]
+        width = max(len(text) for text, comment in rows if comment) + 2 if any(c for _, c in rows) else 0
+        for text, comment in rows:
+            lines.append(f"{text.ljust(width)}# {comment}" if comment else text)
+        note = _STARTER_NOTES.get(section)
+        if note:
+            lines.append(note.rstrip("\n"))
+    return "\n".join(lines) + "\n" + _STARTER_END
