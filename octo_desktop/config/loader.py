@@ -22,6 +22,7 @@ from octo_desktop.config.schema import (
     ConfigError, SymbolMarket, VenueConfig,
 )
 from octo_desktop.domain.model import SymbolSpec
+from octo_desktop.domain.money import exact
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
@@ -160,7 +161,7 @@ def _decimal(tree: Mapping, key: str, path: str, low: float = 0.0, high: float |
     if positive and number <= 0:
         raise ConfigError(f"{path}.{key}: must be > 0, got {number!r}")
     try:
-        return Decimal(repr(number))
+        return exact(number)
     except InvalidOperation as exc:  # repr of a finite float always parses; kept for clarity
         raise ConfigError(f"{path}.{key}: not a decimal number") from exc
 

@@ -18,6 +18,7 @@ from typing import Any, Mapping, NamedTuple
 from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.risk import RiskLimits
 from octo_desktop.domain.spoofing import SpoofingSettings
+from octo_desktop.domain.money import exact
 
 VENUE_IDS = ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")
 MARKET_KINDS = ("simulated", "live")
@@ -308,7 +309,7 @@ class Config:
                 amount = self.account.base_per_venue.get(base)
                 if amount is None:
                     lot = self.spec(venue, symbol).lot_size
-                    raw = self.account.quote_per_venue / Decimal(repr(self.markets[symbol].initial_price))
+                    raw = self.account.quote_per_venue / exact(self.markets[symbol].initial_price)
                     amount = (raw / lot).to_integral_value(rounding="ROUND_FLOOR") * lot
                 balances[base] = amount
             result[venue] = balances

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from octo_desktop.domain.money import exact
+
 EXECUTE = "EXECUTE"
 SKIP = "SKIP"
 WAIT = "WAIT"
@@ -153,7 +155,7 @@ def apply_advice(advice: Advice, quantity: Decimal, price: float) -> Applied:
         return Applied(True, quantity, "")
     if cap <= 0:  # "execute, with nothing" is a skip
         return Applied(False, quantity, "advisor:skip")
-    capped = Decimal(repr(cap / price))
+    capped = exact(cap / price)
     if capped >= quantity:
         return Applied(True, quantity, "")
     return Applied(True, max(capped, Decimal(0)), f"size capped at {cap:.0f} USDT by the advisor")

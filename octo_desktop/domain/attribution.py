@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from octo_desktop.domain.model import BUY, SELL, Trade
+from octo_desktop.domain.money import exact
 
 QUANTUM = Decimal("0.00000001")
 ZERO = Decimal(0)
@@ -47,10 +48,6 @@ class Attribution:
         return {f.name: format(getattr(self, f.name), "f") for f in fields(self)}
 
 
-def _exact(value: float) -> Decimal:
-    return Decimal(repr(value))
-
-
 def attribute(trade: Trade) -> Attribution:
     """Split ``trade``'s realized P&L into expected edge, latency decay, slippage, fees and rollback."""
     realized = trade.realized_pnl
@@ -60,11 +57,11 @@ def attribute(trade: Trade) -> Attribution:
         return Attribution(fees=fees, rollback=-(realized + fees), realized=realized)
     fill_edge = matched * (trade.average_price(SELL) - trade.average_price(BUY))
     if math.isfinite(trade.decision_buy_vwap) and math.isfinite(trade.decision_sell_vwap):
-        expected = (matched * (_exact(trade.decision_sell_vwap) - _exact(trade.decision_buy_vwap))).quantize(QUANTUM)
+        expected = (matched * (exact(trade.decision_sell_vwap) - exact(trade.decision_buy_vwap))).quantize(QUANTUM)
     else:
         expected = fill_edge.quantize(QUANTUM)
     if math.isfinite(trade.arrival_buy_vwap) and math.isfinite(trade.arrival_sell_vwap):
-        arrival = (matched * (_exact(trade.arrival_sell_vwap) - _exact(trade.arrival_buy_vwap))).quantize(QUANTUM)
+        arrival = (matched * (exact(trade.arrival_sell_vwap) - exact(trade.arrival_buy_vwap))).quantize(QUANTUM)
     else:
         arrival = fill_edge.quantize(QUANTUM)
     decay = expected - arrival

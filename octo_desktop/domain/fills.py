@@ -24,6 +24,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Iterable
 
 from octo_desktop.domain.model import BUY, SELL, Fill, SymbolSpec
+from octo_desktop.domain.money import exact
 
 FEE_QUANTUM = Decimal("0.00000001")
 
@@ -93,12 +94,12 @@ class OrderResult:
 
 def round_to_tick(price: float, tick: Decimal) -> Decimal:
     """Return ``price`` snapped to the nearest multiple of ``tick``, exactly."""
-    return (Decimal(repr(price)) / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+    return (exact(price) / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
 
 
 def floor_to_lot(quantity: float | Decimal, lot: Decimal) -> Decimal:
     """Return the largest multiple of ``lot`` not above ``quantity``, exactly."""
-    value = quantity if isinstance(quantity, Decimal) else Decimal(repr(quantity))
+    value = exact(quantity)
     return (value / lot).to_integral_value(rounding=ROUND_FLOOR) * lot
 
 

@@ -239,7 +239,7 @@ class Kernel:
                 if math.isfinite(measured) and measured > 0:
                     self.execution.observe_latency(venue, measured)
         portfolio = self.portfolio
-        self.risk.update(now, realized_total=portfolio.realized_pnl, equity=portfolio.equity(),
+        self.risk.update(now, realized_total=portfolio.realized_pnl, equity=portfolio.equity_exact(),
                          exposure=portfolio.exposure_usdt(), health=health, quality=self.quality)
 
     def stop_at_time(self, when: float) -> None:

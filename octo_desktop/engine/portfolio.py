@@ -16,6 +16,7 @@ from octo_desktop.config import QUOTE_ASSET
 from octo_desktop.domain.attribution import Attribution
 from octo_desktop.domain.ledger import Ledger
 from octo_desktop.domain.snapshot import frozen_array, frozen_mapping
+from octo_desktop.domain.money import cents, exact, notional
 
 HISTORY_POINTS = 2000
 PNL_INTERVAL_S = 1.0
@@ -66,11 +67,19 @@ class Portfolio:
 
     # --- readings -----------------------------------------------------------------------------------
     def equity(self) -> float:
-        """Return every balance valued at the marks, in the quote asset."""
+        """Return every balance valued at the marks, in the quote asset, as a float (the curve, the window)."""
         total = 0.0
         for assets in self.ledger.balances().values():
             for asset, amount in assets.items():
                 total += float(amount) * (1.0 if asset == QUOTE_ASSET else self.marks.get(asset, 0.0))
+        return total
+
+    def equity_exact(self) -> Decimal:
+        """Return every balance valued at the marks, exactly (money: the daily loss rule reads it)."""
+        total = Decimal(0)
+        for assets in self.ledger.balances().values():
+            for asset, amount in assets.items():
+                total += amount if asset == QUOTE_ASSET else notional(amount, self.marks.get(asset, 0.0))
         return total
 
     def initial_equity_at(self, marks: Mapping[str, float]) -> Decimal:
@@ -78,7 +87,7 @@ class Portfolio:
         total = Decimal(0)
         for assets in self.initial_balances.values():
             for asset, amount in assets.items():
-                price = Decimal(1) if asset == QUOTE_ASSET else Decimal(repr(marks.get(asset, 0.0)))
+                price = Decimal(1) if asset == QUOTE_ASSET else exact(marks.get(asset, 0.0))
                 total += amount * price
         return total
 
@@ -97,7 +106,7 @@ class Portfolio:
             if mark is None or not math.isfinite(mark):
                 continue
             net = totals.get(asset, Decimal(0)) - initial.get(asset, Decimal(0))
-            exposure[asset] = (net * Decimal(repr(mark))).quantize(Decimal("0.01"))
+            exposure[asset] = cents(notional(net, mark))
         return exposure
 
     def balances_view(self) -> Mapping:

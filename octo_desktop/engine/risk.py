@@ -17,6 +17,7 @@ from octo_desktop.domain.model import USABLE_STATES
 from octo_desktop.domain.risk import HALTED, RiskEngine, RiskTransition, TradeProposal
 from octo_desktop.domain.snapshot import RiskEventView, RiskView, VenueHealthView, frozen_mapping
 from octo_desktop.engine.activity import ActivityLog
+from octo_desktop.domain.money import cents
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,11 @@ class RiskService:
         """Apply the loss, breaker and cooldown rules to a closed trade."""
         self.changed(self.engine.on_trade_closed(now, **closed))
 
-    def update(self, now: float, *, realized_total: Decimal, equity: float, exposure: Mapping[str, Decimal],
+    def update(self, now: float, *, realized_total: Decimal, equity: Decimal, exposure: Mapping[str, Decimal],
                health: Mapping[str, VenueHealthView], quality) -> None:
         """Apply the clock (the day roll, the breaker), the daily loss, exposure and each venue's health."""
         engine = self.engine
-        self.changed(engine.on_clock(now, realized_total, Decimal(repr(equity)).quantize(Decimal("0.01"))))
+        self.changed(engine.on_clock(now, realized_total, cents(equity)))
         self.changed(engine.on_exposure(now, exposure))
         for venue, venue_health in health.items():
             state = venue_health.state

@@ -16,6 +16,8 @@ import re
 from decimal import Decimal
 from typing import Any, Mapping
 
+from octo_desktop.domain.money import exact
+
 RETRYABLE = "retryable"
 FATAL = "fatal"
 GAP = "gap"
@@ -190,6 +192,6 @@ def market_fees(exchange, symbol: str) -> tuple[str | None, str | None]:
 
 
 def _decimal_text(value) -> str:
-    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    number = exact(value)
     text = format(number.normalize(), "f")
     return text

@@ -86,3 +86,13 @@ def test_reservation_cannot_overdraw_and_release_frees_it():
         ledger.reserve("t2", "okx", "USDT", Decimal("50"))
     ledger.release("t1")
     assert ledger.available("okx", "USDT") == Decimal("100")
+
+
+def test_a_market_float_enters_the_ledger_as_the_decimal_a_trader_reads():
+    from octo_desktop.domain.money import cents, exact, notional
+
+    assert exact(0.1) == Decimal("0.1") and Decimal(0.1) != Decimal("0.1")
+    assert exact(Decimal("2.50")) == Decimal("2.50")
+    assert notional(Decimal("0.03333"), 60012.5) == Decimal("2000.216625")
+    assert cents(Decimal("2000.215")) == Decimal("2000.22") and cents(Decimal("2000.225")) == Decimal("2000.22")
+    assert exact(float("nan")).is_nan()

@@ -42,6 +42,7 @@ from octo_desktop.domain.spoofing import capped_quantity_within
 from octo_desktop.domain.spread import net_spread_matrices
 from octo_desktop.domain.volatility import RealisedVolatility, adaptive_threshold_bps
 from octo_desktop.engine.advising import AdvisorBusy, AdvisorDesk, DayTotals
+from octo_desktop.domain import money
 
 RECENT_OPPORTUNITIES = 50
 SIGNALS_REFRESH_S = 0.25  # engine seconds between order-flow readings for the window
@@ -257,7 +258,7 @@ class ArbitrageDesk:
         max_by_quote = float(ledger.available(buy_venue, QUOTE_ASSET)) / buy_limit
         max_by_base = float(ledger.available(sell_venue, base))
         quantity = floor_to_lot(min(st.quantity, max_by_risk, max_by_quote, max_by_base), lot)
-        notional = quantity * Decimal(repr(buy_vwap))
+        notional = money.notional(quantity, buy_vwap)
         minimum = max(buy_spec.min_notional, sell_spec.min_notional)
 
         # A first risk check, then the signals: an opportunity risk would refuse is not worth scoring
@@ -305,7 +306,7 @@ class ArbitrageDesk:
             else:
                 if applied.quantity < quantity:
                     quantity = floor_to_lot(applied.quantity, lot)
-                    notional = quantity * Decimal(repr(buy_vwap))
+                    notional = money.notional(quantity, buy_vwap)
                     advice_text += f" [{applied.reason}]"
                 # Risk has the last word, on the final size.
                 reason, detail = self._refusal(symbol, buy_venue, sell_venue, notional, now)
@@ -318,7 +319,7 @@ class ArbitrageDesk:
         if accepted:
             key = ("trade", self.trades.next_id)
             try:
-                ledger.reserve(key, buy_venue, QUOTE_ASSET, quantity * Decimal(repr(buy_limit)))
+                ledger.reserve(key, buy_venue, QUOTE_ASSET, money.notional(quantity, buy_limit))
                 ledger.reserve(key, sell_venue, base, quantity)
             except InsufficientBalance as exc:
                 ledger.release(key)

@@ -24,6 +24,7 @@ from octo_desktop.domain.fills import OrderRequest, OrderResult
 from octo_desktop.domain.model import BUY, SELL, RollbackStep, Trade, TradeState
 from octo_desktop.domain.snapshot import LIVE, TradeView
 from octo_desktop.storage import StorageError
+from octo_desktop.domain.money import exact, notional
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class TradeBook:
         """Return each venue's notional in open trades (the per-venue risk limit)."""
         totals: dict[str, Decimal] = {}
         for trade in self.open.values():
-            price = Decimal(repr(trade.decision_buy_vwap)) if math.isfinite(trade.decision_buy_vwap) else Decimal(0)
+            price = exact(trade.decision_buy_vwap) if math.isfinite(trade.decision_buy_vwap) else Decimal(0)
             notional = trade.planned_quantity * price
             for venue in (trade.buy_venue, trade.sell_venue):
                 totals[venue] = totals.get(venue, Decimal(0)) + notional
@@ -212,7 +213,7 @@ class TradeBook:
             if (side == BUY and vwap > bound) or (side == SELL and vwap < bound):
                 continue
             limit = min(vwap * (1 + protection), bound) if side == BUY else max(vwap * (1 - protection), bound)
-            need = quantity * Decimal(repr(limit)) if side == BUY else quantity
+            need = notional(quantity, limit) if side == BUY else quantity
             have = ledger.available(venue, QUOTE_ASSET if side == BUY else base)
             if need > have:
                 continue
