@@ -35,6 +35,7 @@ class SetThreshold(Command):
     """Set the minimum net spread after fees, in basis points, that makes an opportunity."""
 
     threshold_bps: float
+    control_id: int | None = None  # set from the command line (``octo_desktop set``): answered in the database
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class SetMinScore(Command):
     """Set the minimum composite signal score in [0, 1] an opportunity needs to be traded."""
 
     min_score: float
+    control_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

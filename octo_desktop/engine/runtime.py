@@ -11,6 +11,7 @@ Every other thread and what crosses from it is listed in docs/ARCHITECTURE.md.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import Callable
 
 from octo_desktop.config import ConfigError, check_engine_start
 
-from octo_desktop.domain.commands import Command, Halt, Resume, Shutdown
+from octo_desktop.domain.commands import Command, Halt, Resume, SetMinScore, SetThreshold, Shutdown
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop, new_event_loop
 
@@ -277,6 +278,23 @@ def _control_commands(reader) -> list[Command]:
             commands.append(Halt(reason or "halt from the command line", control_id=control_id))
         elif command == "resume":
             commands.append(Resume(control_id=control_id))
+        elif command == "set":
+            setting = _setting_command(reason, control_id)
+            if setting is not None:
+                commands.append(setting)
         else:
             log.warning("ignoring unknown control command %r", command)
     return commands
+
+
+SETTABLE = {"threshold_bps": SetThreshold, "min_score": SetMinScore}  # what ``octo_desktop set`` may change
+
+
+def _setting_command(payload: str, control_id: int) -> Command | None:
+    # ``octo_desktop set`` posts {"key": ..., "value": ...} (checked there); anything else is ignored, loudly.
+    try:
+        data = json.loads(payload)
+        return SETTABLE[data["key"]](float(data["value"]), control_id=control_id)
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a malformed set command %r", payload)
+        return None

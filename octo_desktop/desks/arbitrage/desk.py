@@ -132,14 +132,17 @@ class ArbitrageDesk:
             self.threshold_bps = float(command.threshold_bps)
             services.store.save_setting("threshold_bps", self.threshold_bps)
             self._update_thresholds()
-            services.activity.note(now, f"base threshold set to {self.threshold_bps:.1f} bps")
-            return True
-        if isinstance(command, SetMinScore):
+            result = f"base threshold set to {self.threshold_bps:.1f} bps"
+        elif isinstance(command, SetMinScore):
             self.min_score = min(1.0, max(0.0, float(command.min_score)))
             services.store.save_setting("min_score", self.min_score)
-            services.activity.note(now, f"minimum score set to {self.min_score:.2f}")
-            return True
-        return False
+            result = f"minimum score set to {self.min_score:.2f}"
+        else:
+            return False
+        services.activity.note(now, result)
+        if command.control_id is not None:
+            services.store.mark_control(command.control_id, now, result)
+        return True
 
     def on_halt(self, now: float) -> None:
         """The kill switch: trades in flight unwind at once (``TradeRun`` asks risk before each step)."""
