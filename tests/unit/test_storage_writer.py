@@ -1,8 +1,9 @@
-"""The writer thread under real SQLite failures: a full database and a lock held by another connection.
+"""The writer thread under real SQLite failures, and its durable journal commits.
 
 "Disk full" is SQLite's own SQLITE_FULL, produced by capping the file with ``max_size_bytes``
 (``PRAGMA max_page_count``); space is then freed the way a user would, by deleting rows from another
 connection. "Locked" is another connection holding the write lock past the store's busy timeout.
+Durability is read from SQLite's own statement trace of the connections the store opens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 from octo_desktop.domain.model import BUY, Fill
 from octo_desktop.storage import open_store
@@ -44,6 +47,35 @@ def fill_database_to_its_cap(path: Path) -> int:
     with open_store(path) as store:
         store.record_balances(1.0, {"padding": {f"ASSET{i}": Decimal(i) for i in range(3000)}})
     return path.stat().st_size
+
+
+@pytest.fixture
+def traced_connections():
+    """Yield one list per SQLite connection opened during the test, holding every statement it ran."""
+    traces: list[list[str]] = []
+
+    def trace(dbapi_connection, _record) -> None:
+        statements: list[str] = []
+        traces.append(statements)
+        dbapi_connection.set_trace_callback(statements.append)
+
+    event.listen(Pool, "connect", trace)
+    yield traces
+    event.remove(Pool, "connect", trace)
+
+
+def synchronous_level_of_each_insert(statements: list[str]) -> list[tuple[str, str]]:
+    """Return (table, PRAGMA synchronous in effect) for each INSERT, one per run of equal statements."""
+    level = "NORMAL"  # what the store's connect hook sets before any statement is traced
+    inserts: list[tuple[str, str]] = []
+    for statement in statements:
+        if statement.startswith("PRAGMA synchronous = "):
+            level = statement.removeprefix("PRAGMA synchronous = ")
+        elif statement.startswith("INSERT INTO "):
+            insert = (statement.split()[2], level)
+            if not inserts or inserts[-1] != insert:
+                inserts.append(insert)
+    return inserts
 
 
 def test_writer_thread_is_named_octo_storage(tmp_path):
@@ -124,3 +156,20 @@ def test_many_small_calls_are_committed_in_order(tmp_path):
 
         assert store.flush(timeout=30)
         assert store.load().fills == tuple(fills)
+
+
+def test_a_journal_batch_is_committed_with_synchronous_full_and_other_batches_with_normal(
+        tmp_path, traced_connections):
+    with open_store(tmp_path / "octo.db") as store:
+        store.record_equity(1.0, 1000.0, Decimal(0), 0.0)
+        assert store.flush()
+        store.commit_journal(2.0, 1, "sent", {"side": "buy"}, order_id="1-1", fills=[make_fill(2)])
+        store.record_equity(3.0, 1001.0, Decimal(1), 0.0)
+        assert store.flush()
+
+    writer = next(statements for statements in traced_connections
+                  if any(s.startswith("INSERT INTO journal") for s in statements))
+    inserts = [insert for insert in synchronous_level_of_each_insert(writer)
+               if insert[0] != "meta"]  # written on this pooled connection when the file was created
+    assert inserts == [
+        ("equity_curve", "NORMAL"), ("journal", "FULL"), ("fills", "FULL"), ("equity_curve", "NORMAL")]
