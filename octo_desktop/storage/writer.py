@@ -9,10 +9,11 @@ Threads:
   ``_MAX_BATCH_OPS`` calls) and commits it in one transaction, so a kill -9 loses at most the batch
   being written and never leaves part of one. A failed batch (disk full, database locked, read-only
   file) is kept and retried with backoff; ``last_error`` / ``healthy`` say so until it succeeds.
-- A batch that carries a journal entry (``commit_journal``) is committed with ``synchronous=FULL``, so
-  it is on the disk, not only in the operating system's cache, when ``commit_journal`` returns; other
-  batches are committed with ``synchronous=NORMAL``.
-- ``flush``, ``close`` and the exports may be called from any thread.
+- A batch that carries a journal entry (``submit_journal``, ``commit_journal``) is committed with
+  ``synchronous=FULL``, so it is on the disk, not only in the operating system's cache, when the
+  writer resolves the entry's future; other batches are committed with ``synchronous=NORMAL``.
+- ``flush``, ``close`` and the exports may be called from any thread; a journal future may be waited
+  on (or wrapped with ``asyncio.wrap_future``) from any thread.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -71,6 +74,14 @@ _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
 
 
+class _Journal(NamedTuple):
+    # A queued journal entry: its rows, and the future the writer resolves once they are committed.
+    row: dict[str, Any]
+    fill_rows: list[dict[str, Any]]
+    trade_row: dict[str, Any] | None
+    future: Future[None]
+
+
 def open_store(path: str | Path, *, busy_timeout_ms: int = 5000,
                max_size_bytes: int | None = None) -> "Store":
     """Open (creating if missing) the Octo database at ``path`` and start its writer thread.
@@ -97,7 +108,8 @@ _UPSERT_ADVISOR_DAY = _upsert(AdvisorDayRow, ["day"])
 class Store:
     """An open Octo database: reads at start, queued writes committed by the ``octo-storage`` thread.
 
-    Build it with ``open_store``. Write methods never block on the disk; ``flush`` and ``close`` wait.
+    Build it with ``open_store``. Write methods never block on the disk; ``commit_journal``, ``flush``
+    and ``close`` wait (``submit_journal`` returns a future to wait on instead).
     """
 
     def __init__(self, path: Path, engine: Engine, *, initialized: bool, lock: DatabaseLock | None = None) -> None:
@@ -117,6 +129,7 @@ class Store:
         self.lost_writes = 0  # write calls close() had to discard (the disk never took them)
         self.first_error = ""  # the first write failure since the store opened, even if writes recovered
         self._abandon = threading.Event()  # set by close() when the backlog cannot be written
+        self._stopped = False  # the writer thread has ended: nothing queued now will be written
         self._last_error = ""
         self._connection: Connection | None = None
         self._synchronous = ""  # the write connection's PRAGMA synchronous ("" before it is set here)
@@ -199,26 +212,50 @@ class Store:
             raise TypeError(f"setting key must be a non-empty string, got {key!r}")
         self._put("setting", {"key": key, "value": json.dumps(value, allow_nan=False)})
 
-    def commit_journal(self, time: float, trade_id: int, kind: str, payload: Mapping[str, Any], *,
-                       order_id: str = "", fills: Iterable[Fill] = (), trade: Trade | None = None,
-                       timeout: float = 2.0) -> None:
-        """Write one journal entry (with the fills and trade row it carries) and wait until committed.
+    def submit_journal(self, time: float, trade_id: int, kind: str, payload: Mapping[str, Any], *,
+                       order_id: str = "", fills: Iterable[Fill] = (),
+                       trade: Trade | None = None) -> Future[None]:
+        """Queue one journal entry (with the fills and trade row it carries); return its commit's future.
 
-        This is the write-ahead path: the caller acts on the entry only after this returns. Everything
-        in one call is one transaction. Raises ``StorageError`` if the commit does not happen within
-        ``timeout`` (the entry stays queued and lands when the disk recovers; the caller must not act).
-        Blocks the calling thread for one commit and one sync of the disk (0.3 ms on the machine the
-        tests run on; more on a slow drive).
+        Everything in one call is one transaction. The writer thread resolves the future (result None)
+        once that transaction is committed and synced to the disk, never before: the caller acts on
+        the entry only then. While writes fail the future stays pending and the entry stays queued
+        (it lands when the disk recovers), so the caller chooses how long to wait. If the store is
+        closed with the entry unwritten, or the writer stops, the future fails with ``StorageError``.
+        It cannot be cancelled. Raises ``StorageError`` at once if the store is already closed.
         """
         row = {"time": _finite(time, "journal time"), "trade_id": int(trade_id), "kind": _text(kind, "journal kind"),
                "order_id": _text(order_id, "journal order id"),
                "payload": json.dumps(payload, allow_nan=False, default=str)}
         fill_rows = [_fill_row(fill, seq) for seq, fill in enumerate(fills)]
         trade_row = _trade_row(trade) if trade is not None else None
-        self._put("journal", (row, fill_rows, trade_row))
-        if not self.flush(timeout):
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()  # a queued write cannot be taken back: cancel() is refused
+        entry = ("journal", _Journal(row, fill_rows, trade_row, future))
+        with self._lock:
+            self._put_locked(*entry)
+            stopped = self._stopped
+        if stopped:  # the writer ended before it could see this entry
+            self._fail_unwritten([entry])
+        return future
+
+    def commit_journal(self, time: float, trade_id: int, kind: str, payload: Mapping[str, Any], *,
+                       order_id: str = "", fills: Iterable[Fill] = (), trade: Trade | None = None,
+                       timeout: float = 2.0) -> None:
+        """Write one journal entry (with the fills and trade row it carries) and wait until committed.
+
+        This is the write-ahead path: the caller acts on the entry only after this returns. It is
+        ``submit_journal`` and a wait on its future. Raises ``StorageError`` if the commit does not
+        happen within ``timeout`` (the entry stays queued and lands when the disk recovers; the caller
+        must not act). Blocks the calling thread for one commit and one sync of the disk (0.3 ms on
+        the machine the tests run on; more on a slow drive).
+        """
+        future = self.submit_journal(time, trade_id, kind, payload, order_id=order_id, fills=fills, trade=trade)
+        try:
+            future.result(timeout)
+        except (FutureTimeout, StorageError):
             raise StorageError(f"journal entry {kind} of trade {trade_id} not committed within {timeout:g} s: "
-                               f"{self._last_error or 'the writer is busy'}")
+                               f"{self._last_error or 'the writer is busy'}") from None
 
     def record_risk_event(self, time: float, from_state: str, to_state: str, trigger: str, reason: str) -> None:
         """Queue one risk transition for the risk_events table."""
@@ -306,6 +343,7 @@ class Store:
 
     # -- the writer thread -------------------------------------------------------------------------
     def _run(self) -> None:
+        batch: list[tuple[str, Any]] = []  # taken from the queue and not yet committed
         try:
             while True:
                 with self._lock:
@@ -320,6 +358,11 @@ class Store:
                 with self._lock:
                     self._committed += len(batch)
                     self._done.notify_all()
+                # Outside the lock: a future's done-callback may call back into the store.
+                for kind, payload in batch:
+                    if kind == "journal":
+                        payload.future.set_result(None)
+                batch = []
         except Exception as exc:  # a bug in the writer itself: say so instead of dying silently
             self._last_error = f"storage writer stopped: {exc}"
             log.exception("storage writer for %s stopped", self._path)
@@ -331,7 +374,22 @@ class Store:
                     log.warning("closing the write connection to %s failed", self._path, exc_info=True)
                 self._connection = None
             with self._lock:
+                self._stopped = True
+                unwritten = batch + self._queue
                 self._done.notify_all()
+            self._fail_unwritten(unwritten)
+
+    def _fail_unwritten(self, entries: list[tuple[str, Any]]) -> None:
+        # The writer has ended with these never committed: their journal futures fail, so that no
+        # waiter hangs on a commit that will not come.
+        if self._abandon.is_set():
+            reason = f"storage {self._path} was closed before the disk took it ({self._last_error or 'timed out'})"
+        else:
+            reason = self._last_error or f"the writer of {self._path} stopped"
+        for kind, payload in entries:
+            if kind == "journal" and not payload.future.done():
+                payload.future.set_exception(StorageError(f"journal entry {payload.row['kind']} of trade "
+                                                          f"{payload.row['trade_id']} not committed: {reason}"))
 
     def _write_with_retry(self, batch: list[tuple[str, Any]]) -> bool:
         delay = _RETRY_FIRST_S
@@ -381,11 +439,10 @@ class Store:
             elif kind == "spoof":
                 spoofs.append(payload)
             elif kind == "journal":
-                row, fill_rows, trade_row = payload
-                journal.append(row)
-                fills.extend(fill_rows)
-                if trade_row is not None:
-                    trades[trade_row["trade_id"]] = trade_row
+                journal.append(payload.row)
+                fills.extend(payload.fill_rows)
+                if payload.trade_row is not None:
+                    trades[payload.trade_row["trade_id"]] = payload.trade_row
             elif kind == "risk_event":
                 risk_events.append(payload)
             elif kind == "control":
