@@ -83,8 +83,7 @@ def _sqlite() -> str:
 def _database(db_path: Path | None) -> str:
     # The user's own database, read-only: refused files fail here instead of at the next start.
     from octo_desktop.app import default_db_path
-    from octo_desktop.storage import StorageError
-    from octo_desktop.storage.store import inspect_database
+    from octo_desktop.storage import StorageError, inspect_database
 
     path = Path(db_path) if db_path else default_db_path()
     try:

@@ -434,8 +434,7 @@ def _control(args, command: str) -> int:
     import time
 
     from octo_desktop.app import default_db_path
-    from octo_desktop.storage import StorageError
-    from octo_desktop.storage.store import control_answer, post_control
+    from octo_desktop.storage import StorageError, control_answer, post_control
 
     path = Path(args.db) if args.db else default_db_path()
     try:
@@ -647,8 +646,7 @@ def _export(args) -> int:
 
 def _ai_log(args) -> int:
     from octo_desktop.app import default_db_path
-    from octo_desktop.storage import StorageError
-    from octo_desktop.storage.store import read_advice
+    from octo_desktop.storage import StorageError, read_advice
 
     db = Path(args.db) if args.db else default_db_path()
     try:

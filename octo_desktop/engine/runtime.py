@@ -125,7 +125,7 @@ class Runtime:
         path = getattr(self.store, "path", None)
         if path is None:
             return None
-        from octo_desktop.storage.store import ControlReader
+        from octo_desktop.storage import ControlReader
 
         try:
             return ControlReader(path)

@@ -1,22 +1,34 @@
-"""Persistence: SQLite through SQLAlchemy, written by one background thread (see ``store``)."""
+"""Persistence: SQLite through SQLAlchemy, written by one background thread (see ``writer``).
+
+The modules behind this package: ``database`` opens and validates a file and migrates it, ``rows`` maps
+values to rows and back, ``writer`` is the ``Store`` and its writer thread, ``queries`` reads, ``export``
+writes CSV, ``lock`` keeps one engine per database. Import from the package, not from them.
+"""
 
 from octo_desktop.storage.errors import StorageError
 from octo_desktop.storage.export import FILL_COLUMNS, TRADE_COLUMNS, write_fills_csv, write_trades_csv
-from octo_desktop.storage.store import (
+from octo_desktop.storage.lock import DatabaseInUse
+from octo_desktop.storage.queries import (
     EQUITY_HISTORY,
     RECENT_DECISIONS,
     RECENT_TRADES,
-    Store,
+    ControlReader,
+    JournalEntry,
     StoredState,
-    open_store,
+    control_answer,
+    inspect_database,
+    post_control,
+    read_advice,
 )
-from octo_desktop.storage.lock import DatabaseInUse
 from octo_desktop.storage.tables import SCHEMA_VERSION
+from octo_desktop.storage.writer import Store, open_store
 
 __all__ = [
+    "ControlReader",
     "DatabaseInUse",
     "EQUITY_HISTORY",
     "FILL_COLUMNS",
+    "JournalEntry",
     "RECENT_DECISIONS",
     "RECENT_TRADES",
     "SCHEMA_VERSION",
@@ -24,7 +36,11 @@ __all__ = [
     "Store",
     "StoredState",
     "TRADE_COLUMNS",
+    "control_answer",
+    "inspect_database",
     "open_store",
+    "post_control",
+    "read_advice",
     "write_fills_csv",
     "write_trades_csv",
 ]

@@ -16,8 +16,10 @@ from typing import Iterator, TextIO
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import DBAPIError
 
-from octo_desktop.storage.store import Store, StorageError, _describe, _open_reader
+from octo_desktop.storage.database import _describe, _open_reader
+from octo_desktop.storage.errors import StorageError
 from octo_desktop.storage.tables import FillRow, TradeRow
+from octo_desktop.storage.writer import Store
 
 FILL_COLUMNS = ("time", "trade_id", "venue", "symbol", "side", "price", "quantity", "fee", "fee_asset",
                 "liquidity", "order_type", "purpose", "order_id")
