@@ -21,7 +21,7 @@ A desk never reaches into another desk or into the kernel: what it needs comes i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Protocol
 
 from octo_desktop.domain.commands import Command
 
@@ -96,3 +96,5 @@ class DeskServices:
     spawn: Callable[[Any, str], None]  # run a coroutine as a task the kernel drains at shutdown
     mark_dirty: Callable[[str], None]  # have every desk look at a symbol again at the end of this iteration
     journal_failed: Callable[[str, str], None]  # (message, cause): a journal entry was not committed; halts
+    # Wait until a write-ahead entry (a ``Store.submit_journal`` future) is durable; StorageError if not in time.
+    durable: Callable[[Any, str], Awaitable[None]]

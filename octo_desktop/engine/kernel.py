@@ -40,11 +40,13 @@ from octo_desktop.engine.quality import ExecutionQuality
 from octo_desktop.engine.recorder import Recorder
 from octo_desktop.engine.risk import RiskService
 from octo_desktop.feeds.recording import RecordingError, make_header
+from octo_desktop.storage import StorageError
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 0.25
 PUBLISH_INTERVAL_S = 0.05  # real seconds between snapshots: the GUI polls at 20 Hz
+JOURNAL_TIMEOUT_S = 2.0  # real seconds a write-ahead entry may take before trading halts for storage
 
 
 class Kernel:
@@ -94,7 +96,7 @@ class Kernel:
         self.services = DeskServices(
             rules=self.rules, clock=clock, store=store, market=self.market, portfolio=self.portfolio, risk=self.risk,
             quality=self.quality, execution=self.execution, activity=self.activity, publish=self._publish_now,
-            spawn=self.spawn, mark_dirty=self.mark_dirty, journal_failed=self._journal_failed)
+            spawn=self.spawn, mark_dirty=self.mark_dirty, journal_failed=self._journal_failed, durable=self.durable)
         self.desks = list(make_desks(self.services))
 
     # --- market events --------------------------------------------------------------------------------
@@ -188,6 +190,23 @@ class Kernel:
         log.error(message)
         self.risk.halt_for_storage(f"{self._storage_problem() or cause}; the trade journal cannot be written",
                                    self.clock.now())
+
+    async def durable(self, future, what: str, timeout_s: float = JOURNAL_TIMEOUT_S) -> None:
+        """Wait until a write-ahead entry is committed and synced (``Store.submit_journal``'s future).
+
+        On a real-time loop the loop goes on meanwhile (other books, other trades). On a virtual-time
+        loop engine time must not move while the entry lands, or a run would depend on the disk's speed:
+        the loop waits for it (about 0.3 ms), which holds its clock. Raises StorageError if the entry is
+        not durable within ``timeout_s`` real seconds (it stays queued and lands when the disk recovers).
+        """
+        try:
+            if self.clock.is_virtual or future.done():
+                future.result(timeout_s)
+            else:
+                await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+        except TimeoutError:
+            raise StorageError(f"{what} not committed within {timeout_s:g} s: "
+                               f"{self.store.last_error or 'the writer is busy'}") from None
 
     def _storage_problem(self) -> str:
         """Return the store's current write error with the file's name instead of its whole path."""

@@ -186,14 +186,14 @@ class FakeHooks:
     def now(self):
         return self.clock
 
-    def before_send(self, trade, requests):
+    async def before_send(self, trade, requests):
         self.journal.extend(("sent", r.order_id) for r in requests)
 
-    def after_result(self, trade, result):
+    async def after_result(self, trade, result):
         self.journal.append(("done", result.request.order_id))
         return trade.with_fills(result.fills)
 
-    def after_step(self, trade, step):
+    async def after_step(self, trade, step):
         self.journal.append(("step", step.kind))
         return trade.with_step(step)
 

@@ -83,6 +83,12 @@ class AdviceBook:
         self.update(advice_id, trade_id=trade_id)
         self._by_trade[trade_id] = advice_id
 
+    def not_opened(self, trade_id: int, outcome: str) -> None:
+        """Close the record of the advice that was to open ``trade_id``, which never opened."""
+        advice_id = self._by_trade.pop(trade_id, None)
+        if advice_id is not None:
+            self.settle(advice_id, outcome)
+
     def trade_closed(self, trade: Trade) -> None:
         """Give the advice that opened ``trade`` its outcome and realized P&L."""
         advice_id = self._by_trade.pop(trade.trade_id, None)

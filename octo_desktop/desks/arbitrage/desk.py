@@ -104,6 +104,7 @@ class ArbitrageDesk:
         self.advisor = AdvisorDesk(advisor if advisor is not None else RuleAdvisor(), config.advisor, services.clock,
                                    days=state.advisor_days, on_answer=self._advised, on_spend=self._advisor_spend)
         self.trades = TradeBook(services, state, on_closed=self._trade_closed, on_journal_failed=self._journal_failed,
+                                on_open_failed=self._open_failed,
                                 fill_listener=fill_listener, trade_listener=trade_listener)
         services.rules.listen(self._rules_changed)
 
@@ -397,14 +398,12 @@ class ArbitrageDesk:
                       decision_sell_vwap=sell_vwap)
         quality = services.quality
         deadline = now + max(quality.timeout_s(trade.buy_venue), quality.timeout_s(trade.sell_venue))
-        if not self.trades.start(trade, buy, sell, buy_limit=buy_limit, sell_limit=sell_limit, deadline=deadline,
-                                 context=episode):
-            self._advice_settled(episode, "not traded: the journal could not be written")
-            return
         if episode.advice_id is not None:
             self.advice.link(episode.advice_id, trade.trade_id)
             episode.advice, episode.advice_id, episode.advice_note = None, None, ""
         episode.in_flight = True
+        self.trades.start(trade, buy, sell, buy_limit=buy_limit, sell_limit=sell_limit, deadline=deadline,
+                          context=episode)
 
     def _trade_closed(self, trade: Trade | None, episode: Episode | None) -> None:
         # ``trade`` None: stopped by a journal failure, still open; the opportunity may be looked at again.
@@ -414,6 +413,12 @@ class ArbitrageDesk:
                 episode.last_reason = None
         if trade is not None:
             self.advice.trade_closed(trade)
+
+    def _open_failed(self, trade: Trade, episode: Episode | None) -> None:
+        # The opened entry could not be written: nothing was sent; the opportunity may be looked at again.
+        if episode is not None:
+            episode.in_flight = False
+        self.advice.not_opened(trade.trade_id, "not traded: the journal could not be written")
 
     def _journal_failed(self, trade: Trade, exc: Exception) -> None:
         self._services.journal_failed(f"trade #{trade.trade_id}: {exc}", str(exc))

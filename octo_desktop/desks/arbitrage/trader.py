@@ -1,6 +1,6 @@
 """Run one arbitrage trade: both legs at once, then a graduated rollback of whatever did not match.
 
-Write-ahead: every order is journaled (``TradeHooks.before_send``, committed) before it is sent, and
+Write-ahead: every order is journaled (``TradeHooks.before_send``, durable) before it is sent, and
 every result with its fills (``after_result``) before anything acts on it, so a crash at any point
 leaves a journal from which ``TradeRun.recover`` finishes the trade by the same rules.
 
@@ -72,14 +72,14 @@ class TradeHooks(Protocol):
 
     def now(self) -> float: ...
 
-    def before_send(self, trade: Trade, requests: list[OrderRequest]) -> None:
-        """Journal orders about to be sent (committed before returning) or raise JournalError."""
+    async def before_send(self, trade: Trade, requests: list[OrderRequest]) -> None:
+        """Journal orders about to be sent (durable before returning) or raise JournalError."""
 
-    def after_result(self, trade: Trade, result: OrderResult) -> Trade:
-        """Journal a result with its fills (committed), apply the fills; return the updated trade."""
+    async def after_result(self, trade: Trade, result: OrderResult) -> Trade:
+        """Apply a result's fills and journal them (durable); return the trade as it stands now."""
 
-    def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
-        """Journal a rollback step; return the updated trade."""
+    async def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
+        """Journal a rollback step; return the trade as it stands now."""
 
     def is_halted(self) -> bool:
         """Whether risk has halted trading (rollback then goes straight to unwinding)."""
@@ -109,6 +109,10 @@ class TradeRun:
         self.notes: list[str] = []
         self.entry_notes: list[str] = []
 
+    def limit(self, side: str) -> float:
+        """Return the protected limit of ``side`` (the decision VWAP plus slippage protection)."""
+        return self._limits[side]
+
     # --- orders ---------------------------------------------------------------------------------
     def _request(self, venue: str, side: str, quantity: Decimal, order_type: str, limit: float | None,
                  purpose: str, expires_at: float) -> OrderRequest:
@@ -118,11 +122,11 @@ class TradeRun:
                             purpose, order_id, expires_at)
 
     async def _send(self, requests: list[OrderRequest]) -> list[OrderResult]:
-        self._hooks.before_send(self.trade, requests)
+        await self._hooks.before_send(self.trade, requests)
 
         async def one(request: OrderRequest) -> OrderResult:
             result = await self._execution.place_order(request)
-            self.trade = self._hooks.after_result(self.trade, result)
+            self.trade = await self._hooks.after_result(self.trade, result)
             return result
 
         return list(await asyncio.gather(*(one(r) for r in requests)))
@@ -147,7 +151,7 @@ class TradeRun:
         """
         for request in pending:
             result = await self._execution.recover_order(request)
-            self.trade = self._hooks.after_result(self.trade, result)
+            self.trade = await self._hooks.after_result(self.trade, result)
         self.notes.append("recovered after a restart")
         self._unwinding = unwinding or any(step.kind == "unwind" for step in self.trade.steps) \
             or any(fill.purpose == "unwind" for fill in self.trade.fills)
@@ -237,7 +241,7 @@ class TradeRun:
         if result.rejected_reason:
             detail += f" ({result.rejected_reason})"
         step = RollbackStep(self._hooks.now(), kind, venue, side, quantity, filled, order_type, detail)
-        self.trade = self._hooks.after_step(self.trade, step)
+        self.trade = await self._hooks.after_step(self.trade, step)
         return result
 
     def _close(self) -> Trade:

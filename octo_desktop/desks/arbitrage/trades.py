@@ -38,6 +38,7 @@ class TradeBook:
 
     def __init__(self, services, state, *, on_closed: Callable[[Trade, object], None],
                  on_journal_failed: Callable[[Trade, Exception], None],
+                 on_open_failed: Callable[[Trade, object], None],
                  fill_listener: Callable[[OrderResult], None] | None = None,
                  trade_listener: Callable[[Trade], None] | None = None) -> None:
         self._services = services
@@ -45,6 +46,7 @@ class TradeBook:
         self._policy = RollbackPolicy.from_config(services.rules.config.execution)
         self._on_closed = on_closed
         self._on_journal_failed = on_journal_failed
+        self._on_open_failed = on_open_failed
         self.open: dict[int, Trade] = {}
         self.busy: set[tuple[str, str]] = set()  # (symbol, venue) with a leg in flight
         self.recent: deque[TradeView] = deque(map(trade_view, state.recent_trades), maxlen=RECENT_TRADES)
@@ -65,6 +67,11 @@ class TradeBook:
         self.open[trade.trade_id] = trade
         self.busy.update({(trade.symbol, trade.buy_venue), (trade.symbol, trade.sell_venue)})
 
+    def _drop_books(self, trade: Trade) -> None:
+        self.open.pop(trade.trade_id, None)
+        self.busy.discard((trade.symbol, trade.buy_venue))
+        self.busy.discard((trade.symbol, trade.sell_venue))
+
     def open_notional_by_venue(self) -> dict[str, Decimal]:
         """Return each venue's notional in open trades (the per-venue risk limit)."""
         totals: dict[str, Decimal] = {}
@@ -81,32 +88,42 @@ class TradeBook:
 
     # --- opening -----------------------------------------------------------------------------------
     def start(self, trade: Trade, plan_buy: LegPlan, plan_sell: LegPlan, *, buy_limit: float, sell_limit: float,
-              deadline: float, context: object) -> bool:
-        """Journal ``trade`` as opened and send its legs; False when the journal could not be written.
+              deadline: float, context: object) -> None:
+        """Journal ``trade`` as opened, then send its legs (in a task of its own).
 
-        ``context`` is handed back to ``on_closed`` when the trade closes (the desk's opportunity).
+        ``context`` is handed back to ``on_closed`` when the trade closes (the desk's opportunity); if the
+        journal cannot be written, nothing is sent and ``on_open_failed(trade, context)`` is called.
         """
         services = self._services
-        now = services.clock.now()
         self.next_id = trade.trade_id + 1
         self.count += 1
-        payload = {"quantity": format(trade.planned_quantity, "f"), "deadline": deadline, "buy_limit": buy_limit,
-                   "sell_limit": sell_limit,
-                   "legs": [{"venue": leg.venue, "side": leg.side, "order_type": leg.order_type,
-                             "limit": leg.limit_price, "why": leg.why} for leg in (plan_buy, plan_sell)]}
-        try:
-            self._store.commit_journal(now, trade.trade_id, "opened", payload, trade=trade)
-        except StorageError as exc:
-            # Nothing was sent: the trade fails as it stands, and risk halts until storage is back.
-            services.portfolio.ledger.release(("trade", trade.trade_id))
-            self._journal_failed(trade, exc)
-            return False
-        self._take_books(trade)
+        self._take_books(trade)  # the books are the trade's from now: no second trade races its journal entry
         plan = ArbitragePlan(trade, trade.planned_quantity, plan_buy, plan_sell, deadline)
         run = TradeRun(trade, services.execution, self, services.rules.config, self._policy, deadline=deadline,
                        buy_limit=buy_limit, sell_limit=sell_limit)
-        services.spawn(self._run(run, run.run(plan), context), f"trade-{trade.trade_id}")
-        return True
+        services.spawn(self._open_and_run(run, plan, context), f"trade-{trade.trade_id}")
+
+    async def _open_and_run(self, run: TradeRun, plan: ArbitragePlan, context) -> None:
+        trade = plan.trade
+        payload = {"quantity": format(trade.planned_quantity, "f"), "deadline": plan.deadline,
+                   "buy_limit": run.limit(BUY), "sell_limit": run.limit(SELL),
+                   "legs": [{"venue": leg.venue, "side": leg.side, "order_type": leg.order_type,
+                             "limit": leg.limit_price, "why": leg.why} for leg in (plan.buy, plan.sell)]}
+        try:
+            await self._journal(trade.opened_at, trade.trade_id, "opened", payload, trade=trade)
+        except StorageError as exc:
+            # Nothing was sent: the trade fails as it stands, and risk halts until storage is back.
+            self._services.portfolio.ledger.release(("trade", trade.trade_id))
+            self._drop_books(trade)
+            self._on_open_failed(trade, context)
+            self._journal_failed(trade, exc)
+            return
+        await self._run(run, run.run(plan), context)
+
+    async def _journal(self, time: float, trade_id: int, kind: str, payload: dict, **carried) -> None:
+        """Write one journal entry and wait until it is durable (``StorageError`` if it is not, in time)."""
+        future = self._store.submit_journal(time, trade_id, kind, payload, **carried)
+        await self._services.durable(future, f"journal entry {kind} of trade {trade_id}")
 
     async def _run(self, run: TradeRun, work, context) -> None:
         try:
@@ -121,7 +138,7 @@ class TradeBook:
         except asyncio.CancelledError:
             # Stopped mid-trade (shutdown): it stays open in the journal and is recovered at next start.
             raise
-        self._close(closed, context)
+        await self._close(closed, context)
 
     def _journal_failed(self, trade: Trade, exc: Exception) -> None:
         self._on_journal_failed(trade, exc)
@@ -136,20 +153,20 @@ class TradeBook:
     def timeout_s(self, venue: str) -> float:
         return self._services.quality.timeout_s(venue)
 
-    def before_send(self, trade: Trade, requests: list[OrderRequest]) -> None:
-        """Journal each order (committed) before it is sent."""
+    async def before_send(self, trade: Trade, requests: list[OrderRequest]) -> None:
+        """Journal each order (durable) before it is sent."""
         now = self.now()
         for request in requests:
             payload = {"venue": request.venue, "side": request.side, "quantity": format(request.quantity, "f"),
                        "order_type": request.order_type, "limit": request.limit_price, "purpose": request.purpose,
                        "expires_at": request.expires_at if math.isfinite(request.expires_at) else None}
             try:
-                self._store.commit_journal(now, trade.trade_id, "sent", payload, order_id=request.order_id)
+                await self._journal(now, trade.trade_id, "sent", payload, order_id=request.order_id)
             except StorageError as exc:
                 raise JournalError(str(exc)) from exc
 
-    def after_result(self, trade: Trade, result: OrderResult) -> Trade:
-        """Journal an order's result with its fills (committed), then apply the fills."""
+    async def after_result(self, trade: Trade, result: OrderResult) -> Trade:
+        """Apply an order's fills and journal the result with them (durable); return the trade as it stands."""
         services = self._services
         request = result.request
         current = self.open.get(trade.trade_id, trade)
@@ -166,26 +183,27 @@ class TradeBook:
                    "arrival_vwap": result.arrival_vwap if math.isfinite(result.arrival_vwap) else None,
                    "queue_ahead": result.queue_ahead if math.isfinite(result.queue_ahead) else None}
         try:
-            self._store.commit_journal(self.now(), trade.trade_id, "done", payload, order_id=request.order_id,
-                                       fills=result.fills, trade=current)
+            await self._journal(self.now(), trade.trade_id, "done", payload, order_id=request.order_id,
+                                fills=result.fills, trade=current)
         except StorageError as exc:
             raise JournalError(str(exc)) from exc
         if self.fill_listener is not None and result.fills:
             self.fill_listener(result)
         services.publish(False)
-        return current
+        # The other leg's result may have landed meanwhile: the trade as it stands now has both.
+        return self.open.get(trade.trade_id, current)
 
-    def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
-        """Journal a rollback step (committed) and show it."""
+    async def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
+        """Journal a rollback step (durable) and show it."""
         current = self.open.get(trade.trade_id, trade).with_step(step)
         self.open[trade.trade_id] = current
         payload = {"kind": step.kind, "venue": step.venue, "side": step.side, "quantity": format(step.quantity, "f"),
                    "filled": format(step.filled, "f"), "detail": step.detail}
         try:
-            self._store.commit_journal(step.time, trade.trade_id, "step", payload, trade=current)
+            await self._journal(step.time, trade.trade_id, "step", payload, trade=current)
         except StorageError as exc:
             raise JournalError(str(exc)) from exc
-        return current
+        return self.open.get(trade.trade_id, current)
 
     def alternatives(self, trade: Trade, side: str, quantity: Decimal,
                      exclude: frozenset[str]) -> list[tuple[str, float]]:
@@ -222,19 +240,18 @@ class TradeBook:
         return [(venue, limit) for _, venue, limit in options]
 
     # --- closing -----------------------------------------------------------------------------------
-    def _close(self, trade: Trade, context) -> None:
+    async def _close(self, trade: Trade, context) -> None:
         services = self._services
         now = self.now()
         try:
-            self._store.commit_journal(now, trade.trade_id, "closed", {"state": str(trade.state)}, trade=trade)
+            await self._journal(now, trade.trade_id, "closed", {"state": str(trade.state)}, trade=trade)
         except StorageError as exc:
             self._store.record_trade(trade)  # queued: lands when the disk recovers
             self._journal_failed(trade, exc)
-        self.open.pop(trade.trade_id, None)
+        now = self.now()
         self._stalled.discard(trade.trade_id)
         services.portfolio.ledger.release(("trade", trade.trade_id))
-        self.busy.discard((trade.symbol, trade.buy_venue))
-        self.busy.discard((trade.symbol, trade.sell_venue))
+        self._drop_books(trade)
         pnl = trade.realized_pnl
         services.portfolio.book_closed(pnl, trade.fees_in_quote, attribute(trade))
         failed_legs = sum(1 for side in (BUY, SELL) if trade.quantity(side) < trade.planned_quantity)
