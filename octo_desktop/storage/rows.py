@@ -11,6 +11,7 @@ from typing import Any
 from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.domain.attribution import attribute
 from octo_desktop.domain.model import Decision, Fill, RollbackStep, Trade, TradeState
+from octo_desktop.domain.money import exact
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -127,10 +128,8 @@ def _balance_rows(balances: Mapping[str, Mapping[str, Decimal]], time: float | N
 
 
 def _pnl_decimal(value: object) -> Decimal | None:
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    number = float(value)  # type: ignore[arg-type]
-    return Decimal(repr(number)) if math.isfinite(number) else None
+    number = exact(value)  # type: ignore[arg-type]
+    return number if number.is_finite() else None
 
 
 def _advice_row(record: AdviceRecord) -> dict[str, Any]:
