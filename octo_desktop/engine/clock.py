@@ -182,6 +182,24 @@ class Clock:
         if isinstance(self._loop, VirtualTimeLoop):
             self._loop.release()
 
+    @property
+    def is_paused(self) -> bool:
+        """Whether engine time is paused (a replay's pause button; a real-time clock never is)."""
+        return isinstance(self._loop, VirtualTimeLoop) and self._loop.paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or restart engine time (virtual time only: ValueError on a real-time clock)."""
+        self._virtual_loop().set_paused(paused)
+
+    def set_speed(self, speed: float | None) -> None:
+        """Run engine time ``speed`` times real time, or as fast as possible (None); virtual time only."""
+        self._virtual_loop().set_speed(speed)
+
+    def _virtual_loop(self) -> VirtualTimeLoop:
+        if not isinstance(self._loop, VirtualTimeLoop):
+            raise ValueError("a real-time clock cannot be paused or sped up")
+        return self._loop
+
     def monotonic(self) -> float:
         """Return the loop's own time (for intervals)."""
         return self._loop.time()

@@ -210,9 +210,8 @@ class Kernel:
 
     def _storage_problem(self) -> str:
         """Return the store's current write error with the file's name instead of its whole path."""
-        error = self.store.last_error
-        path = getattr(self.store, "path", None)
-        return error.replace(str(path), path.name) if error and path is not None else error
+        error, path = self.store.last_error, self.store.path
+        return error.replace(str(path), path.name) if error else error
 
     def _publish_now(self, force: bool = False) -> None:
         self.maybe_publish(force)
@@ -271,12 +270,11 @@ class Kernel:
             desk.stop()
         self.state = "stopping"
         self.recorder.source_stopped(self.clock.now())
-        loop = self.clock.loop
-        if self._tasks and hasattr(loop, "set_speed"):
+        if self._tasks and self.clock.is_virtual:
             # Virtual time: trades in flight land as fast as the CPU allows, so that a paused replay or a
             # run slower than real time still stops within the drain's wall time; what they do is the same.
-            loop.set_paused(False)
-            loop.set_speed(None)
+            self.clock.set_paused(False)
+            self.clock.set_speed(None)
         if self._tasks:
             done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
@@ -356,13 +354,12 @@ class Kernel:
         self.activity.note(now, f"recording to {path}")
 
     def _control_replay(self, command: ControlReplay) -> None:
-        loop = self.clock.loop
-        if self.market_kind != "replay" or not hasattr(loop, "set_paused"):
+        if self.market_kind != "replay" or not self.clock.is_virtual:
             raise ValueError("replay controls apply only to a replay")
         if command.paused is not None:
-            loop.set_paused(command.paused)
+            self.clock.set_paused(command.paused)
         if command.set_speed:
-            loop.set_speed(command.speed)
+            self.clock.set_speed(command.speed)
             self.speed = "max" if command.speed is None else f"{command.speed:g}"
 
     # --- the snapshot -------------------------------------------------------------------------------
@@ -411,9 +408,8 @@ class Kernel:
         feed = self.feed
         if self.market_kind != "replay":
             return None
-        loop = self.clock.loop
         return ReplayView(path=self.replay_path, start=feed.start_time, end=feed.end_time, position=now,
-                          events=feed.delivered, paused=bool(getattr(loop, "paused", False)), speed=self.speed,
+                          events=feed.delivered, paused=self.clock.is_paused, speed=self.speed,
                           finished=feed.finished, error=feed.error)
 
     def summary(self, wall_seconds: float) -> dict:

@@ -62,7 +62,7 @@ class Runtime:
     def __init__(self, config, store, state, compose: Callable, *, speed: float | None = 1.0,
                  start_time: float | None = None, run_seconds: float | None = None,
                  virtual_time: bool = False, cleanup: Callable[[], None] | None = None) -> None:
-        check_start_time(start_time, state.latest_time, getattr(store, "path", "the database"))
+        check_start_time(start_time, state.latest_time, store.path)
         self.config = config
         self.store = store
         self.settings: dict = dict(state.settings)
@@ -122,9 +122,7 @@ class Runtime:
 
     def _open_control(self):
         """Return a reader of the database's control table, or None (no control channel)."""
-        path = getattr(self.store, "path", None)
-        if path is None:
-            return None
+        path = self.store.path
         from octo_desktop.storage import ControlReader
 
         try:
@@ -165,7 +163,7 @@ class Runtime:
         if not self._stopped and not self.is_running:
             self._stopped = True
             self.store_complete = self.store.close(timeout=5.0)
-            first_error = getattr(self.store, "first_error", "")
+            first_error = self.store.first_error
             if not self.store_complete:
                 self.store_error = (f"{self.store.lost_writes} write(s) to {self.store.path} were not committed: "
                                     f"{self.store.last_error or first_error or 'the writer timed out'}")
