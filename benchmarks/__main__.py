@@ -32,6 +32,7 @@ BENCHMARKS = {
     "gui": "benchmarks.gui",
     "startup": "benchmarks.startup",
     "memory": "benchmarks.memory",
+    "shutdown": "benchmarks.shutdown",
 }
 
 

@@ -24,7 +24,7 @@ def test_quick_suite_runs_every_benchmark_and_writes_its_results(tmp_path):
     assert json.loads(out.read_text()) == document
     assert document["quick"] is True and document["machine"]["cores"] >= 1
     results = document["results"]
-    assert set(results) == {"book", "latency", "spread", "replay", "gui", "startup", "memory"}
+    assert set(results) == {"book", "latency", "spread", "replay", "gui", "startup", "memory", "shutdown"}
     for name, result in results.items():
         assert "skipped" not in result, f"{name}: {result.get('skipped')}"
 
@@ -51,6 +51,10 @@ def test_quick_suite_runs_every_benchmark_and_writes_its_results(tmp_path):
 
     gui = results["gui"]
     assert {"1", "10"} <= set(gui["speeds"])
+
+    shutdown = results["shutdown"]  # each run checked its exit code, its summary and the stored trades
+    assert len(shutdown["runs"]) == 2 and {r["signal"] for r in shutdown["runs"]} == {"SIGTERM", "SIGINT"}
+    assert 0 < shutdown["stop_s"]["median"] and all(r["stopped_by"] == r["signal"] for r in shutdown["runs"])
 
     memory = results["memory"]
     assert memory["last_mark_s"] > memory["first_mark_s"] and memory["rss_first_mb"] > 0

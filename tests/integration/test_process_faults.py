@@ -10,7 +10,6 @@ import json
 import resource
 import signal
 import sqlite3
-import time
 from decimal import Decimal
 
 import pytest
@@ -48,10 +47,8 @@ def test_a_second_engine_on_a_database_in_use_is_refused_and_the_first_is_untouc
     first = long_run(db)
     try:
         first.wait_for(lambda e: e["event"] == "fills")
-        started = time.monotonic()
         refused = run_octo(*[part.replace("{tmp}", str(tmp_path)) for part in second], "--db", str(db), timeout=60)
         assert refused.returncode == 1, refused.stderr
-        assert time.monotonic() - started < 30
         (line,) = refused.stderr.strip().splitlines()
         assert f"database {db} is in use by another Octo process (pid {first.process.pid}" in line
         assert "run --headless" in line
@@ -122,10 +119,8 @@ def test_a_signal_stops_a_headless_run_gracefully_with_its_summary(tmp_path, sig
     engine = OctoProcess("run", "--headless", "--seconds", "100000", "--speed", "1", "--stream", "--json",
                          "--db", str(db), settings=("simulation.dislocations_per_minute=30", "risk.pair_cooldown_s=0"))
     engine.wait_for(lambda e: e["event"] == "fills" and e["purpose"] == "entry")  # a trade is in flight
-    sent = time.monotonic()
-    engine.signal(signum)
+    engine.signal(signum)  # how fast it stops is measured by python -m benchmarks.shutdown
     assert engine.finish(timeout=30) == code, engine.stderr
-    assert time.monotonic() - sent < 2.5
     summary = engine.summary
     assert summary is not None and summary["stopped_by"] == signal.Signals(signum).name
     assert "Traceback" not in engine.stderr
