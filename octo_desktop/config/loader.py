@@ -52,12 +52,15 @@ def config_as_tree(path: str | Path | None = None, overrides: list[str] | None =
             raise ConfigError(f"{file_path}: cannot read: {exc.strerror or exc}") from exc
         _merge(tree, user, "")
         source = str(file_path)
-    for item in overrides or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-        _merge(tree, _dotted(key.strip(), _parse_value(raw.strip())), "")
+    _apply(tree, overrides)
     return tree, source
+
+
+def builtin_config(overrides: list[str] | None = None) -> Config:
+    """Return the built-in defaults with ``--set``-style ``overrides``, never reading the user's file."""
+    tree = default_tree()
+    _apply(tree, overrides)
+    return build(tree, "built-in defaults")
 
 
 def venue_defaults(name: str) -> VenueConfig:
@@ -70,6 +73,14 @@ def venue_defaults(name: str) -> VenueConfig:
 # ---------------------------------------------------------------------------------------------------
 # Merging.
 # ---------------------------------------------------------------------------------------------------
+def _apply(tree: dict, overrides: list[str] | None) -> None:
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        _merge(tree, _dotted(key.strip(), _parse_value(raw.strip())), "")
+
+
 def _parse_value(raw: str) -> Any:
     try:
         return tomllib.loads(f"v = {raw}")["v"]

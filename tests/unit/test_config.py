@@ -185,3 +185,16 @@ def test_the_starter_file_holds_the_defaults_and_parses_back_to_them():
     starter, tree = tomllib.loads(default_config_text()), default_tree()
     assert starter and all(starter[section][key] == tree[section][key]
                            for section, keys in starter.items() for key in keys)
+
+
+def test_the_builtin_config_never_reads_the_users_file(tmp_path, monkeypatch):
+    from octo_desktop.config import builtin_config
+
+    user_file = tmp_path / "config.toml"
+    user_file.write_text("[risk]\nmax_open_trades = -1\n", encoding="utf-8")
+    monkeypatch.setenv("OCTO_CONFIG", str(user_file))
+    with pytest.raises(ConfigError, match="risk.max_open_trades"):
+        load_config()
+    config = builtin_config(['symbols.list=["BTC/USDT"]'])
+    assert config.risk.max_open_trades == 3 and config.symbols == ("BTC/USDT",)
+    assert config.source == "built-in defaults"

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from octo_desktop.config import SymbolSpec, load_config
+from octo_desktop.config import ExecutionConfig, SymbolSpec, builtin_config
 from octo_desktop.domain.attribution import attribute, decay_bps
 from octo_desktop.domain.fills import (
     CANCELLED, FILLED, IOC_LIMIT, MARKET, PARTIALLY_FILLED, POST_ONLY, REJECTED, OrderRequest, OrderResult,
@@ -88,7 +88,7 @@ def test_the_queue_estimate_shrinks_with_the_level_but_never_grows():
 
 
 # --- order type policy ----------------------------------------------------------------------------
-POLICY = OrderTypePolicy.from_settings(load_config(None).execution)
+POLICY = OrderTypePolicy.from_settings(ExecutionConfig())
 
 
 def choose(**kw):
@@ -148,7 +148,7 @@ def test_learned_latency_draws_only_measured_values_once_enough():
 
 
 # --- rollback paths -------------------------------------------------------------------------------
-CONFIG = load_config(None, ["symbols.list=[\"BTC/USDT\"]"])
+CONFIG = builtin_config(["symbols.list=[\"BTC/USDT\"]"])  # never the user's file, even at import
 LOT = CONFIG.spec("okx", "BTC/USDT").lot_size
 ROLLBACK = RollbackPolicy.from_config(CONFIG.execution)
 
