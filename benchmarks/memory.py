@@ -149,6 +149,7 @@ class HeadlessWindow:
         shown["account"] = p.account_summary(snapshot)
         shown["attribution"] = p.attribution_rows(snapshot.risk.attribution)
         shown["balances"] = p.balance_rows(snapshot, self.assets)
+        shown["risk_headline"] = p.risk_headline(snapshot.risk)
         shown["risk"] = p.risk_panel(snapshot)
         shown["risk_log"] = p.risk_log_lines(snapshot.risk)
         shown["decisions"] = p.decision_rows(snapshot)

@@ -273,22 +273,23 @@ class AccountView:
             table.set_cell(row, col + 1, amount, colour)
 
     def _render_risk(self, snapshot: Snapshot) -> None:
+        headline = presenters.risk_headline(snapshot.risk)
+        self.state.set(headline.state, headline.state_colour)
+        self.reason.set(headline.reason, headline.reason_colour)
+        self._reason_full = headline.reason_full
         risk = presenters.risk_panel(snapshot)
-        self.state.set(risk.state, risk.state_colour)
-        self.reason.set(risk.reason, risk.state_colour if risk.state != "ACTIVE" else theme.TEXT_MUTED)
-        self._reason_full = risk.reason_full
         values = ((risk.trades, theme.TEXT), (risk.daily_pnl, risk.daily_colour),
                   (risk.breaker, risk.breaker_colour), (risk.exposure, risk.exposure_colour),
                   (risk.excluded, risk.excluded_colour), (risk.strategy, theme.TEXT))
         for row, (text, colour) in enumerate(values):
             self.limits.set_cell(row, 1, text, colour)
         self._excluded_full = risk.excluded_full
-        mode = (risk.button_text, risk.button_colour, risk.button_hover)
+        mode = (headline.button_text, headline.button_colour, headline.button_hover)
         if mode != self._button_mode:
-            self.kill_button.configure(text=risk.button_text, fg_color=risk.button_colour,
-                                       hover_color=risk.button_hover)
+            self.kill_button.configure(text=headline.button_text, fg_color=headline.button_colour,
+                                       hover_color=headline.button_hover)
             self._button_mode = mode
-        self.hint.set(risk.hint)
+        self.hint.set(headline.hint)
         lines = presenters.risk_log_lines(snapshot.risk)
         for index in range(presenters.RISK_LOG_ROWS):
             if index < len(lines):

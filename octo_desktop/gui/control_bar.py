@@ -13,7 +13,7 @@ from typing import Callable
 import customtkinter as ctk
 
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.presenters import RecordingModel, ReplayModel
+from octo_desktop.gui.presenters.controls import RecordingModel, ReplayModel
 from octo_desktop.gui.widgets import CachedLabel, Tooltip
 
 BAR_BG = theme.WINDOW_BG
