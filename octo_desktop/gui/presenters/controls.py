@@ -199,7 +199,7 @@ def welcome_model(market: str, venues: int, symbols: int, database: Path, record
         "simulated against the books after the venue's latency, with taker fees, lot sizes, partial fills "
         "and the risk limits, so the P&L it shows is one you could really have made.",
         MARKET_WELCOME.get(market, MARKET_WELCOME["simulated"]).format(venues=venues, symbols=symbols),
-        "Ctrl+K (or the kill switch at the bottom right) halts trading at once. Closing the window stops "
+        "Ctrl+K (or the kill switch at the top right) halts trading at once. Closing the window stops "
         "everything; your trades, balances and settings are kept for the next start.",
     )
     config_note = "" if config_exists else "not created yet: built-in defaults apply; `config init` writes one"
