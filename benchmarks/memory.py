@@ -73,7 +73,8 @@ def rss_bytes() -> tuple[int, str]:
 class HeadlessWindow:
     """What ``OctoApp`` does with each new snapshot, without Tk: the presenters every view calls, the P&L
     series the chart keeps and the window's frame-time deques. Mirrors gui/app.py's ``_frame``/``_render``
-    and the views' ``render`` methods (the Decisions tab shown, as at start)."""
+    (the desk bar's trading state), the arbitrage page's ``render`` and its views' ``render`` methods (the
+    Decisions tab shown, as at start)."""
 
     def __init__(self, config) -> None:
         from octo_desktop.gui import presenters

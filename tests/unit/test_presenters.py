@@ -878,6 +878,11 @@ def test_engine_state_reducing_is_amber():
     assert p.engine_state_colour("reducing") == theme.AMBER
 
 
+def test_the_first_nine_desks_have_a_ctrl_number_shortcut():
+    assert [p.desk_shortcut(i) for i in (0, 1, 8)] == ["Ctrl+1", "Ctrl+2", "Ctrl+9"]
+    assert p.desk_shortcut(9) == "" and p.desk_shortcut(-1) == ""
+
+
 def test_a_long_risk_reason_is_shortened_and_kept_whole_for_the_tooltip():
     reason = "circuit breaker: 5 losing trades in a row (limit 5), cooling down for 10 minutes until 16:36"
     headline = p.risk_headline(risk_view(state="HALTED", reason=reason))

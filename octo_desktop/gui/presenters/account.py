@@ -1,7 +1,8 @@
 """Column 4 of the arbitrage page, Account: equity, realized P&L and fees, balances, and the risk panel
 (open trades, daily loss, breaker, exposure, excluded venues, thresholds) with the risk log.
 
-The trading state and the kill switch are global: the shell's risk strip shows them (``shell``).
+The trading state and the kill switch belong to every desk: the bar at the top of the window shows them
+(``shell.risk_headline``).
 """
 
 from __future__ import annotations
