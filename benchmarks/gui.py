@@ -121,7 +121,7 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
         app.quit()
 
     def show_ai_log() -> None:
-        app.account_view.log_tabs.buttons["AI log"].invoke()
+        app.desk("arbitrage").account_view.log_tabs.buttons["AI log"].invoke()
         marks["ai_log_at"] = time.perf_counter()
 
     def begin() -> None:
@@ -150,7 +150,7 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
         frames = [(at, ms) for ms, at in zip(app.frame_times_ms, app._frame_started) if t0 <= at <= t1]
         snapshot = app.snapshot
         ai_log = [ms for at, ms in frames if at >= marks.get("ai_log_at", t1)]
-        tab = app.account_view.tab
+        tab = app.desk("arbitrage").account_view.tab
     finally:
         if not app.is_closing:
             app.cancel_pending_callbacks()

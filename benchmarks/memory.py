@@ -73,7 +73,8 @@ def rss_bytes() -> tuple[int, str]:
 class HeadlessWindow:
     """What ``OctoApp`` does with each new snapshot, without Tk: the presenters every view calls, the P&L
     series the chart keeps and the window's frame-time deques. Mirrors gui/app.py's ``_frame``/``_render``
-    and the views' ``render`` methods (the Decisions tab shown, as at start)."""
+    (the desk bar's trading state), the arbitrage page's ``render`` and its views' ``render`` methods (the
+    Decisions tab shown, as at start)."""
 
     def __init__(self, config) -> None:
         from octo_desktop.gui import presenters
@@ -149,6 +150,7 @@ class HeadlessWindow:
         shown["account"] = p.account_summary(snapshot)
         shown["attribution"] = p.attribution_rows(snapshot.risk.attribution)
         shown["balances"] = p.balance_rows(snapshot, self.assets)
+        shown["risk_headline"] = p.risk_headline(snapshot.risk)
         shown["risk"] = p.risk_panel(snapshot)
         shown["risk_log"] = p.risk_log_lines(snapshot.risk)
         shown["decisions"] = p.decision_rows(snapshot)

@@ -483,7 +483,7 @@ def _run(args) -> int:
     runtime.start()
     startup.mark("runtime_started")
     from octo_desktop.gui.app import run_gui
-    from octo_desktop.gui.presenters import wants_welcome
+    from octo_desktop.gui.presenters.controls import wants_welcome
 
     startup.mark("gui_imported")
     welcome = wants_welcome(args.config is not None, default_config_path().exists(), runtime.settings)

@@ -1,12 +1,12 @@
-"""Column 4, Account: P&L curve, headline numbers, P&L attribution, balances, risk panel with the kill
-switch and the risk log, and three logs under tabs: decisions, the AI advisor's log, spoofing events."""
+"""Column 4, Account: P&L curve, headline numbers, P&L attribution, balances, the risk limits and the risk
+log, and three logs under tabs: decisions, the AI advisor's log, spoofing events.
+
+The trading state and the kill switch are global: the shell's risk strip shows them above every desk."""
 
 from __future__ import annotations
 
 import tkinter as tk
-from typing import Callable, Sequence
-
-import customtkinter as ctk
+from typing import Sequence
 
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
@@ -23,7 +23,6 @@ from octo_desktop.gui.widgets import (
 
 RISK_ROWS = ("trades", "daily P&L", "breaker", "max exposure", "excluded", "threshold")
 EXCLUDED_ROW = RISK_ROWS.index("excluded")
-FONT_STATE = (theme.FONT_FAMILY, -22, "bold")  # ACTIVE, REDUCING or HALTED
 # Caption, amount, gap, caption, amount; captions in the narrow list font, amounts in monospace.
 ATTRIBUTION_COLUMNS = (("", 11, "w"), ("", 10, "e"), ("", 2, "w"), ("", 11, "w"), ("", 10, "e"))
 ATTRIBUTION_FONTS = {0: theme.FONT_LIST, 3: theme.FONT_LIST}
@@ -45,8 +44,7 @@ def _caption_table(master, columns, rows: int, font=theme.FONT_MONO_SMALL, colum
 class AccountView:
     """Build and refresh the account column."""
 
-    def __init__(self, master, venues: Sequence[str], assets: Sequence[str],
-                 on_kill_switch: Callable[[], None]) -> None:
+    def __init__(self, master, venues: Sequence[str], assets: Sequence[str]) -> None:
         self.frame, self.header = panel(master, "ACCOUNT · paper")
         frame = self.frame
         self.pnl = ChartSlot(frame, "PnlChart", 300, 120)
@@ -80,54 +78,32 @@ class AccountView:
                                    compact=True)
         self.balances.grid(row=6, column=0, sticky="ew", padx=6, pady=(0, 4))
 
+        # The trading state and the kill switch are in the shell's risk strip, above every desk.
         section_label(frame, "RISK").grid(row=7, column=0, sticky="ew", padx=10)
-        risk = tk.Frame(frame, bg=theme.PANEL_BG)
-        risk.grid(row=8, column=0, sticky="ew", padx=10, pady=(0, 2))
-        risk.grid_columnconfigure(1, weight=1)
-        self.state = CachedLabel(tk.Label(risk, text="—", font=FONT_STATE, fg=theme.TEXT_DIM,
-                                          bg=theme.PANEL_BG, anchor="w", width=9))
-        self.state.label.grid(row=0, column=0, sticky="w", padx=(0, 8))
-        # Two lines always, so a long reason does not push the panel down; the whole one is in the tooltip.
-        self.reason = CachedLabel(tk.Label(risk, text="", font=theme.FONT_SMALL, fg=theme.TEXT_MUTED,
-                                           bg=theme.PANEL_BG, anchor="w", justify="left", wraplength=180,
-                                           height=2))
-        self.reason.label.grid(row=0, column=1, sticky="ew")
-        self._reason_full = ""
-        self._reason_tip = Tooltip(self.reason.label, lambda: self._reason_full)
-        self.limits = _caption_table(risk, (("", 14, "w"), ("", 32, "e")), rows=len(RISK_ROWS),
+        self.limits = _caption_table(frame, (("", 14, "w"), ("", 32, "e")), rows=len(RISK_ROWS),
                                      font=theme.FONT_LIST)
-        self.limits.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(2, 0))
+        self.limits.grid(row=8, column=0, sticky="ew", padx=6, pady=(0, 2))
         for row, caption in enumerate(RISK_ROWS):
             self.limits.set_cell(row, 0, caption, theme.TEXT_MUTED)
         self._excluded_full = ""
         self._excluded_tip = Tooltip(self.limits.cells[EXCLUDED_ROW][1].label, lambda: self._excluded_full)
 
-        self.kill_button = ctk.CTkButton(
-            frame, text=presenters.KILL_BUTTON_TEXT, height=40, corner_radius=6, fg_color=theme.KILL,
-            hover_color=theme.KILL_HOVER, text_color="#ffffff",
-            font=ctk.CTkFont(family=theme.FONT_FAMILY, size=16, weight="bold"), command=on_kill_switch)
-        self.kill_button.grid(row=9, column=0, sticky="ew", padx=10, pady=(2, 1))
-        self.hint = CachedLabel(tk.Label(frame, text="Ctrl+K halts at once", font=theme.FONT_SMALL,
-                                         fg=theme.TEXT_DIM, bg=theme.PANEL_BG))
-        self.hint.label.grid(row=10, column=0, sticky="ew")
-        self._button_mode: tuple[str, str, str] | None = None
-
-        section_label(frame, "RISK LOG · newest first").grid(row=11, column=0, sticky="ew", padx=10,
+        section_label(frame, "RISK LOG · newest first").grid(row=9, column=0, sticky="ew", padx=10,
                                                              pady=(2, 0))
         self.risk_log = _caption_table(frame, (("", 46, "w"),), rows=presenters.RISK_LOG_ROWS,
                                        font=theme.FONT_LIST)
-        self.risk_log.grid(row=12, column=0, sticky="ew", padx=6, pady=(0, 2))
+        self.risk_log.grid(row=10, column=0, sticky="ew", padx=6, pady=(0, 2))
         self._risk_log_full = [""] * presenters.RISK_LOG_ROWS
         self._risk_log_tips = [Tooltip(cells[0].label, lambda i=index: self._risk_log_full[i])
                                for index, cells in enumerate(self.risk_log.cells)]
 
         self.log_tabs = ChoiceBar(frame, presenters.LOG_TABS, self.show_tab, pad_x=4)
-        self.log_tabs.grid(row=13, column=0, sticky="w", padx=10, pady=(3, 2))
+        self.log_tabs.grid(row=11, column=0, sticky="w", padx=10, pady=(3, 2))
         body = tk.Frame(frame, bg=theme.PANEL_BG)
-        body.grid(row=14, column=0, sticky="nsew", padx=6, pady=(0, 6))
+        body.grid(row=12, column=0, sticky="nsew", padx=6, pady=(0, 6))
         body.grid_rowconfigure(0, weight=1)
         body.grid_columnconfigure(0, weight=1)
-        frame.grid_rowconfigure(14, weight=4)
+        frame.grid_rowconfigure(12, weight=4)
         self.pages = {tab: self._page(body) for tab in presenters.LOG_TABS}
         self.decisions = ListView(self.pages["Decisions"], presenters.DECISION_COLUMNS, height=4)
         self.decisions.grid(row=0, column=0, sticky="nsew")
@@ -274,21 +250,12 @@ class AccountView:
 
     def _render_risk(self, snapshot: Snapshot) -> None:
         risk = presenters.risk_panel(snapshot)
-        self.state.set(risk.state, risk.state_colour)
-        self.reason.set(risk.reason, risk.state_colour if risk.state != "ACTIVE" else theme.TEXT_MUTED)
-        self._reason_full = risk.reason_full
         values = ((risk.trades, theme.TEXT), (risk.daily_pnl, risk.daily_colour),
                   (risk.breaker, risk.breaker_colour), (risk.exposure, risk.exposure_colour),
                   (risk.excluded, risk.excluded_colour), (risk.strategy, theme.TEXT))
         for row, (text, colour) in enumerate(values):
             self.limits.set_cell(row, 1, text, colour)
         self._excluded_full = risk.excluded_full
-        mode = (risk.button_text, risk.button_colour, risk.button_hover)
-        if mode != self._button_mode:
-            self.kill_button.configure(text=risk.button_text, fg_color=risk.button_colour,
-                                       hover_color=risk.button_hover)
-            self._button_mode = mode
-        self.hint.set(risk.hint)
         lines = presenters.risk_log_lines(snapshot.risk)
         for index in range(presenters.RISK_LOG_ROWS):
             if index < len(lines):

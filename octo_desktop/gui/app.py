@@ -1,5 +1,9 @@
-"""The Octo window: four columns, a control bar and a status bar, refreshed by a 20 Hz poll of the
-runtime's snapshot.
+"""The Octo window: the shell around the desks' pages, refreshed by a 20 Hz poll of the runtime's snapshot.
+
+The shell owns what every desk shares: the desk tabs and the risk strip with the trading state and the
+kill switch at the top (``desk_bar``), the control bar and the status bar at the bottom, the poll and the
+chart loader. Each desk is a page (``desk_page.DeskPage``; the classes are listed in ``pages.DESK_PAGES``)
+with its own grid of columns; only the page shown is rendered.
 
 Threads: the runtime thread never touches Tk. This window polls ``runtime.latest_snapshot()`` with
 ``after`` (poll instead of ``event_generate``: cross-thread Tk events are not reliable) and sends what
@@ -18,6 +22,7 @@ import time
 import tkinter as tk
 from collections import deque
 from pathlib import Path
+from typing import Sequence
 from tkinter import filedialog
 
 import customtkinter as ctk
@@ -35,12 +40,11 @@ from octo_desktop.domain.commands import (
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.runtime import RuntimeFailure
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.account_view import AccountView
-from octo_desktop.gui.book_view import BookView
 from octo_desktop.gui.chart_slot import ChartLoader
 from octo_desktop.gui.control_bar import ControlBar
-from octo_desktop.gui.market_view import MarketView
-from octo_desktop.gui.opportunities_view import OpportunitiesView
+from octo_desktop.gui.desk_bar import DeskBar
+from octo_desktop.gui.desk_page import DeskContext, DeskPage
+from octo_desktop.gui.pages import DESK_PAGES
 from octo_desktop.gui.status_bar import StatusBar
 from octo_desktop.gui.widgets import install_styles
 from octo_desktop.storage import StorageError
@@ -49,15 +53,20 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 50
 FRAME_STATS_WINDOW_S = 2.0
-PAIR_SWITCH_INTERVAL_S = 2.0  # "follow best" changes the charted pair at most this often
 GEOMETRY_SAVE_DELAY_MS = 1000
-COLUMN_WEIGHTS = (2, 3, 4, 3)  # how market, opportunities, book and account share spare width
+DESK_SETTING = "desk"  # settings key: the desk shown last
+BAR_PAD_PX = (5, 3)  # above the desk bar, and between it and the page
+PAGE_BOTTOM_PX = 3  # between the page and the control bar
 
 
 class OctoApp(ctk.CTk):
-    """The main window; build it with a started runtime, then run ``mainloop`` (tests pump ``update``)."""
+    """The main window; build it with a started runtime, then run ``mainloop`` (tests pump ``update``).
 
-    def __init__(self, runtime, on_first_frame=None, welcome: bool = False) -> None:
+    ``desk_pages`` are the page classes to show, one tab each, in order (by default ``DESK_PAGES``).
+    """
+
+    def __init__(self, runtime, on_first_frame=None, welcome: bool = False,
+                 desk_pages: Sequence[type] = DESK_PAGES) -> None:
         ctk.set_appearance_mode("dark")
         ctk.set_default_color_theme("blue")
         super().__init__(fg_color=theme.WINDOW_BG)
@@ -77,15 +86,6 @@ class OctoApp(ctk.CTk):
         self._poll_id: str | None = None
         self._geometry_after: str | None = None
         self._geometry_seen: tuple[int, int] | None = None
-
-        venues = tuple(config.venue_names)
-        symbols = tuple(config.symbols)
-        saved_symbol = settings.get("symbol")
-        self.symbol = saved_symbol if saved_symbol in symbols else symbols[0]
-        self.pair: tuple[str, str] = (venues[0], venues[1 if len(venues) > 1 else 0])
-        self.follow_best = True
-        self.selected_opportunity: object = None
-        self._pair_switched = -1e9
         self._market = config.market
         self._title = ""
         self._recording_wanted = presenters.PendingChoice()
@@ -105,40 +105,42 @@ class OctoApp(ctk.CTk):
         # widget: 0.7-1 ms a label. One unmapped label keeps it alive: 0.015 ms a label.
         self._default_font_holder = tk.Label(self)
 
-        self.market_view = MarketView(self, venues, symbols, self.symbol, self.choose_symbol,
-                                      vol_multiplier=config.strategy.vol_multiplier,
-                                      flow_window_s=config.strategy.flow_window_s)
-        self.opportunities_view = OpportunitiesView(self, self._opportunity_selected)
-        self.book_view = BookView(self, venues, self.pair, self.choose_pair, self.set_follow_best)
-        self.account_view = AccountView(self, venues, config.assets, self.toggle_kill_switch)
-        self.columns = (self.market_view.frame, self.opportunities_view.frame, self.book_view.frame,
-                        self.account_view.frame)
-        last = len(self.columns) - 1
-        for index, frame in enumerate(self.columns):
-            frame.grid(row=0, column=index, sticky="nsew", pady=(6, 4),
-                       padx=(6 if index == 0 else 3, 6 if index == last else 3))
-        self.grid_rowconfigure(0, weight=1)
+        # Pages send commands to whichever runtime the window polls when they do (a replay replaces it).
+        context = DeskContext(config, settings, lambda command: self.runtime.submit(command))
+        self.desks: tuple[DeskPage, ...] = tuple(page_class(context) for page_class in desk_pages)
+        if not self.desks or len({desk.key for desk in self.desks}) != len(self.desks):
+            raise ValueError("the window needs at least one desk page, each with its own key")
+        self.shown_desk: DeskPage | None = None
+        self._page_frames: dict[str, tk.Misc] = {}
+        self.desk_bar = DeskBar(self, [(desk.key, desk.title) for desk in self.desks], self.show_desk,
+                                self.toggle_kill_switch)
+        self.desk_bar.grid(row=0, column=0, sticky="ew", pady=(BAR_PAD_PX[0], 0))
+        self.desk_bar.show_risk(presenters.risk_headline(None))  # until the engine's first snapshot
+        self.page_area = tk.Frame(self, bg=theme.WINDOW_BG)
+        self.page_area.grid(row=1, column=0, sticky="nsew", pady=(BAR_PAD_PX[1], PAGE_BOTTOM_PX))
+        self.page_area.grid_rowconfigure(0, weight=1)
+        self.page_area.grid_columnconfigure(0, weight=1)
+        self.grid_rowconfigure(1, weight=1)
+        self.grid_columnconfigure(0, weight=1)
         self.control_bar = ControlBar(self, on_record=self.toggle_recording, on_open=self.choose_recording,
                                       on_play_pause=self.toggle_replay_pause, on_speed=self.set_replay_speed,
                                       on_about=self.show_welcome)
-        self.control_bar.grid(row=1, column=0, columnspan=len(self.columns), sticky="ew", padx=3)
+        self.control_bar.grid(row=2, column=0, sticky="ew", padx=3)
         self.status_bar = StatusBar(self)
-        self.status_bar.grid(row=2, column=0, columnspan=len(self.columns), sticky="ew")
-        self._fit_columns()
+        self.status_bar.grid(row=3, column=0, sticky="ew")
 
-        self.kill_button = self.account_view.kill_button
+        self.kill_button = self.desk_bar.kill_button
         self.record_button = self.control_bar.record_button
         self.open_button = self.control_bar.open_button
         self.play_button = self.control_bar.play_button
         self.speed_buttons = self.control_bar.speed_buttons
-        self.heatmap = self.opportunities_view.heatmap
-        self.depth_chart = self.book_view.depth
-        self.pnl_chart = self.account_view.pnl
-        self.charts = (self.heatmap, self.depth_chart, self.pnl_chart)
+        # matplotlib loads after the first frame (see chart_slot): the tables come first. A page's charts
+        # join the loader when the page is built.
+        self.chart_loader = ChartLoader(())
         self._chart_turn = 0
-        # matplotlib loads after the first frame (see chart_slot): the tables come first.
-        self.chart_loader = ChartLoader(self.charts)
         self.first_frame_at: float | None = None  # wall clock (time.time()) of the first frame drawn
+        saved_desk = settings.get(DESK_SETTING)
+        self.show_desk(saved_desk if any(desk.key == saved_desk for desk in self.desks) else self.desks[0].key)
         self._on_first_frame = on_first_frame
         self._welcome_at_start = welcome
         self.welcome_dialog = None
@@ -147,6 +149,8 @@ class OctoApp(ctk.CTk):
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.bind_all("<Control-k>", self.halt)
         self.bind_all("<Control-K>", self.halt)
+        for index in range(min(9, len(self.desks))):
+            self.bind_all(f"<Control-Key-{index + 1}>", lambda _event, i=index: self._desk_key(i))
         self._show_status(time.perf_counter())
         self._poll_id = self.after(1, self._poll)  # the first frame as soon as the window is up
         startup.mark("window_built")
@@ -160,16 +164,56 @@ class OctoApp(ctk.CTk):
         if script:
             self.tk.call("bind", self._w, "<Configure>", f'if {{"%W" eq "{self._w}"}} {{\n{script}\n}}')
 
-    def _fit_columns(self) -> None:
-        # Each column gets at least what its content asks for (so no table is ever squeezed and
-        # clipped), and spare width goes by weight; the window cannot get smaller than that.
+    # ---------------------------------------------------------------------------------------------
+    # Desks.
+    # ---------------------------------------------------------------------------------------------
+    def desk(self, key: str) -> DeskPage:
+        """Return the page of desk ``key`` (built or not)."""
+        for desk in self.desks:
+            if desk.key == key:
+                return desk
+        raise KeyError(f"no desk {key!r}")
+
+    def show_desk(self, key: str) -> None:
+        """Show the page of desk ``key`` in place of the one shown, with the newest snapshot at once."""
+        page = self.desk(key)
+        if page is self.shown_desk:
+            return
+        frame = self._page_frames.get(key)
+        if frame is None:  # built the first time it is shown
+            frame = self._page_frames[key] = page.build(self.page_area)
+            frame.grid(row=0, column=0, sticky="nsew")
+            self.chart_loader.add(page.charts)
+        old, self.shown_desk = self.shown_desk, page
+        if old is not None:
+            self._page_frames[old.key].grid_remove()
+            old.on_hidden()
+            frame.grid()
+            self.runtime.submit(SaveSetting(DESK_SETTING, key))
+        self.desk_bar.select(key)
+        self.desk_bar.follow(frame)
+        self._fit_window(page)
+        self._chart_turn = 0
+        page.on_shown()
+        if self.first_frame_at is not None:  # else the first frame is the poll's to draw
+            snapshot = self.runtime.latest_snapshot()
+            if snapshot is not None:
+                self._last_sequence = snapshot.sequence
+                self.snapshot = snapshot
+                self._render(snapshot, time.monotonic())
+
+    def _desk_key(self, index: int) -> str:
+        if index < len(self.desks):
+            self.show_desk(self.desks[index].key)
+        return "break"
+
+    def _fit_window(self, page: DeskPage) -> None:
+        # The window cannot get smaller than the page shown asks for, its columns unsqueezed.
         self.update_idletasks()
-        widths = [frame.winfo_reqwidth() for frame in self.columns]
-        for index, (width, weight) in enumerate(zip(widths, COLUMN_WEIGHTS)):
-            self.grid_columnconfigure(index, weight=weight, minsize=width)
-        min_width = sum(widths) + 6 * len(widths) + 6
-        min_height = (max(frame.winfo_reqheight() for frame in self.columns)
-                      + self.control_bar.winfo_reqheight() + self.status_bar.winfo_reqheight() + 10)
+        frame = self._page_frames[page.key]
+        min_width = frame.winfo_reqwidth()  # the bar follows the page's columns: it needs no more
+        min_height = (frame.winfo_reqheight() + self.desk_bar.winfo_reqheight() + sum(BAR_PAD_PX) + PAGE_BOTTOM_PX
+                      + self.control_bar.winfo_reqheight() + self.status_bar.winfo_reqheight())
         self.minsize(min(min_width, self.winfo_screenwidth()), min(min_height, self.winfo_screenheight()))
 
     # ---------------------------------------------------------------------------------------------
@@ -265,8 +309,8 @@ class OctoApp(ctk.CTk):
         # Everything learnt from the old runtime's snapshots; the next poll starts afresh.
         self._last_sequence = None
         self.snapshot = None
-        self.selected_opportunity = None
-        self._pair_switched = -1e9
+        for desk in self.desks:
+            desk.reset()
         for pending in (self._recording_wanted, self._pause_wanted, self._speed_wanted):
             pending.clear()
 
@@ -292,42 +336,6 @@ class OctoApp(ctk.CTk):
     def _is_recording(self, now: float) -> bool:
         actual = self.snapshot is not None and self.snapshot.recording is not None
         return bool(self._recording_wanted.shown(actual, now))
-
-    def choose_symbol(self, symbol: str) -> None:
-        """Show ``symbol`` in every panel and remember it."""
-        if symbol == self.symbol:
-            return
-        self.symbol = symbol
-        self.selected_opportunity = None
-        self._pair_switched = -1e9
-        self.runtime.submit(SaveSetting("symbol", symbol))
-        if self.snapshot is not None:
-            self._render(self.snapshot, time.monotonic())
-
-    def choose_pair(self, buy_venue: str, sell_venue: str) -> None:
-        """Chart the depth of this venue pair and stop following the best pair."""
-        self.pair = (buy_venue, sell_venue)
-        self.follow_best = False
-        self.book_view.show_pair(self.pair, self.follow_best)
-        if self.snapshot is not None:
-            self._render(self.snapshot, time.monotonic())
-
-    def set_follow_best(self, follow: bool) -> None:
-        """Let the charted pair follow the best opportunity, or keep the chosen one."""
-        self.follow_best = follow
-        self._pair_switched = -1e9
-        if self.snapshot is not None:
-            self._render(self.snapshot, time.monotonic())
-
-    def _opportunity_selected(self, key: object) -> None:
-        self.selected_opportunity = key
-        opportunity = presenters.find_opportunity(self.snapshot, key) if self.snapshot and key else None
-        if opportunity is not None:
-            if opportunity.symbol != self.symbol:
-                self.market_view.set_symbols(self.snapshot.symbols, opportunity.symbol)
-                self.choose_symbol(opportunity.symbol)
-                self.selected_opportunity = key
-            self.choose_pair(opportunity.buy_venue, opportunity.sell_venue)
 
     # ---------------------------------------------------------------------------------------------
     # The poll loop.
@@ -372,7 +380,7 @@ class OctoApp(ctk.CTk):
 
     @property
     def charts_ready(self) -> bool:
-        """Return True once every chart is built (shortly after the first frame)."""
+        """Return True once every chart of the pages built is built (shortly after the first frame)."""
         return self.chart_loader.ready
 
     def welcome_model(self) -> presenters.WelcomeModel:
@@ -419,22 +427,8 @@ class OctoApp(ctk.CTk):
         self._market = snapshot.market
         self._set_title(presenters.window_title(snapshot.market,
                                                 snapshot.replay.path if snapshot.replay else ""))
-        if self.symbol not in snapshot.symbols and snapshot.symbols:
-            self.symbol = snapshot.symbols[0]
-        self.market_view.set_symbols(snapshot.symbols, self.symbol)
-        self.book_view.set_venues(snapshot.venues)
-        if self.pair[0] not in snapshot.venues or self.pair[1] not in snapshot.venues:
-            self.follow_best = True  # the chosen pair is not in this market (another recording)
-        if self.follow_best and now - self._pair_switched >= PAIR_SWITCH_INTERVAL_S:
-            pair = presenters.choose_pair(snapshot, self.symbol, self.pair)
-            if pair != self.pair:
-                self.pair = pair
-                self._pair_switched = now
-        self.book_view.show_pair(self.pair, self.follow_best)
-        self.market_view.render(snapshot, self.symbol)
-        self.opportunities_view.render(snapshot, self.symbol, self.pair, self.selected_opportunity)
-        self.book_view.render(snapshot, self.symbol, self.pair)
-        self.account_view.render(snapshot)
+        self.desk_bar.show_risk(presenters.risk_headline(snapshot.risk))
+        self.shown_desk.render(snapshot, now)
         self._render_controls(snapshot, now)
 
     def _render_controls(self, snapshot: Snapshot | None, now: float) -> None:
@@ -456,13 +450,19 @@ class OctoApp(ctk.CTk):
             self.title(title)
             self._title = title
 
+    @property
+    def charts(self) -> tuple:
+        """Return the chart slots of every page built, shown or hidden."""
+        return self.chart_loader.slots
+
     def _draw_one_chart(self, now: float) -> None:
-        # Round-robin: at most one canvas is redrawn per frame, so each chart refreshes at ~6-7 Hz
-        # while the tables refresh at 20 Hz.
-        count = len(self.charts)
+        # Round-robin over the charts of the page shown (a hidden page's are never drawn): at most one
+        # canvas is redrawn per frame, so each chart refreshes at ~6-7 Hz while the tables refresh at 20 Hz.
+        charts = self.shown_desk.charts
+        count = len(charts)
         for step in range(count):
             index = (self._chart_turn + step) % count
-            chart = self.charts[index]
+            chart = charts[index]
             if chart.needs_redraw():
                 chart.render(now)
                 self._chart_turn = index + 1

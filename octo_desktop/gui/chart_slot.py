@@ -93,6 +93,10 @@ class ChartLoader:
     def ready(self) -> bool:
         return all(slot.built for slot in self.slots)
 
+    def add(self, slots) -> None:
+        """Take more slots to build (a page built after the window's first frame)."""
+        self.slots += tuple(slot for slot in slots if slot not in self.slots)
+
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._import, name="octo-chart-import", daemon=True)

@@ -13,7 +13,7 @@ from typing import Callable
 import customtkinter as ctk
 
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.presenters import RecordingModel, ReplayModel
+from octo_desktop.gui.presenters.controls import RecordingModel, ReplayModel
 from octo_desktop.gui.widgets import CachedLabel, Tooltip
 
 BAR_BG = theme.WINDOW_BG
@@ -33,7 +33,7 @@ class ControlBar(tk.Frame):
         self.record_button = ctk.CTkButton(self, text=presenters.REC_BUTTON_OFF, width=86, height=26,
                                            corner_radius=5, font=font, fg_color=theme.RAISED_BG,
                                            hover_color="#404040", text_color=theme.TEXT, command=on_record)
-        self.record_button.grid(row=0, column=0, padx=(6, 6), pady=4)
+        self.record_button.grid(row=0, column=0, padx=(6, 6), pady=3)
         self.recording = CachedLabel(tk.Label(self, text="not recording", font=theme.FONT_SMALL,
                                               fg=theme.TEXT_DIM, bg=BAR_BG, anchor="w", width=52))
         self.recording.label.grid(row=0, column=1, sticky="w")
@@ -75,11 +75,11 @@ class ControlBar(tk.Frame):
         self.open_button = ctk.CTkButton(self, text="Open recording…", width=130, height=26,
                                          corner_radius=5, font=small, fg_color=theme.RAISED_BG,
                                          hover_color="#404040", text_color=theme.TEXT, command=on_open)
-        self.open_button.grid(row=0, column=4, padx=(0, 6), pady=4)
+        self.open_button.grid(row=0, column=4, padx=(0, 6), pady=3)
         self.about_button = ctk.CTkButton(self, text="About", width=64, height=26, corner_radius=5, font=small,
                                           fg_color=theme.RAISED_BG, hover_color="#404040", text_color=theme.TEXT,
                                           command=on_about or (lambda: None))
-        self.about_button.grid(row=0, column=5, padx=(0, 6), pady=4)
+        self.about_button.grid(row=0, column=5, padx=(0, 6), pady=3)
         Tooltip(self.about_button, lambda: "What Octo does, paper trading, and where your data is stored")
         self.grid_columnconfigure(3, weight=1)
 

@@ -53,7 +53,7 @@ class MarketView:
         self.prices_caption = section_label(frame, f"PRICES · {symbol} · age and latency in ms")
         self.prices_caption.grid(row=2, column=0, sticky="ew", padx=10)
         self.prices = LabelTable(frame, PRICE_COLUMNS, rows=len(venues), row_pad=0, compact=True)
-        self.prices.grid(row=3, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.prices.grid(row=3, column=0, sticky="ew", padx=6, pady=(0, 1))
 
         # The order flow of the chosen symbol, the market's direction on the caption's right.
         flow_caption = tk.Frame(frame, bg=theme.PANEL_BG)
@@ -73,7 +73,7 @@ class MarketView:
         # width=1: a longer line is cut rather than widening the column; the tooltip repeats it.
         self.threshold = CachedLabel(tk.Label(frame, text="", font=theme.FONT_LIST, fg=theme.TEXT_DIM,
                                               bg=theme.PANEL_BG, anchor="w", width=1))
-        self.threshold.label.grid(row=6, column=0, sticky="ew", padx=10, pady=(0, 4))
+        self.threshold.label.grid(row=6, column=0, sticky="ew", padx=10, pady=(0, 1))
         self._threshold_tip = Tooltip(self.threshold.label,
                                       lambda: f"{self.threshold.text}\n\n{presenters.THRESHOLD_HELP}")
 
@@ -81,7 +81,7 @@ class MarketView:
         self.ladder_caption.grid(row=7, column=0, sticky="sew", padx=10)
         self.ladder = LabelTable(frame, LADDER_COLUMNS, rows=LADDER_DEPTH, font=theme.FONT_LIST,
                                  row_pad=0, compact=True)
-        self.ladder.grid(row=8, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.ladder.grid(row=8, column=0, sticky="ew", padx=6, pady=(0, 1))
 
         section_label(frame, "VENUE HEALTH · feeds, age and latency in ms").grid(
             row=9, column=0, sticky="sew", padx=10)
@@ -100,7 +100,7 @@ class MarketView:
         self.health_detail = CachedLabel(tk.Label(
             frame, text="", font=theme.FONT_LIST, fg=theme.TEXT_MUTED, bg=theme.PANEL_BG, anchor="nw",
             justify="left", height=2, wraplength=320))
-        self.health_detail.label.grid(row=11, column=0, sticky="ew", padx=10, pady=(1, 4))
+        self.health_detail.label.grid(row=11, column=0, sticky="ew", padx=10, pady=(0, 1))
         self.health_detail.label.bind("<Configure>", self._detail_resized, add="+")
         self._detail_tip = Tooltip(self.health_detail.label, lambda: self.health_detail.text)
 
@@ -108,19 +108,21 @@ class MarketView:
             row=12, column=0, sticky="sew", padx=10)
         self.summary = LabelTable(frame, SUMMARY_COLUMNS, rows=len(symbols), font=theme.FONT_MONO_SMALL,
                                   row_pad=0, compact=True)
-        self.summary.grid(row=13, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.summary.grid(row=13, column=0, sticky="ew", padx=6, pady=(0, 1))
 
         section_label(frame, "SESSION · averages over recent trades").grid(row=14, column=0, sticky="sew",
                                                                            padx=10)
         self.session = LabelTable(frame, SESSION_COLUMNS, rows=SESSION_ROWS, font=theme.FONT_MONO_SMALL,
                                   row_pad=0, column_fonts=SESSION_FONTS, compact=True)
-        self.session.grid(row=15, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.session.grid(row=15, column=0, sticky="ew", padx=6, pady=(0, 1))
 
         section_label(frame, "REJECTIONS BY REASON").grid(row=16, column=0, sticky="sew", padx=10)
         self.rejections = LabelTable(frame, (("", 28, "w"), ("", 8, "e")), rows=REJECTION_ROWS,
                                      font=theme.FONT_MONO_SMALL, row_pad=0, compact=True)
-        self.rejections.grid(row=17, column=0, sticky="new", padx=6, pady=(0, 6))
-        # Spread spare height over the gaps above each section rather than leaving it at the bottom.
+        self.rejections.grid(row=17, column=0, sticky="new", padx=6, pady=(0, 4))
+        # The column is the tallest of the page: its sections ask for no gap of their own, so that it
+        # fits a 950-pixel window under the desk bar; spare height goes to the gaps above each section
+        # rather than to the bottom.
         for row in (4, 7, 9, 12, 14, 16):
             frame.grid_rowconfigure(row, weight=1)
         frame.grid_rowconfigure(18, weight=1)

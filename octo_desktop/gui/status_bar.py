@@ -5,7 +5,7 @@ from __future__ import annotations
 import tkinter as tk
 
 from octo_desktop.gui import theme
-from octo_desktop.gui.presenters import StatusLine
+from octo_desktop.gui.presenters.status import StatusLine
 from octo_desktop.gui.widgets import CachedLabel, Tooltip
 
 _FIELDS = ("engine", "market", "speed", "events", "events_per_second", "trades", "frame")

@@ -12,7 +12,7 @@ from typing import Callable
 import customtkinter as ctk
 
 from octo_desktop.gui import theme
-from octo_desktop.gui.presenters import WelcomeModel
+from octo_desktop.gui.presenters.controls import WelcomeModel
 
 WIDTH_PX = 640
 WRAP_PX = WIDTH_PX - 48

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import customtkinter as ctk
 
 from octo_desktop.gui import theme
-from octo_desktop.gui.presenters import Row
+from octo_desktop.gui.presenters.format import Row
 
 TREE_STYLE = "Octo.Treeview"
 _TAG_COLOURS = {"good": theme.GREEN, "warn": theme.AMBER, "alert": theme.ORANGE, "bad": theme.RED,

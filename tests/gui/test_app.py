@@ -29,7 +29,7 @@ class Session(WindowSession):
 
     def wait_for_data(self):
         self.wait(lambda: self.app.snapshot is not None and self.app.charts_ready
-                  and self.app.heatmap.model is not None, message="first snapshot shown")
+                  and self.app.desk("arbitrage").heatmap.model is not None, message="first snapshot shown")
 
 
 @pytest.fixture
@@ -48,29 +48,31 @@ def engine_risk_state(runtime) -> str:
 
 def test_window_opens_with_four_columns_and_the_octo_title(session):
     app = session.app
-    session.wait(lambda: app.winfo_viewable() and app.columns[3].winfo_width() > 1, message="window mapped")
+    page = app.desk("arbitrage")
+    session.wait(lambda: app.winfo_viewable() and page.columns[3].winfo_width() > 1, message="window mapped")
     assert app.title().startswith("Octo")
     assert "simulated market" in app.title()
-    infos = [frame.grid_info() for frame in app.columns]
+    infos = [frame.grid_info() for frame in page.columns]
     assert [int(info["column"]) for info in infos] == [0, 1, 2, 3]
     assert all(int(info["row"]) == 0 and info["sticky"] == "nesw" for info in infos)
-    xs = [frame.winfo_x() for frame in app.columns]
-    assert xs == sorted(xs) and all(frame.winfo_width() > 250 for frame in app.columns)
+    xs = [frame.winfo_x() for frame in page.columns]
+    assert xs == sorted(xs) and all(frame.winfo_width() > 250 for frame in page.columns)
     assert (app.winfo_width(), app.winfo_height()) == (1600, 950)
 
 
 def test_heatmap_image_and_price_labels_change_while_the_engine_runs(session):
     app = session.app
+    page = app.desk("arbitrage")
     session.wait_for_data()
-    session.wait(lambda: app.heatmap.surface.blits > 0, message="heatmap drawn")
-    image = np.array(app.heatmap.image.get_array(), copy=True)
-    prices = [app.market_view.prices.row_texts(row) for row in range(len(app.market_view.prices.cells))]
+    session.wait(lambda: page.heatmap.surface.blits > 0, message="heatmap drawn")
+    image = np.array(page.heatmap.image.get_array(), copy=True)
+    prices = [page.market_view.prices.row_texts(row) for row in range(len(page.market_view.prices.cells))]
     assert any(text not in ("", "—") for row in prices for text in row[2:4])
 
-    session.wait(lambda: app.market_view.prices.row_texts(0) != prices[0]
-                 or any(app.market_view.prices.row_texts(r) != prices[r] for r in range(len(prices))),
+    session.wait(lambda: page.market_view.prices.row_texts(0) != prices[0]
+                 or any(page.market_view.prices.row_texts(r) != prices[r] for r in range(len(prices))),
                  message="price labels changed")
-    session.wait(lambda: not np.array_equal(np.asarray(app.heatmap.image.get_array()), image),
+    session.wait(lambda: not np.array_equal(np.asarray(page.heatmap.image.get_array()), image),
                  timeout=30, message="heatmap image changed")
 
 
@@ -111,33 +113,35 @@ def test_closing_the_window_stops_the_runtime_within_two_seconds(session):
 
 def test_window_size_and_symbol_are_remembered_across_runs(session):
     app = session.app
+    page = app.desk("arbitrage")
     session.wait_for_data()
-    app.choose_symbol("ETH/USDT")
-    session.wait(lambda: "ETH/USDT" in app.market_view.prices_caption.cget("text"))
+    page.choose_symbol("ETH/USDT")
+    session.wait(lambda: "ETH/USDT" in page.market_view.prices_caption.cget("text"))
     app.close()
 
     second = Session(session.db_path)
     try:
         assert second.runtime.settings.get("window_geometry") == "1600x950"
         assert second.runtime.settings.get("symbol") == "ETH/USDT"
-        assert second.app.symbol == "ETH/USDT"
-        assert second.app.market_view.symbol_picker.get() == "ETH/USDT"
+        assert second.app.desk("arbitrage").symbol == "ETH/USDT"
+        assert second.app.desk("arbitrage").market_view.symbol_picker.get() == "ETH/USDT"
     finally:
         second.close()
 
 
 def test_choosing_a_venue_pair_charts_it_and_stops_following_the_best(session):
     app = session.app
+    page = app.desk("arbitrage")
     session.wait_for_data()
 
-    app.choose_pair("htx", "kucoin")
+    page.choose_pair("htx", "kucoin")
 
-    assert app.book_view.buy_menu.get() == "htx" and app.book_view.sell_menu.get() == "kucoin"
-    assert not app.book_view.follow_var.get()
-    session.wait(lambda: app.depth_chart.model is not None
-                 and (app.depth_chart.model.buy_venue, app.depth_chart.model.sell_venue) == ("htx", "kucoin"),
+    assert page.book_view.buy_menu.get() == "htx" and page.book_view.sell_menu.get() == "kucoin"
+    assert not page.book_view.follow_var.get()
+    session.wait(lambda: page.depth_chart.model is not None
+                 and (page.depth_chart.model.buy_venue, page.depth_chart.model.sell_venue) == ("htx", "kucoin"),
                  message="depth chart shows the chosen pair")
-    session.wait(lambda: app.heatmap.highlight == ("htx", "kucoin"), message="heatmap outlines the pair")
+    session.wait(lambda: page.heatmap.highlight == ("htx", "kucoin"), message="heatmap outlines the pair")
 
 
 def test_a_failing_tk_callback_reaches_the_status_bar(session):

@@ -109,12 +109,14 @@ def assert_flow_matches(view, signals) -> None:
 
 
 def test_order_flow_rows_and_the_threshold_line_match_the_snapshot(session):
-    app, view = session.app, session.app.market_view
-    session.wait(lambda: app.snapshot is not None and app.snapshot.signals.get(app.symbol) is not None
-                 and any(f.volume > 0 for f in app.snapshot.signals[app.symbol].flows),
+    app = session.app
+    page = app.desk("arbitrage")
+    view = page.market_view
+    session.wait(lambda: app.snapshot is not None and app.snapshot.signals.get(page.symbol) is not None
+                 and any(f.volume > 0 for f in app.snapshot.signals[page.symbol].flows),
                  message="order flow with trades")
     snapshot = app.snapshot  # the snapshot the window shows: nothing renders until the next pump
-    signals = snapshot.signals[app.symbol]
+    signals = snapshot.signals[page.symbol]
 
     assert view.flow.visible_rows == len(signals.flows) == len(snapshot.venues)
     assert_flow_matches(view, signals)
@@ -133,10 +135,11 @@ def test_order_flow_rows_and_the_threshold_line_match_the_snapshot(session):
 
 
 def test_choosing_another_symbol_shows_its_order_flow(session):
-    app, view = session.app, session.app.market_view
+    app = session.app
+    view = app.desk("arbitrage").market_view
     session.wait(lambda: app.snapshot is not None and "ETH/USDT" in app.snapshot.signals, message="signals")
 
-    app.choose_symbol("ETH/USDT")
+    app.desk("arbitrage").choose_symbol("ETH/USDT")
     session.pump()
 
     assert view.flow_caption.cget("text") == "ORDER FLOW · ETH/USDT"
@@ -144,7 +147,8 @@ def test_choosing_another_symbol_shows_its_order_flow(session):
 
 
 def test_the_ai_log_tab_lists_the_rule_advisors_decisions_and_execute_keeps_only_executes(session):
-    app, view = session.app, session.app.account_view
+    app = session.app
+    view = app.desk("arbitrage").account_view
     session.pump()
     assert view.pages["Decisions"].winfo_ismapped() and not view.pages["AI log"].winfo_ismapped()
     session.wait(lambda: app.snapshot is not None and app.snapshot.advisor is not None
@@ -175,7 +179,8 @@ def test_the_ai_log_tab_lists_the_rule_advisors_decisions_and_execute_keeps_only
 
 def test_poll_frame_time_in_real_time_with_the_ai_log_shown(real_time_session, capsys):
     session = real_time_session
-    app, view = session.app, session.app.account_view
+    app = session.app
+    view = app.desk("arbitrage").account_view
     view.log_tabs.buttons["AI log"].invoke()
     session.wait(lambda: len(shown_rows(view.advice)) >= 3, timeout=90, message="AI log rows")
     first = len(app.frame_times_ms)
@@ -193,7 +198,8 @@ def test_poll_frame_time_in_real_time_with_the_ai_log_shown(real_time_session, c
 
 
 def test_switching_tabs_never_moves_the_rest_of_the_column(session):
-    app, view = session.app, session.app.account_view
+    app = session.app
+    view = app.desk("arbitrage").account_view
     heights = {}
     for tab in presenters.LOG_TABS:
         view.log_tabs.buttons[tab].invoke()
@@ -201,12 +207,13 @@ def test_switching_tabs_never_moves_the_rest_of_the_column(session):
         heights[tab] = (view.frame.winfo_reqheight(), view.log_tabs.winfo_y())
     assert len(set(heights.values())) == 1, heights
     assert view.frame.winfo_reqheight() <= view.frame.winfo_height()
-    for frame in app.columns:
+    for frame in app.desk("arbitrage").columns:
         assert max(child.winfo_reqwidth() for child in frame.winfo_children()) <= frame.winfo_width()
 
 
 def test_the_spoofing_tab_lists_the_detected_events(session):
-    app, view = session.app, session.app.account_view
+    app = session.app
+    view = app.desk("arbitrage").account_view
     session.wait(lambda: app.snapshot is not None and app.snapshot.spoof_count > 0, message="a spoofing event")
 
     view.log_tabs.buttons["Spoofing"].invoke()
@@ -232,7 +239,8 @@ def shown_after_filter(session, view, choice: str) -> tuple[list[tuple[str, ...]
 
 def test_the_openai_log_shows_spend_and_each_filter_keeps_only_its_verdict_or_the_fallbacks(openai_session):
     session = openai_session
-    app, view = session.app, session.app.account_view
+    app = session.app
+    view = app.desk("arbitrage").account_view
     view.log_tabs.buttons["AI log"].invoke()
 
     def logged(predicate) -> int:

@@ -56,10 +56,11 @@ def fake():
 
 def health_row(app, venue):
     """Return the texts and cells of ``venue``'s health row (empty texts before it is shown)."""
-    table = app.market_view.health
-    if venue not in app.market_view.health_venues:
+    page = app.desk("arbitrage")
+    table = page.market_view.health
+    if venue not in page.market_view.health_venues:
         return ("",) * len(table.cells[0]), None
-    index = app.market_view.health_venues.index(venue)
+    index = page.market_view.health_venues.index(venue)
     return table.row_texts(index), table.cells[index]
 
 
@@ -70,7 +71,8 @@ def click(label) -> None:
 # --- venue health ------------------------------------------------------------------------------------
 def test_every_venue_gets_a_health_row_with_its_state_badge(fake):
     app = fake.app
-    fake.wait(lambda: app.market_view.health_venues == fake.runtime.config.venue_names, message="health rows")
+    fake.wait(lambda: app.desk("arbitrage").market_view.health_venues == fake.runtime.config.venue_names,
+              message="health rows")
     texts, cells = health_row(app, "okx")
     assert texts[0] == "SIM" and texts[1] == "okx"
     assert cells[0].bg == theme.RAISED_BG  # a simulated feed is neutral
@@ -79,6 +81,7 @@ def test_every_venue_gets_a_health_row_with_its_state_badge(fake):
 
 def test_a_venue_error_is_shortened_in_its_row_and_whole_in_the_detail_line_once_selected(fake):
     app = fake.app
+    page = app.desk("arbitrage")
     fake.runtime.market.venue_errors["kucoin"] = ERROR
     fake.runtime.market.reconnects["kucoin"] = 3
     fake.wait(lambda: health_row(app, "kucoin")[0][6].startswith("kucoin: con"), message="error in the row")
@@ -89,17 +92,18 @@ def test_a_venue_error_is_shortened_in_its_row_and_whole_in_the_detail_line_once
     click(cells[1].label)
     fake.pump()
 
-    assert app.market_view.selected_venue == "kucoin"
-    assert app.market_view.health_detail.text.endswith(f"last error: {ERROR}")
+    assert page.market_view.selected_venue == "kucoin"
+    assert page.market_view.health_detail.text.endswith(f"last error: {ERROR}")
     assert cells[1].bg == theme.RAISED_BG  # the selected row is marked
 
 
 def test_the_error_tooltip_shows_the_whole_error(fake):
     app = fake.app
+    page = app.desk("arbitrage")
     fake.runtime.market.venue_errors["kucoin"] = ERROR
     fake.wait(lambda: health_row(app, "kucoin")[0][6], message="error in the row")
-    index = app.market_view.health_venues.index("kucoin")
-    tip = app.market_view._error_tips[index]
+    index = page.market_view.health_venues.index("kucoin")
+    tip = page.market_view._error_tips[index]
 
     tip.show()
     try:
@@ -111,17 +115,18 @@ def test_the_error_tooltip_shows_the_whole_error(fake):
 
 def test_clicking_the_selected_venue_again_goes_back_to_the_summary(fake):
     app = fake.app
-    fake.wait(lambda: app.market_view.health_venues, message="health rows")
+    page = app.desk("arbitrage")
+    fake.wait(lambda: page.market_view.health_venues, message="health rows")
     _, cells = health_row(app, "okx")
     click(cells[1].label)
     fake.pump()
-    assert app.market_view.health_detail.text.startswith("okx · simulated market")
+    assert page.market_view.health_detail.text.startswith("okx · simulated market")
 
     click(cells[1].label)
     fake.pump()
 
-    assert app.market_view.selected_venue is None
-    assert app.market_view.health_detail.text.endswith("click a venue for details")
+    assert page.market_view.selected_venue is None
+    assert page.market_view.health_detail.text.endswith("click a venue for details")
 
 
 # --- recording -------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def recording(tmp_path_factory) -> Path:
 
 
 def health_badges(app) -> dict[str, str]:
-    view = app.market_view
+    view = app.desk("arbitrage").market_view
     return {venue: view.health.row_texts(i)[0] for i, venue in enumerate(view.health_venues)}
 
 
@@ -77,7 +77,7 @@ def test_health_rows_show_every_simulated_venue_as_sim(session):
     venues = tuple(session.runtime.config.venue_names)
     session.wait(lambda: health_badges(app) == {venue: "SIM" for venue in venues}, message="all venues SIM")
     for row in range(len(venues)):
-        texts = app.market_view.health.row_texts(row)
+        texts = app.desk("arbitrage").market_view.health.row_texts(row)
         assert texts[2] != "—" and texts[4] != "—"  # update age, messages per second
 
 

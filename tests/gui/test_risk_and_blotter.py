@@ -90,7 +90,7 @@ def fake():
 
 def blotter_row(app, key):
     """Return (values, tags) of the blotter row of ``key`` as the Treeview holds them."""
-    blotter = app.book_view.blotter
+    blotter = app.desk("arbitrage").book_view.blotter
     iid = blotter._iids.get(key)
     if iid is None:
         return (), ()
@@ -100,6 +100,7 @@ def blotter_row(app, key):
 
 def test_the_blotter_row_shows_order_types_fills_state_and_the_steps_marker(fake):
     app = fake.app
+    page = app.desk("arbitrage")
     fake.wait(lambda: blotter_row(app, TRADE_ID)[0], message="rolled-back trade in the blotter")
     values, tags = blotter_row(app, TRADE_ID)
     columns = [title for title, _ in presenters.BLOTTER_COLUMNS]
@@ -109,20 +110,21 @@ def test_the_blotter_row_shows_order_types_fills_state_and_the_steps_marker(fake
     assert shown["state"] == "rolled back ↺2"
     assert shown["P&L"] == "−0.61"
     assert tags == ("alert",)
-    assert str(app.book_view.blotter.tree.tag_configure("alert", "foreground")) == theme.ORANGE
-    assert app.book_view.blotter.tree.get_children()[0] == app.book_view.blotter._iids[TRADE_ID]  # newest first
+    assert str(page.book_view.blotter.tree.tag_configure("alert", "foreground")) == theme.ORANGE
+    assert page.book_view.blotter.tree.get_children()[0] == page.book_view.blotter._iids[TRADE_ID]  # newest first
 
 
 def test_choosing_a_trade_shows_its_steps_note_and_attribution_under_the_blotter(fake):
     app = fake.app
+    page = app.desk("arbitrage")
     fake.wait(lambda: blotter_row(app, TRADE_ID)[0], message="rolled-back trade in the blotter")
-    assert app.book_view.trade_detail.text.startswith("recent trades: ")
+    assert page.book_view.trade_detail.text.startswith("recent trades: ")
 
-    app.book_view.blotter.select(TRADE_ID)
+    page.book_view.blotter.select(TRADE_ID)
     fake.pump()
 
-    detail = app.book_view.trade_detail
-    assert app.book_view.selected_trade == TRADE_ID
+    detail = page.book_view.trade_detail
+    assert page.book_view.selected_trade == TRADE_ID
     assert detail.text.startswith(f"#{TRADE_ID} BTC/USDT binance→okx · rolled back")
     assert f"↺ 1. {STEPS[0]}" in detail.text and f"↺ 2. {STEPS[1]}" in detail.text
     assert "note: sell leg only partly filled" in detail.text
@@ -133,7 +135,7 @@ def test_choosing_a_trade_shows_its_steps_note_and_attribution_under_the_blotter
 def test_hovering_a_blotter_row_opens_a_tooltip_with_that_trade(fake):
     app = fake.app
     fake.wait(lambda: blotter_row(app, TRADE_ID)[0], message="rolled-back trade in the blotter")
-    blotter = app.book_view.blotter
+    blotter = app.desk("arbitrage").book_view.blotter
     fake.wait(lambda: blotter.tree.bbox(blotter._iids[TRADE_ID]), message="row laid out")
     x, y, _, height = blotter.tree.bbox(blotter._iids[TRADE_ID])
     blotter.tree.event_generate("<Motion>", x=x + 5, y=y + height // 2)
@@ -150,11 +152,11 @@ def test_hovering_a_blotter_row_opens_a_tooltip_with_that_trade(fake):
 
 def test_the_risk_panel_shows_halted_the_breaker_the_log_and_the_attribution(fake):
     app = fake.app
-    view = app.account_view
-    fake.wait(lambda: view.state.text == "HALTED", message="HALTED shown")
-    assert view.state.fg == theme.RED
-    assert view.reason.text == presenters.shorten(BREAKER_REASON, presenters.REASON_CHARS)
-    assert view.reason.fg == theme.RED
+    view, strip = app.desk("arbitrage").account_view, app.desk_bar
+    fake.wait(lambda: strip.state.text == "HALTED", message="HALTED shown")
+    assert strip.state.fg == theme.RED
+    assert strip.reason.text == presenters.shorten(BREAKER_REASON, presenters.REASON_CHARS)
+    assert strip.reason.fg == theme.RED
     limits = {view.limits.row_texts(row)[0]: view.limits.row_texts(row)[1] for row in range(len(view.limits.cells))}
     assert limits["breaker"].startswith("losses 5/5 · failed legs 1/6 · until ")
     assert limits["max exposure"] == "BTC −4,321 / 5,000 USDT"
@@ -182,23 +184,24 @@ def test_the_risk_panel_shows_halted_the_breaker_the_log_and_the_attribution(fak
 def test_the_button_says_resume_trading_while_halted_and_resumes(fake):
     app = fake.app
     fake.wait(lambda: app.kill_button.cget("text") == "Resume trading", message="resume offered")
-    assert app.account_view.hint.text.startswith("resume")
+    assert app.desk_bar.hint.text.startswith("resume")
 
     app.kill_button.invoke()
 
     assert isinstance(fake.runtime.submitted[-1], Resume)
-    fake.wait(lambda: app.account_view.state.text == "ACTIVE", message="ACTIVE shown")
-    assert app.account_view.state.fg == theme.GREEN
+    fake.wait(lambda: app.desk_bar.state.text == "ACTIVE", message="ACTIVE shown")
+    assert app.desk_bar.state.fg == theme.GREEN
     assert app.kill_button.cget("text") == "KILL SWITCH (Ctrl+K)"
-    assert "until" not in app.account_view.limits.row_texts(2)[1]
+    assert "until" not in app.desk("arbitrage").account_view.limits.row_texts(2)[1]
 
 
 def test_the_window_keeps_its_size_and_nothing_is_wider_than_its_column(fake):
     app = fake.app
-    fake.wait(lambda: app.account_view.state.text == "HALTED", message="HALTED shown")
-    app.book_view.blotter.select(TRADE_ID)
+    page = app.desk("arbitrage")
+    fake.wait(lambda: app.desk_bar.state.text == "HALTED", message="HALTED shown")
+    page.book_view.blotter.select(TRADE_ID)
     for _ in range(5):
         fake.pump()
-    for frame in app.columns:
+    for frame in page.columns:
         assert max(child.winfo_reqwidth() for child in frame.winfo_children()) <= frame.winfo_width()
-    assert app.account_view.frame.winfo_reqheight() <= app.account_view.frame.winfo_height()
+    assert page.account_view.frame.winfo_reqheight() <= page.account_view.frame.winfo_height()

@@ -32,8 +32,8 @@ def test_a_full_disk_halts_trading_and_shows_the_reason_in_the_window(tmp_path):
         # The path is long, the reason is last: the bar keeps the reason and the tooltip the whole line.
         session.wait(lambda: app.status_bar.texts()["error"].endswith("disk full"), message="the storage error shown")
         assert app.status_bar._error_full == f"storage: cannot write {db}: disk full"
-        session.wait(lambda: app.account_view.state.text == "HALTED", message="trading halted")
-        assert app.account_view.reason.text.startswith("storage: cannot write octo.db: disk full")
+        session.wait(lambda: app.desk_bar.state.text == "HALTED", message="trading halted")
+        assert app.desk_bar.reason.text.startswith("storage: cannot write octo.db: disk full")
     finally:
         session.close()
     assert runtime.store_error and "not committed" in runtime.store_error and "disk full" in runtime.store_error

@@ -86,12 +86,13 @@ def test_about_button_opens_one_welcome_at_a_time(session_factory):
 def test_tables_come_first_and_the_charts_follow_without_blocking_the_window(session_factory):
     session = session_factory(welcome=False)
     app = session.app
+    page = app.desk("arbitrage")
     session.wait(lambda: app.first_frame_at is not None, message="first frame")
     # The first frame shows the market tables; matplotlib loads in the background after it.
-    assert app.market_view is not None and app.snapshot is not None
+    assert page.market_view is not None and app.snapshot is not None
     session.wait(lambda: app.charts_ready, timeout=30, message="charts built")
     for slot in app.charts:
         assert slot.chart is not None
         assert slot.chart.widget.winfo_manager() == "pack"  # inside its slot, where the layout put it
-    session.wait(lambda: app.heatmap.model is not None and app.heatmap.surface.blits + app.heatmap.surface.full_draws > 0,
+    session.wait(lambda: page.heatmap.model is not None and page.heatmap.surface.blits + page.heatmap.surface.full_draws > 0,
                  message="the heatmap got the model sent before it existed, and drew it")

@@ -424,19 +424,31 @@ def test_balances_put_usdt_first_with_per_asset_decimals():
     assert p.balance_rows(snapshot(), assets)[0] == ("binance", ("10,000.50", "0.16667"))
 
 
-def test_risk_panel_offers_the_kill_switch_while_active():
+def test_risk_headline_offers_the_kill_switch_while_active():
+    headline = p.risk_headline(snapshot().risk)
+    assert (headline.state, headline.is_halted, headline.button_text) == ("ACTIVE", False, "KILL SWITCH (Ctrl+K)")
+    assert headline.button_colour == theme.KILL and headline.state_colour == theme.GREEN
+    assert headline.reason == "trading" and headline.reason_colour == theme.TEXT_MUTED
+
+
+def test_risk_panel_shows_open_trades_daily_loss_and_thresholds():
     panel = p.risk_panel(snapshot())
-    assert (panel.state, panel.is_halted, panel.button_text) == ("ACTIVE", False, "KILL SWITCH (Ctrl+K)")
-    assert panel.button_colour == theme.KILL and panel.state_colour == theme.GREEN
     assert panel.open_trades == "1 / 3" and panel.daily_pnl == "+0.75 / −6,400.00"
     assert panel.threshold == "5.0 bps" and panel.min_score == "0.45"
 
 
-def test_risk_panel_offers_resume_when_halted():
+def test_risk_headline_offers_resume_when_halted():
     halted = RiskView("HALTED", "kill switch", 0, 3, Decimal("-10"), Decimal("6400"), Decimal("5000"))
-    panel = p.risk_panel(snapshot(risk=halted))
-    assert (panel.state, panel.reason, panel.button_text) == ("HALTED", "kill switch", "Resume trading")
-    assert panel.state_colour == theme.RED and panel.button_colour == theme.RESUME
+    headline = p.risk_headline(snapshot(risk=halted).risk)
+    assert (headline.state, headline.reason, headline.button_text) == ("HALTED", "kill switch", "Resume trading")
+    assert headline.state_colour == theme.RED and headline.button_colour == theme.RESUME
+    assert headline.reason_colour == theme.RED and headline.hint.startswith("resume")
+    assert p.risk_panel(snapshot(risk=halted)).daily_colour == theme.RED
+
+
+def test_risk_headline_before_the_first_snapshot_still_offers_the_kill_switch():
+    headline = p.risk_headline(None)
+    assert headline.state == p.DASH and headline.button_text == p.KILL_BUTTON_TEXT and not headline.is_halted
 
 
 def test_decisions_colour_accepted_green_and_rejected_amber():
@@ -839,11 +851,11 @@ def test_risk_log_lines_are_newest_first_shortened_and_coloured_by_the_new_state
     assert p.risk_event_line(events[2]) == "16:26:40 ACTIVE venue health: htx excluded: stale"
 
 
-def test_risk_panel_of_a_reducing_engine_keeps_the_kill_switch():
-    panel = p.risk_panel(snapshot(risk=risk_view(state="REDUCING")))
-    assert panel.state_colour == theme.AMBER and not panel.is_halted
-    assert panel.button_text == "KILL SWITCH (Ctrl+K)" and panel.button_colour == theme.KILL
-    assert panel.reason == "reducing: no new trades"
+def test_risk_headline_of_a_reducing_engine_keeps_the_kill_switch():
+    headline = p.risk_headline(risk_view(state="REDUCING"))
+    assert headline.state_colour == theme.AMBER and not headline.is_halted
+    assert headline.button_text == "KILL SWITCH (Ctrl+K)" and headline.button_colour == theme.KILL
+    assert headline.reason == "reducing: no new trades"
 
 
 def test_risk_panel_shows_breaker_exposure_excluded_and_resting_orders():
@@ -852,7 +864,8 @@ def test_risk_panel_shows_breaker_exposure_excluded_and_resting_orders():
                      exposure_usdt=frozen_mapping({"BTC": Decimal("900")}),
                      excluded_venues=frozen_mapping({"htx": "stale for 12 s, waiting for a fresh snapshot"}))
     panel = p.risk_panel(snapshot(risk=risk))
-    assert panel.button_text == "Resume trading" and panel.button_colour == theme.RESUME
+    headline = p.risk_headline(risk)
+    assert headline.button_text == "Resume trading" and headline.button_colour == theme.RESUME
     assert panel.breaker == "losses 5/5 · failed legs 1/6 · until 16:27:40" and panel.breaker_colour == theme.RED
     assert panel.exposure == "BTC +900 / 5,000 USDT"
     assert panel.excluded_full == "htx: stale for 12 s, waiting for a fresh snapshot"
@@ -865,11 +878,16 @@ def test_engine_state_reducing_is_amber():
     assert p.engine_state_colour("reducing") == theme.AMBER
 
 
+def test_the_first_nine_desks_have_a_ctrl_number_shortcut():
+    assert [p.desk_shortcut(i) for i in (0, 1, 8)] == ["Ctrl+1", "Ctrl+2", "Ctrl+9"]
+    assert p.desk_shortcut(9) == "" and p.desk_shortcut(-1) == ""
+
+
 def test_a_long_risk_reason_is_shortened_and_kept_whole_for_the_tooltip():
     reason = "circuit breaker: 5 losing trades in a row (limit 5), cooling down for 10 minutes until 16:36"
-    panel = p.risk_panel(snapshot(risk=risk_view(state="HALTED", reason=reason)))
-    assert panel.reason_full == reason
-    assert len(panel.reason) == p.REASON_CHARS and panel.reason == reason[:p.REASON_CHARS - 1] + "…"
+    headline = p.risk_headline(risk_view(state="HALTED", reason=reason))
+    assert headline.reason_full == reason
+    assert len(headline.reason) == p.REASON_CHARS and headline.reason == reason[:p.REASON_CHARS - 1] + "…"
 
 
 def test_a_status_error_is_cut_in_its_middle_so_that_its_reason_stays_readable():

@@ -1,110 +1,26 @@
-"""Matplotlib charts that fit a 20 Hz poll: one figure each, updated in place and redrawn by blitting.
+"""The 8x8 net-spread heatmap, rasterised instead of drawn.
 
-A full ``canvas.draw()`` costs 40-80 ms per canvas here, so it happens only on the first draw, on a
-resize, and when the data leave the axis limits (which have headroom; at most once a second). Every
-other frame restores the saved background, draws the animated artists and blits a rectangle. No
-animated Text: matplotlib text costs ~0.2 ms per character to draw.
-
-The heatmap is rasterised instead: numpy fills an RGBA array the size of the axes in pixels (cell
-colours, colour bar, venue labels, and cell values pasted from a cache of PIL-rendered glyphs), shown
-by one image artist that draws it 1:1, and only the cells that changed are blitted (~2 ms a frame).
+numpy fills an RGBA array the size of the axes in pixels (cell colours, colour bar, venue labels, and
+cell values pasted from a cache of PIL-rendered glyphs), shown by one image artist that draws it 1:1,
+and only the cells that changed are blitted (~2 ms a frame).
 """
 
 from __future__ import annotations
 
-import math
-import tkinter as tk
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib import font_manager
-from matplotlib.backends.backend_tkagg import FigureCanvasTkAgg
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
-from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
-from matplotlib.lines import Line2D
-from matplotlib.patches import Polygon
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox, IdentityTransform
 from PIL import Image, ImageDraw, ImageFont
 
 from octo_desktop.gui import theme
-from octo_desktop.gui.presenters import MINUS, DepthCurve, DepthModel, HeatmapModel, format_clock
+from octo_desktop.gui.charts.canvas import BlitCanvas
+from octo_desktop.gui.presenters.format import MINUS
+from octo_desktop.gui.presenters.opportunities import HeatmapModel
 
-RESCALE_INTERVAL_S = 1.0  # the least time between two full draws caused by new axis limits
-ZOOM_IN_INTERVAL_S = 10.0  # the least time between two full draws that only tighten the limits
-
-
-def style_axes(ax) -> None:
-    """Give an axes the dark theme: dark face, muted ticks and spines, a faint grid."""
-    ax.set_facecolor(theme.WINDOW_BG)
-    for spine in ax.spines.values():
-        spine.set_color(theme.GRID_LINE)
-    ax.tick_params(colors=theme.TEXT_MUTED, labelsize=8, length=3, pad=2)
-    ax.grid(True, color=theme.GRID_LINE, linewidth=0.6, alpha=0.8)
-    ax.set_axisbelow(True)
-
-
-class BlitCanvas:
-    """Own one figure in a Tk widget; redraw its animated artists by blitting onto a saved background."""
-
-    def __init__(self, master, width_px: int, height_px: int) -> None:
-        self.blit_axes = None  # blit only this axes' rectangle (None: the whole figure)
-        # The canvas sits in a frame that keeps the requested size: FigureCanvasTk resizes its own widget
-        # to the figure when mapped, which would make the allocated size the requested one for good.
-        self.container = tk.Frame(master, width=width_px, height=height_px, bg=theme.PANEL_BG)
-        self.container.pack_propagate(False)
-        self.figure = Figure(figsize=(width_px / 100, height_px / 100), dpi=100, facecolor=theme.PANEL_BG)
-        self.canvas = FigureCanvasTkAgg(self.figure, master=self.container)
-        self.widget = self.canvas.get_tk_widget()
-        self.widget.configure(background=theme.PANEL_BG, highlightthickness=0, borderwidth=0)
-        self.widget.pack(fill="both", expand=True)
-        self._animated: list = []
-        self._background = None
-        self._background_size: tuple[int, int] | None = None
-        self.full_draws = 0
-        self.blits = 0
-        self.canvas.mpl_connect("draw_event", self._on_draw)
-
-    def animate(self, *artists) -> None:
-        """Mark artists as redrawn by blitting (full draws leave them out of the background)."""
-        for artist in artists:
-            artist.set_animated(True)
-            self._animated.append(artist)
-
-    def size_px(self) -> tuple[int, int]:
-        """Return the figure's size in device pixels."""
-        width, height = self.figure.bbox.size
-        return int(round(width)), int(round(height))
-
-    def redraw(self, full: bool = False, region: Bbox | None = None) -> None:
-        """Blit the animated artists (only ``region`` if given); draw in full if asked or stale."""
-        if full or self._background is None or self._background_size != self.size_px():
-            self.canvas.draw()  # the draw_event handler saves the background and draws the artists
-            return
-        self.canvas.restore_region(self._background)
-        self._draw_animated()
-        # Copying pixels into the Tk photo costs ~3 ms per 100k pixels: blit only what can change.
-        if region is None:
-            region = self.figure.bbox if self.blit_axes is None else self.blit_axes.bbox.expanded(1.02, 1.02)
-        self.canvas.blit(region)
-        self.blits += 1
-
-    def _on_draw(self, _event) -> None:
-        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self._background_size = self.size_px()
-        self._draw_animated()
-        self.full_draws += 1
-
-    def _draw_animated(self) -> None:
-        for artist in self._animated:
-            if artist.get_visible():
-                self.figure.draw_artist(artist)
-
-
-# --------------------------------------------------------------------------------------------------
-# Heatmap raster.
-# --------------------------------------------------------------------------------------------------
 _FONT_PATH = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
 _BOLD_PATH = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight="bold"))
 HEATMAP_VMIN, HEATMAP_VMAX = -50.0, 25.0  # bps; the colour scale is centred at 0 (two slopes)
@@ -434,191 +350,3 @@ class HeatmapChart:
         x0, y0, x1, y1 = box
         self.surface.redraw(region=Bbox.from_extents(axes.x0 + x0 - 1, axes.y1 - y1 - 1,
                                                      axes.x0 + x1 + 1, axes.y1 - y0 + 1))
-
-
-# --------------------------------------------------------------------------------------------------
-# Line charts with limits that follow the data.
-# --------------------------------------------------------------------------------------------------
-class DepthChart:
-    """Cumulative depth of the buy venue's and the sell venue's books, both sides, overlaid.
-
-    The legend is fixed (colour = buy or sell venue, as in the menus above; solid = bids, dashed =
-    asks), so changing the pair needs no full draw unless the prices leave the axis limits.
-    """
-
-    def __init__(self, master, width_px: int = 440, height_px: int = 400) -> None:
-        self.surface = BlitCanvas(master, width_px, height_px)
-        self.widget = self.surface.container
-        figure = self.surface.figure
-        self.axes = figure.add_axes((0.12, 0.09, 0.85, 0.82))
-        self.surface.blit_axes = self.axes
-        style_axes(self.axes)
-        self.axes.ticklabel_format(useOffset=False, style="plain", axis="x")
-        self.axes.xaxis.set_major_locator(MaxNLocator(4))
-        self.axes.yaxis.set_major_locator(MaxNLocator(4))
-        self.axes.set_ylabel("cumulative size", color=theme.TEXT_MUTED, fontsize=8, labelpad=2)
-        ax = self.axes
-        dashed = (0, (4, 2))
-        self.buy_bids = Line2D([], [], color=theme.BUY_VENUE, linewidth=1.4)
-        self.buy_asks = Line2D([], [], color=theme.BUY_VENUE, linewidth=1.4, linestyle=dashed)
-        self.sell_bids = Line2D([], [], color=theme.SELL_VENUE, linewidth=1.4)
-        self.sell_asks = Line2D([], [], color=theme.SELL_VENUE, linewidth=1.4, linestyle=dashed)
-        # Shade the sides the arbitrage trades against: the buy venue's asks, the sell venue's bids.
-        self.buy_fill = Polygon(np.zeros((1, 2)), closed=True, facecolor=theme.BUY_VENUE, alpha=0.16,
-                                edgecolor="none")
-        self.sell_fill = Polygon(np.zeros((1, 2)), closed=True, facecolor=theme.SELL_VENUE, alpha=0.16,
-                                 edgecolor="none")
-        for artist in (self.buy_fill, self.sell_fill):
-            ax.add_patch(artist)
-        for line in (self.buy_bids, self.buy_asks, self.sell_bids, self.sell_asks):
-            ax.add_line(line)
-        # No animated Text: matplotlib text costs ~0.18 ms per character to draw; the view shows the
-        # cross in a Tk label instead.
-        self.surface.animate(self.buy_fill, self.sell_fill, self.buy_bids, self.buy_asks, self.sell_bids,
-                             self.sell_asks)
-        handles = [Line2D([], [], color=theme.BUY_VENUE, linewidth=2),
-                   Line2D([], [], color=theme.SELL_VENUE, linewidth=2),
-                   Line2D([], [], color=theme.TEXT_MUTED, linewidth=1.2),
-                   Line2D([], [], color=theme.TEXT_MUTED, linewidth=1.2, linestyle=dashed)]
-        figure.legend(handles, ["buy venue", "sell venue", "bids", "asks"], loc="upper left",
-                      bbox_to_anchor=(0.11, 1.0), ncol=4, fontsize=8, frameon=False,
-                      labelcolor=theme.TEXT_MUTED, handlelength=1.8, columnspacing=1.2)
-        self.model: DepthModel | None = None
-        self.dirty = False
-        self._last_rescale = -math.inf
-        self._rendered_size: tuple[int, int] | None = None
-
-    def set_model(self, model: DepthModel) -> None:
-        """Take new curves; mark the chart dirty only if they changed."""
-        if self.model is not None and model.key == self.model.key:
-            return
-        self.model = model
-        self.dirty = True
-
-    def needs_redraw(self) -> bool:
-        """Return True if the data changed or the widget was resized since the last render."""
-        return self.model is not None and (self.dirty or self._rendered_size != self.surface.size_px())
-
-    def render(self, now: float) -> None:
-        """Update the curves; rescale (a full draw) only when the data leave the limits, at most 1/s."""
-        model = self.model
-        if model is None:
-            return
-        _set_curve(self.buy_bids, model.buy_bids)
-        _set_curve(self.buy_asks, model.buy_asks)
-        _set_curve(self.sell_bids, model.sell_bids)
-        _set_curve(self.sell_asks, model.sell_asks)
-        _set_fill(self.buy_fill, model.buy_asks)
-        _set_fill(self.sell_fill, model.sell_bids)
-        full = False
-        span = model.price_range()
-        if span is not None and now - self._last_rescale >= RESCALE_INTERVAL_S:
-            low, high = span
-            top = max(model.max_size(), 1e-12)
-            xlo, xhi = self.axes.get_xlim()
-            ytop = self.axes.get_ylim()[1]
-            clipped = low < xlo or high > xhi or top > ytop
-            # Too zoomed out is only cosmetic: fix it at most every ZOOM_IN_INTERVAL_S.
-            loose = (high - low) < 0.3 * (xhi - xlo) or top < 0.4 * ytop
-            if clipped or (loose and now - self._last_rescale >= ZOOM_IN_INTERVAL_S):
-                pad = max((high - low) * 0.4, high * 1e-6)  # headroom: the market drifts ~1 bps/s
-                self.axes.set_xlim(low - pad, high + pad)
-                self.axes.set_ylim(0.0, top * 1.35)
-                self._last_rescale = now
-                full = True
-        self.surface.redraw(full=full)
-        self._rendered_size = self.surface.size_px()
-        self.dirty = False
-
-
-def _set_curve(line: Line2D, curve: DepthCurve) -> None:
-    line.set_data(curve.prices, curve.cumulative)
-
-
-def _set_fill(polygon: Polygon, curve: DepthCurve) -> None:
-    if curve.prices.size == 0:
-        polygon.set_xy(np.zeros((1, 2)))
-        return
-    xs = np.concatenate((curve.prices, curve.prices[-1:], curve.prices[:1]))
-    ys = np.concatenate((curve.cumulative, [0.0], [0.0]))
-    polygon.set_xy(np.column_stack((xs, ys)))
-
-
-class PnlChart:
-    """Realized and marked P&L against engine time, two lines and a legend."""
-
-    def __init__(self, master, width_px: int = 380, height_px: int = 220) -> None:
-        self.surface = BlitCanvas(master, width_px, height_px)
-        self.widget = self.surface.container
-        figure = self.surface.figure
-        self.axes = figure.add_axes((0.19, 0.13, 0.74, 0.75))  # room for the last time label
-        self.surface.blit_axes = self.axes
-        style_axes(self.axes)
-        self.axes.xaxis.set_major_locator(MaxNLocator(4))
-        self.axes.yaxis.set_major_locator(MaxNLocator(5))
-        self.axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(x)))
-        self.axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.2f}".replace("-", MINUS)))
-        self.axes.set_ylabel("USDT", color=theme.TEXT_MUTED, fontsize=8, labelpad=2)
-        self.zero = self.axes.axhline(0.0, color=theme.TEXT_DIM, linewidth=0.8)
-        # Realized wide underneath, marked thin on top: both stay visible when they coincide.
-        self.realized = Line2D([], [], color=theme.PNL_REALIZED, linewidth=2.4, label="realized P&L")
-        self.marked = Line2D([], [], color=theme.PNL_MARKED, linewidth=1.1, label="marked to mid")
-        self.axes.add_line(self.realized)
-        self.axes.add_line(self.marked)
-        self.surface.animate(self.realized, self.marked)
-        figure.legend(handles=[self.realized, self.marked], loc="upper left", bbox_to_anchor=(0.14, 1.0),
-                      ncol=2, fontsize=8, frameon=False, labelcolor=theme.TEXT_MUTED, handlelength=1.6)
-        self.axes.set_xlim(0, 60)
-        self.axes.set_ylim(-1, 1)
-        self.times = np.zeros(0)
-        self.realized_values = np.zeros(0)
-        self.marked_values = np.zeros(0)
-        self.dirty = False
-        self._key: tuple | None = None
-        self._last_rescale = -math.inf
-        self._rendered_size: tuple[int, int] | None = None
-
-    def set_series(self, times: np.ndarray, realized: np.ndarray, marked: np.ndarray) -> None:
-        """Take the P&L history; mark the chart dirty only if it changed."""
-        key = (len(times), float(times[-1]) if len(times) else None,
-               float(realized[-1]) if len(realized) else None, float(marked[-1]) if len(marked) else None,
-               float(times[0]) if len(times) else None)
-        if key == self._key:
-            return
-        self._key = key
-        self.times, self.realized_values, self.marked_values = times, realized, marked
-        self.dirty = True
-
-    def needs_redraw(self) -> bool:
-        """Return True if the data changed or the widget was resized since the last render."""
-        return self.dirty or (self._key is not None and self._rendered_size != self.surface.size_px())
-
-    def render(self, now: float) -> None:
-        """Update both lines; rescale (a full draw) when the data leave the limits, at most 1/s."""
-        times = self.times
-        self.realized.set_data(times, self.realized_values)
-        self.marked.set_data(times, self.marked_values)
-        full = False
-        if len(times) and now - self._last_rescale >= RESCALE_INTERVAL_S:
-            t0, t1 = float(times[0]), float(times[-1])
-            values = np.concatenate((self.realized_values, self.marked_values, [0.0]))
-            low, high = float(np.nanmin(values)), float(np.nanmax(values))
-            # Headroom: time gets half the span again (at least 20 s), values 35 % each way (at least
-            # 1 USDT), so a steadily growing curve needs a new full draw rarely.
-            span = max(t1 - t0, 20.0)
-            x_target = (t0, t1 + max(20.0, 0.5 * span))
-            pad = max((high - low) * 0.35, 1.0)
-            y_target = (low - pad, high + pad)
-            xlo, xhi = self.axes.get_xlim()
-            ylo, yhi = self.axes.get_ylim()
-            clipped = t1 > xhi or t0 < xlo or low < ylo or high > yhi
-            loose = (t0 > xlo + 0.25 * (xhi - xlo)
-                     or (y_target[1] - y_target[0]) < 0.4 * (yhi - ylo))
-            if clipped or (loose and now - self._last_rescale >= ZOOM_IN_INTERVAL_S):
-                self.axes.set_xlim(*x_target)
-                self.axes.set_ylim(*y_target)
-                self._last_rescale = now
-                full = True
-        self.surface.redraw(full=full)
-        self._rendered_size = self.surface.size_px()
-        self.dirty = False
