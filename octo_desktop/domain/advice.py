@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from octo_desktop.domain.model import OnRoute, Route
 from octo_desktop.domain.money import exact
 
 EXECUTE = "EXECUTE"
@@ -162,15 +163,13 @@ def apply_advice(advice: Advice, quantity: Decimal, price: float) -> Applied:
 
 
 @dataclass(frozen=True, slots=True)
-class AdviceRecord:
+class AdviceRecord(OnRoute):
     """One line of the AI log: who decided what about which opportunity, what it cost, how it ended."""
 
     advice_id: int
     time: float
     opportunity_id: int
-    symbol: str
-    buy_venue: str
-    sell_venue: str
+    route: Route
     net_bps: float
     advisor: str  # who answered: "rule" or "openai"
     model: str

@@ -16,6 +16,36 @@ SELL = "sell"
 
 
 @dataclass(frozen=True, slots=True)
+class Route:
+    """Where an arbitrage goes: buy ``symbol`` on ``buy_venue`` and sell it on ``sell_venue``."""
+
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.buy_venue}->{self.sell_venue}"
+
+
+class OnRoute:
+    """Mixin: ``symbol``, ``buy_venue`` and ``sell_venue`` read from the value's ``route``."""
+
+    __slots__ = ()
+
+    @property
+    def symbol(self) -> str:
+        return self.route.symbol  # type: ignore[attr-defined]
+
+    @property
+    def buy_venue(self) -> str:
+        return self.route.buy_venue  # type: ignore[attr-defined]
+
+    @property
+    def sell_venue(self) -> str:
+        return self.route.sell_venue  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolSpec:
     """One symbol's trading rules on one venue: tick, lot and minimum notional (exact decimals)."""
 
@@ -192,6 +222,10 @@ class Trade:
     arrival_sell_vwap: float = math.nan
     steps: tuple[RollbackStep, ...] = ()
 
+    @property
+    def route(self) -> Route:
+        return Route(self.symbol, self.buy_venue, self.sell_venue)
+
     def quantity(self, side: str, purpose: str | None = None) -> Decimal:
         """Return the quantity filled on ``side``: hedge fills (entry, retry, reroute) or one purpose."""
         if purpose is None:
@@ -247,14 +281,12 @@ class Trade:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(OnRoute):
     """The engine's verdict on one opportunity: taken, or rejected with a reason."""
 
     opportunity_id: int
     time: float
-    symbol: str
-    buy_venue: str
-    sell_venue: str
+    route: Route
     net_bps: float
     quantity: float
     buy_vwap: float

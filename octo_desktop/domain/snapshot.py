@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 from octo_desktop.domain.attribution import Attribution
-from octo_desktop.domain.model import USABLE_STATES
+from octo_desktop.domain.model import USABLE_STATES, OnRoute, Route
 
 # Venue/book status values, shown as the status dot in the GUI.
 LIVE = "live"
@@ -78,14 +78,12 @@ class SpreadMatrixView:
 
 
 @dataclass(frozen=True, slots=True)
-class OpportunityView:
+class OpportunityView(OnRoute):
     """An opportunity the detector found, with its score and the six parts of the score."""
 
     opportunity_id: int
     time: float
-    symbol: str
-    buy_venue: str
-    sell_venue: str
+    route: Route
     net_bps: float
     quantity: float
     buy_vwap: float

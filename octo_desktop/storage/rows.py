@@ -10,7 +10,7 @@ from typing import Any
 
 from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.domain.attribution import attribute
-from octo_desktop.domain.model import Decision, Fill, RollbackStep, Trade, TradeState
+from octo_desktop.domain.model import Decision, Fill, RollbackStep, Route, Trade, TradeState
 from octo_desktop.domain.money import exact
 
 
@@ -172,8 +172,8 @@ def _trade_from_row(row: Any, fills: tuple[Fill, ...]) -> Trade:
 
 
 def _decision_from_row(row: Any) -> Decision:
-    return Decision(opportunity_id=row.opportunity_id, time=row.time, symbol=row.symbol,
-                    buy_venue=row.buy_venue, sell_venue=row.sell_venue,
+    return Decision(opportunity_id=row.opportunity_id, time=row.time,
+                    route=Route(row.symbol, row.buy_venue, row.sell_venue),
                     net_bps=_float_or_nan(row.net_bps), quantity=_float_or_nan(row.quantity),
                     buy_vwap=_float_or_nan(row.buy_vwap), sell_vwap=_float_or_nan(row.sell_vwap),
                     score=_float_or_nan(row.score),
@@ -183,8 +183,8 @@ def _decision_from_row(row: Any) -> Decision:
 
 def _advice_from_row(row: Any) -> AdviceRecord:
     return AdviceRecord(
-        advice_id=row.advice_id, time=row.time, opportunity_id=row.opportunity_id, symbol=row.symbol,
-        buy_venue=row.buy_venue, sell_venue=row.sell_venue, net_bps=_float_or_nan(row.net_bps),
+        advice_id=row.advice_id, time=row.time, opportunity_id=row.opportunity_id,
+        route=Route(row.symbol, row.buy_venue, row.sell_venue), net_bps=_float_or_nan(row.net_bps),
         advisor=row.advisor, model=row.model, verdict=row.verdict, confidence=_float_or_nan(row.confidence),
         reason=row.reason, size_cap_usdt=row.size_cap_usdt, latency_ms=_float_or_nan(row.latency_ms),
         tokens_in=row.tokens_in, tokens_out=row.tokens_out, cost_usd=row.cost_usd, fallback=row.fallback,

@@ -26,6 +26,7 @@ from octo_desktop.domain.commands import (
     StartRecording,
     StopRecording,
 )
+from octo_desktop.domain.model import Route
 from octo_desktop.domain.snapshot import (
     LIVE,
     STALE,
@@ -218,7 +219,7 @@ class FakeMarket:
                 status, reason = "rejected", "max open trades"
             else:
                 status, reason = "taken", ""
-            opp = OpportunityView(self.next_id, self.time, symbol, buy, sell, net, matrix.trade_quantity,
+            opp = OpportunityView(self.next_id, self.time, Route(symbol, buy, sell), net, matrix.trade_quantity,
                                   books[(buy, symbol)].ask, books[(sell, symbol)].bid, score,
                                   frozen_mapping(parts), status, reason)
             self.next_id += 1

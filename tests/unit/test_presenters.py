@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from octo_desktop.domain.attribution import Attribution
+from octo_desktop.domain.model import Route
 from octo_desktop.domain.snapshot import (
     DEGRADED,
     LIVE,
@@ -52,7 +53,7 @@ def book(venue, bid, ask, status=LIVE, levels=3, step=1.0, size=0.5):
 def opportunity(oid, status="taken", reason="", buy="binance", sell="okx", net=8.25, score=0.61, t=0.0):
     parts = {"spread": 0.9, "liquidity": 0.5, "slippage": 0.25, "freshness": 1.0, "order_flow": 0.0,
              "execution_quality": 0.7}
-    return OpportunityView(oid, 1_717_000_000.0 + t, SYMBOL, buy, sell, net, 0.03, 60000.0, 60060.0, score,
+    return OpportunityView(oid, 1_717_000_000.0 + t, Route(SYMBOL, buy, sell), net, 0.03, 60000.0, 60060.0, score,
                            frozen_mapping(parts), status, reason)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from octo_desktop.domain.advice import AdviceRecord
+from octo_desktop.domain.model import Route
 from octo_desktop.domain.snapshot import (
     LIVE,
     AdvisorView,
@@ -44,8 +45,8 @@ def signals(threshold=5.91, base=5.0, vol=0.91, market=-0.17, flows=None) -> Sym
 def record(advice_id, verdict="EXECUTE", *, fallback="", outcome="complete", pnl="1.88", bps=42.37,
            advisor="rule", model="rules", **changes) -> AdviceRecord:
     values = dict(
-        advice_id=advice_id, time=NOW - 100 + advice_id, opportunity_id=100 + advice_id, symbol="SOL/USDT",
-        buy_venue="binance", sell_venue="okx", net_bps=42.4, advisor=advisor, model=model, verdict=verdict,
+        advice_id=advice_id, time=NOW - 100 + advice_id, opportunity_id=100 + advice_id,
+        route=Route("SOL/USDT", "binance", "okx"), net_bps=42.4, advisor=advisor, model=model, verdict=verdict,
         confidence=0.824, reason="net 42.4 bps over a 5.9 bps threshold", size_cap_usdt=None, latency_ms=0.031,
         fallback=fallback, trade_id=70 + advice_id if verdict == "EXECUTE" else None, outcome=outcome,
         realized_pnl=Decimal(pnl) if pnl is not None else None, realized_bps=bps)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from octo_desktop.domain.model import BUY, SELL, Decision, Fill, Trade, TradeState
+from octo_desktop.domain.model import BUY, SELL, Decision, Fill, Route, Trade, TradeState
 from octo_desktop.storage import (
     SCHEMA_VERSION,
     StorageError,
@@ -42,8 +42,8 @@ def make_trade(trade_id: int = 1, fills: tuple[Fill, ...] = (), state: TradeStat
 
 
 def make_decision(opportunity_id: int, accepted: bool = False, reason: str = "score") -> Decision:
-    return Decision(opportunity_id=opportunity_id, time=T0 + opportunity_id, symbol="ETH/USDT",
-                    buy_venue="okx", sell_venue="htx", net_bps=6.5, quantity=0.75, buy_vwap=3000.1,
+    return Decision(opportunity_id=opportunity_id, time=T0 + opportunity_id, route=Route("ETH/USDT", "okx", "htx"),
+                    net_bps=6.5, quantity=0.75, buy_vwap=3000.1,
                     sell_vwap=3002.05, score=0.61,
                     parts=(("spread", 0.8), ("liquidity", 0.4), ("order_flow", -0.1)),
                     accepted=accepted, reason="" if accepted else reason,

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from octo_desktop.advisor.base import Consultation
 from octo_desktop.domain.advice import AdviceRecord, OpportunityBrief, OutcomeBrief
-from octo_desktop.domain.model import Trade
+from octo_desktop.domain.model import Route, Trade
 from octo_desktop.domain.snapshot import AdvisorView, frozen_mapping
 
 ADVICE_LOG = 200
@@ -41,8 +41,8 @@ class AdviceBook:
         """Record an answer (``note``: why the primary advisor did not give it, if it did not)."""
         advice = consultation.advice
         record = AdviceRecord(
-            advice_id=self._next_id, time=now, opportunity_id=brief.opportunity_id, symbol=brief.symbol,
-            buy_venue=brief.buy_venue, sell_venue=brief.sell_venue, net_bps=brief.net_bps,
+            advice_id=self._next_id, time=now, opportunity_id=brief.opportunity_id,
+            route=Route(brief.symbol, brief.buy_venue, brief.sell_venue), net_bps=brief.net_bps,
             advisor=consultation.advisor, model=consultation.model, verdict=advice.verdict,
             confidence=advice.confidence, reason=advice.reason, size_cap_usdt=advice.size_cap_usdt,
             latency_ms=consultation.latency_ms, tokens_in=consultation.tokens_in,

@@ -34,7 +34,7 @@ from octo_desktop.domain.commands import Command, SetMinScore, SetThreshold
 from octo_desktop.domain.fills import IOC_LIMIT, MARKET, POST_ONLY, OrderTypePolicy, choose_order_type, floor_to_lot, \
     post_only_price
 from octo_desktop.domain.ledger import InsufficientBalance
-from octo_desktop.domain.model import BUY, SELL, Decision, Trade
+from octo_desktop.domain.model import BUY, SELL, Decision, Route, Trade
 from octo_desktop.domain.orderflow import aggregate_direction
 from octo_desktop.domain.risk import TradeProposal
 from octo_desktop.domain.snapshot import FlowView, OpportunityView, SpreadMatrixView, SymbolSignalsView, frozen_mapping
@@ -333,8 +333,7 @@ class ArbitrageDesk:
             detail = (f"buy {quantity} {base} on {buy_venue}, sell on {sell_venue}: net {net:.1f} bps, "
                       f"score {score.value:.2f}; {advice_text}")
         decision = Decision(
-            opportunity_id=episode.opportunity_id, time=now, symbol=symbol, buy_venue=buy_venue,
-            sell_venue=sell_venue, net_bps=net, quantity=float(quantity), buy_vwap=buy_vwap,
+            opportunity_id=episode.opportunity_id, time=now, route=Route(symbol, buy_venue, sell_venue), net_bps=net, quantity=float(quantity), buy_vwap=buy_vwap,
             sell_vwap=sell_vwap, score=score.value, parts=score.parts, accepted=accepted,
             reason=reason, detail=detail)
         if accepted or reason != episode.last_reason:

@@ -318,13 +318,14 @@ class TradeBook:
         unwinding = any(entry.payload.get("purpose") == "unwind" for entry in sent.values())
         await self._run(run, run.recover(pending, unwinding=unwinding), None)
         closed = self.recent[0] if self.recent and self.recent[0].trade_id == trade.trade_id else None
-        report = {"trade_id": trade.trade_id, "symbol": trade.symbol, "route": f"{trade.buy_venue}->{trade.sell_venue}",
+        route = trade.route
+        report = {"trade_id": trade.trade_id, "symbol": route.symbol, "route": f"{route.buy_venue}->{route.sell_venue}",
                   "bought_before": format(before[0], "f"), "sold_before": format(before[1], "f"),
                   "orders_unanswered": len(pending),
                   "state": closed.state if closed is not None else "open",
                   "realized_pnl": format(closed.realized_pnl, "f") if closed is not None else None}
         self.recovered.append(report)
         services.activity.note(
-            clock.now(), f"recovered trade #{trade.trade_id} ({trade.symbol} {trade.buy_venue}->{trade.sell_venue}): "
+            clock.now(), f"recovered trade #{trade.trade_id} ({route}): "
                          f"bought {before[0]}, sold {before[1]} before the restart, {len(pending)} unanswered "
                          f"order(s); now {report['state']}")

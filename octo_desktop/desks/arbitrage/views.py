@@ -11,7 +11,7 @@ from octo_desktop.domain.snapshot import OpportunityView, TradeView, frozen_mapp
 
 def opportunity_view(d: Decision) -> OpportunityView:
     """Return one opportunity's line in the live list, with its latest decision."""
-    return OpportunityView(d.opportunity_id, d.time, d.symbol, d.buy_venue, d.sell_venue, d.net_bps,
+    return OpportunityView(d.opportunity_id, d.time, d.route, d.net_bps,
                            d.quantity, d.buy_vwap, d.sell_vwap, d.score, frozen_mapping(d.parts),
                            "taken" if d.accepted else "rejected", d.detail if not d.accepted else "")
 
