@@ -6,7 +6,7 @@ The trading state and the kill switch are global: the shell's risk strip shows t
 from __future__ import annotations
 
 import tkinter as tk
-from typing import Sequence
+from typing import Callable, Sequence
 
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
@@ -23,6 +23,7 @@ from octo_desktop.gui.widgets import (
 
 RISK_ROWS = ("trades", "daily P&L", "breaker", "max exposure", "excluded", "threshold")
 EXCLUDED_ROW = RISK_ROWS.index("excluded")
+THRESHOLD_ROW = RISK_ROWS.index("threshold")
 # Caption, amount, gap, caption, amount; captions in the narrow list font, amounts in monospace.
 ATTRIBUTION_COLUMNS = (("", 11, "w"), ("", 10, "e"), ("", 2, "w"), ("", 11, "w"), ("", 10, "e"))
 ATTRIBUTION_FONTS = {0: theme.FONT_LIST, 3: theme.FONT_LIST}
@@ -44,7 +45,9 @@ def _caption_table(master, columns, rows: int, font=theme.FONT_MONO_SMALL, colum
 class AccountView:
     """Build and refresh the account column."""
 
-    def __init__(self, master, venues: Sequence[str], assets: Sequence[str]) -> None:
+    def __init__(self, master, venues: Sequence[str], assets: Sequence[str],
+                 on_thresholds: Callable[[], None] | None = None) -> None:
+        """``on_thresholds``: called when the trader clicks the threshold row (to change it)."""
         self.frame, self.header = panel(master, "ACCOUNT · paper")
         frame = self.frame
         self.pnl = ChartSlot(frame, "PnlChart", 300, 120)
@@ -87,6 +90,14 @@ class AccountView:
             self.limits.set_cell(row, 0, caption, theme.TEXT_MUTED)
         self._excluded_full = ""
         self._excluded_tip = Tooltip(self.limits.cells[EXCLUDED_ROW][1].label, lambda: self._excluded_full)
+        # The threshold row opens the thresholds dialog: the base threshold and the minimum score.
+        self.threshold_cell = self.limits.cells[THRESHOLD_ROW][1].label
+        if on_thresholds is not None:
+            for cell in self.limits.cells[THRESHOLD_ROW]:
+                cell.label.configure(cursor="hand2")
+                cell.label.bind("<Button-1>", lambda _event: on_thresholds())
+            self._threshold_tip = Tooltip(self.threshold_cell,
+                                          lambda: "click to change the base threshold and the minimum score")
 
         section_label(frame, "RISK LOG · newest first").grid(row=9, column=0, sticky="ew", padx=10,
                                                              pady=(2, 0))

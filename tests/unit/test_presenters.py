@@ -899,3 +899,19 @@ def test_a_status_error_is_cut_in_its_middle_so_that_its_reason_stays_readable()
     assert len(short) == 60 and short.startswith("storage: cannot") and short.endswith("octo.db: disk full")
     assert "…" in short
     assert shorten_middle("short", 60) == "short"
+
+
+@pytest.mark.parametrize("threshold, score, expected", [
+    ("8", "0.5", (8.0, 0.5)),
+    (" -2.5 ", "0", (-2.5, 0.0)),
+    ("eight", "0.5", "threshold: eight is not a number of bps"),
+    ("", "0.5", "threshold: nothing is not a number of bps"),
+    ("nan", "0.5", "threshold: from -1000 to 10000 bps"),
+    ("20000", "0.5", "threshold: from -1000 to 10000 bps"),
+    ("8", "1.5", "minimum score: from 0 to 1"),
+    ("8", "high", "minimum score: high is not a number"),
+])
+def test_thresholds_typed_in_the_window_are_checked_before_they_are_sent(threshold, score, expected):
+    from octo_desktop.gui.presenters.account import parse_thresholds
+
+    assert parse_thresholds(threshold, score) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import tkinter as tk
 
-from octo_desktop.domain.commands import SaveSetting
+from octo_desktop.domain.commands import SaveSetting, SetMinScore, SetThreshold
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import theme
 from octo_desktop.gui.account_view import AccountView
@@ -19,6 +19,7 @@ from octo_desktop.gui.market_view import MarketView
 from octo_desktop.gui.opportunities_view import OpportunitiesView
 from octo_desktop.gui.presenters.book import choose_pair
 from octo_desktop.gui.presenters.opportunities import find_opportunity
+from octo_desktop.gui.threshold_dialog import ThresholdDialog
 
 COLUMN_WEIGHTS = (2, 3, 4, 3)  # how market, opportunities, book and account share spare width
 OUTER_PAD, INNER_PAD = 6, 3  # pixels between a column and the window's edge, and between two columns
@@ -46,6 +47,7 @@ class ArbitragePage:
         self.frame: tk.Frame | None = None
         self.columns: tuple = ()
         self.charts: tuple = ()
+        self.threshold_dialog: ThresholdDialog | None = None
 
     def build(self, parent) -> tk.Frame:
         """Create the four columns in a new frame of ``parent`` and return it."""
@@ -56,7 +58,7 @@ class ArbitragePage:
                                       flow_window_s=config.strategy.flow_window_s)
         self.opportunities_view = OpportunitiesView(frame, self._opportunity_selected)
         self.book_view = BookView(frame, self._venues, self.pair, self.choose_pair, self.set_follow_best)
-        self.account_view = AccountView(frame, self._venues, config.assets)
+        self.account_view = AccountView(frame, self._venues, config.assets, on_thresholds=self.edit_thresholds)
         self.columns = (self.market_view.frame, self.opportunities_view.frame, self.book_view.frame,
                         self.account_view.frame)
         last = len(self.columns) - 1
@@ -75,6 +77,21 @@ class ArbitragePage:
         self.charts = (self.heatmap, self.depth_chart, self.pnl_chart)
         self.frame = frame
         return frame
+
+    def edit_thresholds(self) -> None:
+        """Open the thresholds dialog (one at a time) on the values in effect."""
+        if self.threshold_dialog is not None or self.snapshot is None:
+            return
+        self.threshold_dialog = ThresholdDialog(self.frame, self.snapshot.threshold_bps, self.snapshot.min_score,
+                                                on_apply=self.set_thresholds, on_close=self._thresholds_closed)
+
+    def set_thresholds(self, threshold_bps: float, min_score: float) -> None:
+        """Send the base threshold and the minimum score to the engine (it stores and shows them)."""
+        self._context.submit(SetThreshold(threshold_bps))
+        self._context.submit(SetMinScore(min_score))
+
+    def _thresholds_closed(self) -> None:
+        self.threshold_dialog = None
 
     def on_shown(self) -> None:
         """Nothing to prepare: the next render brings every column up to date."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Sequence
 
+from octo_desktop.config.schema import RULES
 from octo_desktop.domain.snapshot import RiskEventView, RiskView, Snapshot
 from octo_desktop.gui import theme
 from octo_desktop.gui.presenters.format import (
@@ -208,3 +209,25 @@ def risk_panel(snapshot: Snapshot) -> RiskPanel:
                 f"{plural(risk.resting_orders, 'resting order')}"),
         strategy=f"{snapshot.threshold_bps:.1f} bps · min score {snapshot.min_score:.2f}",
     )
+
+
+_THRESHOLD_RULE = RULES["strategy"]["threshold_bps"]  # the range the config accepts for the same setting
+THRESHOLD_RANGE_BPS = (_THRESHOLD_RULE.low, _THRESHOLD_RULE.high)
+
+
+def parse_thresholds(threshold_text: str, min_score_text: str) -> tuple[float, float] | str:
+    """Return (base threshold bps, minimum score) from what the trader typed, or one line saying what is wrong."""
+    try:
+        threshold = float(threshold_text.strip())
+    except ValueError:
+        return f"threshold: {threshold_text.strip() or 'nothing'} is not a number of bps"
+    low, high = THRESHOLD_RANGE_BPS
+    if not (low <= threshold <= high):  # NaN fails too
+        return f"threshold: from {low:g} to {high:g} bps"
+    try:
+        min_score = float(min_score_text.strip())
+    except ValueError:
+        return f"minimum score: {min_score_text.strip() or 'nothing'} is not a number"
+    if not (0.0 <= min_score <= 1.0):
+        return "minimum score: from 0 to 1"
+    return threshold, min_score
