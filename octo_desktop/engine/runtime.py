@@ -65,6 +65,7 @@ class Runtime:
         check_start_time(start_time, state.latest_time, store.path)
         self.config = config
         self.store = store
+        self.database_path = store.path  # fixed for the runtime's life: the window shows it
         self.settings: dict = dict(state.settings)
         self._state = state
         self._compose = compose

@@ -391,7 +391,7 @@ class OctoApp(ctk.CTk):
         read = config.source != "built-in defaults"
         config_path = Path(config.source) if read else default_config_path()
         return presenters.welcome_model(self._market, len(config.venue_names), len(config.symbols),
-                                        Path(self.runtime.store.path), default_data_dir() / "recordings",
+                                        Path(self.runtime.database_path), default_data_dir() / "recordings",
                                         config_path, read or config_path.exists())
 
     def show_welcome(self) -> None:

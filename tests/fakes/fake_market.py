@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from octo_desktop.config import Config, load_config
+from octo_desktop.config import Config, default_data_dir, load_config
 from octo_desktop.domain.commands import (
     ControlReplay,
     Halt,
@@ -333,6 +333,7 @@ class FakeRuntime:
     def __init__(self, config: Config | None = None, seed: int = 7) -> None:
         self.config = config or load_config()
         self.settings: dict = {}
+        self.database_path = default_data_dir() / "octo.db"  # never opened: the market is in memory
         self.market = FakeMarket(self.config, seed=seed)
         self.submitted: list = []
         self.is_running = True
