@@ -1,4 +1,8 @@
-"""The command line's parser: argument types that name the problem in one line, and the shared option groups."""
+"""The command line's parser, its argument types and the option groups several commands share.
+
+A bad argument is one line naming it, exit code 2. ``build_parser`` assembles the sub-parsers that each
+command module declares in its ``add_parser``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import math
 
 from octo_desktop import __version__
 from octo_desktop.cli.common import PROG
-from octo_desktop.config import ADVISOR_KINDS, SEED_MAX, VENUE_IDS, ConfigError, check_engine_start, default_config_path
+from octo_desktop.config import (
+    ADVISOR_KINDS, SEED_MAX, VENUE_IDS, ConfigError, check_engine_start, default_config_path,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,7 +23,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive(text: str) -> float:
+def positive_number(text: str) -> float:
+    """Parse a finite number above zero."""
     try:
         value = float(text)
     except ValueError:
@@ -30,11 +37,12 @@ def _positive(text: str) -> float:
 MIN_SPEED = 0.01  # slower than this, one housekeeping tick would be a wait longer than the OS timers allow
 
 
-def _speed(text: str) -> float | None:
+def clock_speed(text: str) -> float | None:
+    """Parse an engine clock speed: a number from ``MIN_SPEED`` up, or ``max`` (None)."""
     if text == "max":
         return None
     try:
-        value = _positive(text)
+        value = positive_number(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"invalid speed {text!r}: a positive number or 'max'") from None
     if value < MIN_SPEED:
@@ -42,7 +50,7 @@ def _speed(text: str) -> float | None:
     return value
 
 
-class _SpeedGiven(argparse.Action):
+class SpeedGiven(argparse.Action):
     """Store the speed and note that it was given (``max`` and "not given" are both None)."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
@@ -50,7 +58,8 @@ class _SpeedGiven(argparse.Action):
         namespace.speed_given = True
 
 
-def _seed(text: str) -> int:
+def market_seed(text: str) -> int:
+    """Parse a seed of the simulated market: a whole number from 0 to ``SEED_MAX``."""
     try:
         value = int(text)
     except ValueError:
@@ -60,7 +69,8 @@ def _seed(text: str) -> int:
     return value
 
 
-def _start_time(text: str) -> float:
+def engine_start_time(text: str) -> float:
+    """Parse the engine clock's start: unix seconds from 2000 to 2100."""
     try:
         value = float(text)
     except ValueError:
@@ -72,7 +82,8 @@ def _start_time(text: str) -> float:
     return value
 
 
-def _wait_seconds(text: str) -> float:
+def wait_seconds(text: str) -> float:
+    """Parse a wait: zero or a finite number of seconds."""
     try:
         value = float(text)
     except ValueError:
@@ -82,7 +93,8 @@ def _wait_seconds(text: str) -> float:
     return value
 
 
-def _common(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+def common_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+    """Add --config, --db and --set, which every command takes."""
     # Options may come before or after the command; a sub-command must not reset what came before.
     kw = {"default": argparse.SUPPRESS} if sub else {}
     parser.add_argument("--config", metavar="PATH", **kw,
@@ -107,7 +119,8 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _source_options(parser: argparse.ArgumentParser, kw: dict) -> None:
+def source_options(parser: argparse.ArgumentParser, kw: dict) -> None:
+    """Add where the market data comes from: --market, --venues, --symbols, and --advisor."""
     parser.add_argument("--market", type=_market, **kw, metavar="sim|live",
                         help="market data source: the simulated market (default) or live venues via ccxt")
     parser.add_argument("--venues", type=_names, **kw, metavar="A,B",
@@ -115,28 +128,31 @@ def _source_options(parser: argparse.ArgumentParser, kw: dict) -> None:
                              f"{', '.join(VENUE_IDS)})")
     parser.add_argument("--symbols", type=_names, **kw, metavar="X/USDT,...",
                         help="symbols to watch, comma-separated (default: config symbols.list)")
-    _advisor_option(parser, kw)
+    advisor_option(parser, kw)
 
 
-def _advisor_option(parser: argparse.ArgumentParser, kw: dict) -> None:
+def advisor_option(parser: argparse.ArgumentParser, kw: dict) -> None:
+    """Add --advisor."""
     parser.add_argument("--advisor", choices=ADVISOR_KINDS, **kw,
                         help="who advises on each opportunity before risk: the offline rule advisor (default) "
                              "or an OpenAI model (needs OPENAI_API_KEY, or advisor.base_url/OPENAI_BASE_URL for "
                              "a local OpenAI-compatible server)")
 
 
-def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
-    _common(parser, sub)
+def run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+    """Add the options of ``run``, which the program takes without a command too."""
+    common_options(parser, sub)
     kw = {"default": argparse.SUPPRESS} if sub else {}
-    _source_options(parser, kw)
+    source_options(parser, kw)
     parser.add_argument("--headless", action="store_true", **kw, help="run without a window and print a summary")
-    parser.add_argument("--seconds", type=_positive, **kw, metavar="N",
+    parser.add_argument("--seconds", type=positive_number, **kw, metavar="N",
                         help="stop after N seconds of engine time (headless default: 60)")
-    parser.add_argument("--seed", type=_seed, **kw, metavar="S", help="seed of the simulated market (default: config)")
-    parser.add_argument("--speed", type=_speed, action=_SpeedGiven, **kw, metavar="X|max",
+    parser.add_argument("--seed", type=market_seed, **kw, metavar="S",
+                        help="seed of the simulated market (default: config)")
+    parser.add_argument("--speed", type=clock_speed, action=SpeedGiven, **kw, metavar="X|max",
                         help="engine clock speed: 1 = real time (GUI default), 10 = ten times faster, "
                              "max = as fast as possible (headless default)")
-    parser.add_argument("--start-time", type=_start_time, **kw, metavar="UNIX",
+    parser.add_argument("--start-time", type=engine_start_time, **kw, metavar="UNIX",
                         help="engine clock start, unix seconds (default: now)")
     parser.add_argument("--json", action="store_true", **kw, help="print the headless summary as one JSON object")
     parser.add_argument("--stream", action="store_true", **kw,
@@ -147,108 +163,16 @@ def _run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the parser for every command."""
+    """Return the parser for every command, each declared by its own module."""
+    # Imported here: the command modules import this one for the option groups.
+    from octo_desktop.cli import ai_log, bench, config_command, control, doctor, export, record, replay, run
+
     parser = _Parser(prog=PROG, description="Octo: cross-venue crypto arbitrage terminal, trading on paper. "
                                             "Without a command, opens the terminal on the simulated market.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _run_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    run = commands.add_parser("run", help="run the engine: the GUI, or headless with --headless",
-                              description="Run the engine on the simulated or the live market, with the GUI "
-                                          "or headless.")
-    _run_options(run, sub=True)
-
-    ai_log = commands.add_parser("ai-log", help="show the AI log: every advisor decision, its cost and outcome",
-                                 description="Print the advisor's decisions (newest first) with latency, verdict, "
-                                             "reason, tokens, cost and the outcome of the trade, and the "
-                                             "advisor's spend per day.")
-    ai_log.add_argument("--verdict", choices=["EXECUTE", "SKIP", "WAIT"], type=str.upper, help="only this verdict")
-    ai_log.add_argument("--advisor", choices=ADVISOR_KINDS, help="only decisions this advisor made")
-    ai_log.add_argument("--symbol", metavar="X/USDT", help="only this symbol")
-    ai_log.add_argument("--limit", type=int, default=50, metavar="N", help="at most N decisions (default 50)")
-    ai_log.add_argument("--json", action="store_true", help="print JSON")
-    _common(ai_log, sub=True)
-
-    export = commands.add_parser("export", help="export fills or trades as CSV",
-                                 description="Write every fill (or trade) in the database as CSV.")
-    export.add_argument("what", choices=["fills", "trades"], help="what to export")
-    export.add_argument("--format", choices=["csv"], default="csv", help="output format (csv)")
-    export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    _common(export, sub=True)
-
-    record = commands.add_parser(
-        "record", help="record market data to a file (gzip JSON Lines), trading on paper meanwhile",
-        description="Run the engine headless and write every market event to FILE. On the simulated "
-                    "market the run goes as fast as possible unless --speed says otherwise; a live "
-                    "market records in real time.")
-    _common(record, sub=True)
-    _source_options(record, {"default": argparse.SUPPRESS})
-    record.add_argument("--seconds", type=_positive, required=True, metavar="N", help="how long to record (engine seconds)")
-    record.add_argument("--out", required=True, metavar="FILE", help="recording to write (e.g. session.jsonl.gz)")
-    record.add_argument("--seed", type=_seed, default=argparse.SUPPRESS, metavar="S",
-                        help="seed of the simulated market (default: config)")
-    record.add_argument("--speed", type=_speed, action=_SpeedGiven, default=argparse.SUPPRESS, metavar="X|max",
-                        help="simulated market only: clock speed (default: max)")
-    record.add_argument("--start-time", type=_start_time, default=argparse.SUPPRESS, metavar="UNIX",
-                        help="simulated market only: engine clock start, unix seconds (default: now)")
-    record.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print the run's summary as one JSON object")
-
-    replay = commands.add_parser(
-        "replay", help="replay a recording through the engine (books, detector, paper executor)",
-        description="Drive the engine from a recording on the simulated clock. Headless by default "
-                    "(prints the summary, or JSON with --json); --gui opens the terminal with play/pause. "
-                    "Without --db the replay trades into a fresh temporary database.")
-    replay.add_argument("file", metavar="FILE", help="a recording written by `record` or the GUI")
-    _common(replay, sub=True)
-    _advisor_option(replay, {"default": argparse.SUPPRESS})
-    replay.add_argument("--speed", type=_speed, default=argparse.SUPPRESS, metavar="1|10|max",
-                        help="replay speed (default: max headless, 1 with --gui)")
-    replay.add_argument("--gui", action="store_true", default=argparse.SUPPRESS, help="watch the replay in the terminal")
-    replay.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print the summary and every opportunity found as one JSON object")
-
-    for name, text in (("halt", "the kill switch for an engine running on the database (GUI or headless): "
-                                 "cancel resting orders, unwind open imbalances, HALT until resumed"),
-                       ("resume", "resume trading after a halt (kill switch, circuit breaker or reduce-only)")):
-        control = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ". "
-                                      "The command is written to the database; a running engine applies it "
-                                      "within a quarter second, a stopped one when it next starts.")
-        if name == "halt":
-            control.add_argument("--reason", default="halt from the command line", help="why (shown and logged)")
-        control.add_argument("--wait", type=_wait_seconds, default=10.0, metavar="S",
-                             help="seconds to wait for a running engine to confirm (default 10; 0: do not wait)")
-        control.add_argument("--json", action="store_true", help="print the outcome as JSON")
-        _common(control, sub=True)
-
-    doctor = commands.add_parser("doctor", help="check that this installation can run (Tk, charts, database, "
-                                             "venues, advisor)",
-                                 description="Check each part the terminal needs, without touching your data: "
-                                             "the data folder, the config, the database engine, your database "
-                                             "(--db, else the default one; read only, never created), Tk, the "
-                                             "charts, every venue's ccxt client and the advisor. Exit 1 if any "
-                                             "fails.")
-    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
-    _common(doctor, sub=True)
-
-    bench = commands.add_parser("bench", help="run the benchmark suite (from the source tree): the same as "
-                                              "python -m benchmarks",
-                                description="Measure Octo against its peers on identical input (book "
-                                            "maintenance, tick to decision, spread matrices, replay, the "
-                                            "window, start-up, memory over 8 simulated hours); results go to "
-                                            "benchmarks/results/<date>.json. Needs the source tree.")
-    bench.add_argument("--quick", action="store_true", help="a smoke run: small workloads, few repetitions")
-    bench.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    bench.add_argument("--only", metavar="A,B", help="run only these benchmarks (book, latency, spread, "
-                                                     "replay, gui, startup, memory)")
-    bench.add_argument("--out", metavar="FILE", help="results file (default: benchmarks/results/<date>.json)")
-
-    config = commands.add_parser("config", help="show, locate or create the config file",
-                                 description="Work with the configuration file.")
-    config.add_argument("action", choices=["path", "show", "init"],
-                        help="path: where the user's file lives; show: every setting in effect "
-                             "(--json for JSON); init: write a commented starter file")
-    config.add_argument("--json", action="store_true", help="with show: print JSON")
-    _common(config, sub=True)
+    run_options(parser)
+    parser.set_defaults(func=run.run)  # no command: the window (or --headless)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in (run, ai_log, export, record, replay, control, doctor, bench, config_command):  # --help's order
+        command.add_parser(subparsers)
     return parser
