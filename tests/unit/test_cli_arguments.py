@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from octo_desktop.cli.main import _event_matches, main
+from octo_desktop.cli.main import main
+from octo_desktop.cli.run import _event_matches
 
 
 def run_main(argv, capsys):
@@ -69,7 +70,7 @@ def test_a_start_before_what_the_database_holds_is_refused_before_anything_runs(
 
 
 def test_live_at_real_time_speed_is_accepted_by_the_parser():
-    from octo_desktop.cli.main import build_parser
+    from octo_desktop.cli.options import build_parser
 
     args = build_parser().parse_args(["run", "--market", "live", "--speed", "1"])
     assert args.speed == 1.0 and args.speed_given

@@ -1,0 +1,45 @@
+"""``export``: every fill or trade in the database as CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from octo_desktop.cli.common import PROG
+from octo_desktop.cli.options import common_options
+
+
+def add_parser(subparsers) -> None:
+    """Declare the ``export`` command."""
+    parser = subparsers.add_parser("export", help="export fills or trades as CSV",
+                                   description="Write every fill (or trade) in the database as CSV.")
+    parser.add_argument("what", choices=["fills", "trades"], help="what to export")
+    parser.add_argument("--format", choices=["csv"], default="csv", help="output format (csv)")
+    parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    common_options(parser, sub=True)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Write the fills (or trades) to ``--output`` or standard output; return the exit code."""
+    from octo_desktop.app import default_db_path
+    from octo_desktop.storage import StorageError, write_fills_csv, write_trades_csv
+
+    db = Path(args.db) if args.db else default_db_path()
+    if not db.exists():
+        print(f"{PROG}: no database at {db}", file=sys.stderr)
+        return 1
+    if args.output and Path(args.output).is_dir():
+        print(f"{PROG}: --output {args.output} is a directory; name a file such as fills.csv", file=sys.stderr)
+        return 2
+    writer = write_fills_csv if args.what == "fills" else write_trades_csv
+    try:
+        if args.output:
+            with open(args.output, "w", newline="", encoding="utf-8") as handle:
+                writer(db, handle)
+        else:
+            writer(db, sys.stdout)
+    except StorageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    return 0
