@@ -13,12 +13,13 @@ def add_parser(subparsers) -> None:
                                                  "python -m benchmarks",
                                    description="Measure Octo against its peers on identical input (book "
                                                "maintenance, tick to decision, spread matrices, replay, the "
-                                               "window, start-up, memory over 8 simulated hours); results go to "
+                                               "window, start-up, memory over 8 simulated hours, stopping); "
+                                               "results go to "
                                                "benchmarks/results/<date>.json. Needs the source tree.")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small workloads, few repetitions")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     parser.add_argument("--only", metavar="A,B", help="run only these benchmarks (book, latency, spread, "
-                                                      "replay, gui, startup, memory)")
+                                                      "replay, gui, startup, memory, shutdown)")
     parser.add_argument("--out", metavar="FILE", help="results file (default: benchmarks/results/<date>.json)")
     parser.set_defaults(func=run)
 

@@ -175,4 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in (run, ai_log, export, record, replay, control, doctor, bench, config_command):  # --help's order
         command.add_parser(subparsers)
+        if command is control:
+            control.add_set_parser(subparsers)
     return parser

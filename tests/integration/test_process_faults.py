@@ -156,3 +156,25 @@ def test_writes_the_disk_refuses_end_the_run_with_a_non_zero_exit_and_the_reason
     summary = engine.summary
     assert summary["storage_error"] and "not committed" in summary["storage_error"]
     assert summary["risk"]["state"] == "HALTED" and "storage" in summary["risk"]["reason"]
+
+
+def test_set_changes_the_threshold_and_minimum_score_of_a_running_engine(tmp_path):
+    db = tmp_path / "octo.db"
+    engine = long_run(db)
+    try:
+        engine.wait_for(lambda e: e["event"] == "fills")
+        threshold = run_octo("set", "threshold", "9.5", "--db", str(db), "--json")
+        score = run_octo("set", "min-score", "0.7", "--db", str(db))
+        refused = run_octo("set", "min-score", "2", "--db", str(db))
+    finally:
+        engine.signal(signal.SIGTERM)
+    assert engine.finish() == 0, engine.stderr
+    answer = json.loads(threshold.stdout)
+    assert answer["acknowledged"] is True and answer["result"] == "base threshold set to 9.5 bps"
+    assert score.returncode == 0 and score.stdout.strip() == "minimum score set to 0.70"
+    assert refused.returncode == 2 and refused.stderr.strip().endswith("min-score must be from 0 to 1, got 2")
+    summary = engine.summary
+    assert all(value >= 9.5 for value in summary["thresholds_bps"].values())
+    with sqlite3.connect(db) as connection:
+        settings = dict(connection.execute("SELECT key, value FROM settings").fetchall())
+    assert json.loads(settings["threshold_bps"]) == 9.5 and json.loads(settings["min_score"]) == 0.7
