@@ -1,11 +1,31 @@
-"""The real window on a started runtime, for GUI tests: built without mainloop, pumped with update()."""
+"""The real window for GUI tests, built without mainloop and pumped with update(): on a started runtime
+(``WindowSession``, ``start_runtime``), or on a ``FakeRuntime`` that moves one step per pump
+(``FakeWindowSession``)."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 from octo_desktop.gui.app import OctoApp
 from tests.fakes.waiting import eventually
+
+
+def start_runtime(db_path, overrides=(), speed: float = 1.0):
+    """Return a started runtime on the simulated market (``overrides``: ``--set`` style) with ``db_path``."""
+    from octo_desktop.app import build_runtime
+    from octo_desktop.config import load_config
+
+    runtime = build_runtime(load_config(overrides=list(overrides)), db_path=db_path, speed=speed)
+    runtime.start()
+    return runtime
+
+
+def click(widget, pump) -> None:
+    """Click ``widget`` with the real pointer (xdotool), as a trader would; ``pump`` runs Tk meanwhile."""
+    eventually(lambda: widget.winfo_viewable(), timeout=15.0, pump=pump, message="on screen")
+    x, y = widget.winfo_rootx() + widget.winfo_width() // 2, widget.winfo_rooty() + widget.winfo_height() // 2
+    subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], check=True, timeout=10)
 
 
 class WindowSession:
@@ -49,3 +69,35 @@ class WindowSession:
         finally:
             self.app.runtime.stop()
             self.first_runtime.stop()
+
+
+class FakeWindowSession:
+    """A window polling a ``FakeRuntime`` (or ``runtime``) that moves on one step per pump."""
+
+    def __init__(self, runtime=None, *, warmup_steps: int = 40, **app_options) -> None:
+        from tests.fakes.fake_market import FakeRuntime
+
+        self.runtime = runtime if runtime is not None else FakeRuntime()
+        for _ in range(warmup_steps):
+            self.runtime.advance()
+        self.app = OctoApp(self.runtime, **app_options)
+
+    def pump(self) -> None:
+        self.runtime.advance()
+        self.app.update()
+
+    def wait(self, predicate, timeout: float = 10.0, message: str = "condition not met"):
+        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
+
+    def pump_frames(self, count: int) -> None:
+        """Pump until the window has polled ``count`` more times."""
+        target = len(self.app.frame_times_ms) + count
+        self.wait(lambda: len(self.app.frame_times_ms) >= target, message=f"{count} frames")
+
+    def click(self, widget) -> None:
+        click(widget, self.pump)
+
+    def close(self) -> None:
+        self.app.cancel_pending_callbacks()
+        self.app.destroy()
+

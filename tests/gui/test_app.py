@@ -7,17 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from octo_desktop.app import build_runtime
-from octo_desktop.config import load_config
-from tests.fakes.window import WindowSession
+from tests.fakes.window import WindowSession, start_runtime
 
 pytestmark = pytest.mark.gui
-
-
-def start_runtime(db_path):
-    runtime = build_runtime(load_config(), db_path=db_path, speed=1.0)
-    runtime.start()
-    return runtime
 
 
 class Session(WindowSession):

@@ -6,55 +6,28 @@ moves the pointer onto the button and clicks, and the test pumps Tk until the cl
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
 from octo_desktop.domain.commands import Halt, Resume, SaveSetting
 from octo_desktop.gui import theme
-from octo_desktop.gui.app import OctoApp
 from octo_desktop.gui.pages import DESK_PAGES, ArbitragePage
 from tests.fakes.desk_pages import FakeDeskPage, RecordingArbitragePage
 from tests.fakes.fake_market import FakeRuntime
-from tests.fakes.waiting import eventually
+from tests.fakes.window import FakeWindowSession
 
 pytestmark = pytest.mark.gui
 
 
-class DesksSession:
+class DesksSession(FakeWindowSession):
     """A window with the arbitrage desk and a fake one, polling a ``FakeRuntime``."""
 
     def __init__(self, settings: dict | None = None) -> None:
-        self.runtime = FakeRuntime()
-        self.runtime.settings = dict(settings or {})
-        for _ in range(40):
-            self.runtime.advance()
-        self.app = OctoApp(self.runtime, desk_pages=(RecordingArbitragePage, FakeDeskPage))
+        runtime = FakeRuntime()
+        runtime.settings = dict(settings or {})
+        super().__init__(runtime, desk_pages=(RecordingArbitragePage, FakeDeskPage))
         self.arbitrage = self.app.desk("arbitrage")
         self.fake = self.app.desk("fake")
-
-    def pump(self) -> None:
-        self.runtime.advance()
-        self.app.update()
-
-    def pump_frames(self, count: int) -> None:
-        """Pump until the window has polled ``count`` more times."""
-        target = len(self.app.frame_times_ms) + count
-        self.wait(lambda: len(self.app.frame_times_ms) >= target, message=f"{count} frames")
-
-    def wait(self, predicate, timeout=15.0, message="condition not met"):
-        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
-
-    def click(self, button) -> None:
-        """Click ``button`` with the real pointer (xdotool), as a user would."""
-        self.wait(lambda: button.winfo_viewable(), message="button on screen")
-        x = button.winfo_rootx() + button.winfo_width() // 2
-        y = button.winfo_rooty() + button.winfo_height() // 2
-        subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], check=True, timeout=10)
-
-    def close(self) -> None:
-        self.app.cancel_pending_callbacks()
-        self.app.destroy()
 
 
 @pytest.fixture

@@ -13,11 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from octo_desktop.app import build_runtime
-from octo_desktop.config import load_config
 from octo_desktop.gui import presenters, theme
 from tests.fakes.chat_server import FakeChatServer
-from tests.fakes.window import WindowSession
+from tests.fakes.window import WindowSession, start_runtime
 
 pytestmark = pytest.mark.gui
 
@@ -31,9 +29,7 @@ class Session(WindowSession):
     """A started runtime (--speed 10 unless told) on the busy market, and its window."""
 
     def __init__(self, db_path, overrides, speed: float = 10.0) -> None:
-        runtime = build_runtime(load_config(overrides=BUSY_MARKET + list(overrides)), db_path=db_path, speed=speed)
-        runtime.start()
-        super().__init__(runtime, wait_timeout=60.0)
+        super().__init__(start_runtime(db_path, BUSY_MARKET + list(overrides), speed), wait_timeout=60.0)
 
 
 @pytest.fixture

@@ -15,39 +15,16 @@ import pytest
 from octo_desktop.config import default_data_dir
 from octo_desktop.domain.commands import ControlReplay, StartRecording, StopRecording
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.app import OctoApp
-from tests.fakes.fake_market import FakeRuntime
-from tests.fakes.waiting import eventually
+from tests.fakes.window import FakeWindowSession
 
 pytestmark = pytest.mark.gui
 
 ERROR = "kucoin: connect timeout after 10 s while resubscribing to the order book; retry 3 in 4 s"
 
 
-class FakeSession:
-    """A window polling a ``FakeRuntime`` that moves on one step per pump."""
-
-    def __init__(self) -> None:
-        self.runtime = FakeRuntime()
-        for _ in range(40):
-            self.runtime.advance()
-        self.app = OctoApp(self.runtime)
-
-    def pump(self) -> None:
-        self.runtime.advance()
-        self.app.update()
-
-    def wait(self, predicate, timeout=10.0, message="condition not met"):
-        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
-
-    def close(self) -> None:
-        self.app.cancel_pending_callbacks()
-        self.app.destroy()
-
-
 @pytest.fixture
 def fake():
-    session = FakeSession()
+    session = FakeWindowSession()
     try:
         yield session
     finally:

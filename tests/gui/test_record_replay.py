@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from octo_desktop.app import build_runtime
-from octo_desktop.config import load_config
-from tests.fakes.window import WindowSession
+from tests.fakes.window import WindowSession, start_runtime
 
 pytestmark = pytest.mark.gui
 
@@ -26,9 +24,7 @@ class Session(WindowSession):
     """A started simulated runtime and its window (a replay opened in it replaces the runtime)."""
 
     def __init__(self, db_path) -> None:
-        runtime = build_runtime(load_config(), db_path=db_path, speed=1.0)
-        runtime.start()
-        super().__init__(runtime)
+        super().__init__(start_runtime(db_path))
 
 
 @pytest.fixture

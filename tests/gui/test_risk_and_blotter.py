@@ -12,9 +12,8 @@ from octo_desktop.domain.attribution import Attribution
 from octo_desktop.domain.commands import Halt, Resume
 from octo_desktop.domain.snapshot import RiskEventView, TradeView, frozen_mapping
 from octo_desktop.gui import presenters, theme
-from octo_desktop.gui.app import OctoApp
 from tests.fakes.fake_market import FakeRuntime
-from tests.fakes.waiting import eventually
+from tests.fakes.window import FakeWindowSession
 
 pytestmark = pytest.mark.gui
 
@@ -59,29 +58,16 @@ class RiskRuntime(FakeRuntime):
                        engine_state="halted" if halted else "running")
 
 
-class FakeSession:
-    def __init__(self) -> None:
-        self.runtime = RiskRuntime()
-        self.runtime.market.apply(Halt("breaker"))
-        for _ in range(40):
-            self.runtime.advance()
-        self.app = OctoApp(self.runtime)
-
-    def pump(self) -> None:
-        self.runtime.advance()
-        self.app.update()
-
-    def wait(self, predicate, timeout=10.0, message="condition not met"):
-        return eventually(predicate, timeout=timeout, pump=self.pump, message=message)
-
-    def close(self) -> None:
-        self.app.cancel_pending_callbacks()
-        self.app.destroy()
+def risk_session() -> FakeWindowSession:
+    """A window on a ``RiskRuntime`` halted by the breaker."""
+    runtime = RiskRuntime()
+    runtime.market.apply(Halt("breaker"))
+    return FakeWindowSession(runtime)
 
 
 @pytest.fixture
 def fake():
-    session = FakeSession()
+    session = risk_session()
     try:
         yield session
     finally:

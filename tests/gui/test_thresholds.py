@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
-from octo_desktop.app import build_runtime
-from octo_desktop.config import load_config
 from octo_desktop.storage import open_store
-from tests.fakes.window import WindowSession
+from tests.fakes.window import WindowSession, click, start_runtime
 
 pytestmark = pytest.mark.gui
 
 
-def click(session: WindowSession, widget) -> None:
-    """Click ``widget`` with the real pointer (xdotool), as a trader would."""
-    session.wait(lambda: widget.winfo_viewable(), message="on screen")
-    x, y = widget.winfo_rootx() + widget.winfo_width() // 2, widget.winfo_rooty() + widget.winfo_height() // 2
-    subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], check=True, timeout=10)
+def click_in(session: WindowSession, widget) -> None:
+    click(widget, session.pump)
 
 
 def type_into(entry, text: str) -> None:
@@ -28,9 +22,7 @@ def type_into(entry, text: str) -> None:
 
 @pytest.fixture
 def session(tmp_path):
-    runtime = build_runtime(load_config(), db_path=tmp_path / "octo.db", speed=1.0)
-    runtime.start()
-    session = WindowSession(runtime)
+    session = WindowSession(start_runtime(tmp_path / "octo.db"))
     yield session
     session.close()
 
@@ -38,11 +30,11 @@ def session(tmp_path):
 def test_the_threshold_row_opens_a_dialog_whose_values_the_engine_adopts_and_keeps(session, tmp_path):
     page = session.app.desk("arbitrage")
     session.wait(lambda: session.snapshot() is not None and page.snapshot is not None, message="first frame")
-    click(session, page.account_view.threshold_cell)
+    click_in(session, page.account_view.threshold_cell)
     dialog = session.wait(lambda: page.threshold_dialog, message="dialog open")
     type_into(dialog.threshold, "7.5")
     type_into(dialog.min_score, "0.6")
-    click(session, dialog.apply_button)
+    click_in(session, dialog.apply_button)
 
     session.wait(lambda: page.threshold_dialog is None, message="dialog closed")
     session.wait(lambda: session.snapshot().threshold_bps == 7.5 and session.snapshot().min_score == 0.6,

@@ -6,11 +6,9 @@ import tkinter as tk
 
 import pytest
 
-from octo_desktop.app import build_runtime
-from octo_desktop.config import load_config
 from octo_desktop.gui import presenters
 from octo_desktop.storage import open_store
-from tests.fakes.window import WindowSession
+from tests.fakes.window import WindowSession, start_runtime
 
 pytestmark = pytest.mark.gui
 
@@ -29,9 +27,7 @@ def session_factory(tmp_path):
     sessions = []
 
     def make(welcome: bool) -> WindowSession:
-        runtime = build_runtime(load_config(), db_path=tmp_path / "octo.db", speed=1.0)
-        runtime.start()
-        session = WindowSession(runtime, welcome=welcome)
+        session = WindowSession(start_runtime(tmp_path / "octo.db"), welcome=welcome)
         sessions.append(session)
         return session
 
