@@ -37,6 +37,7 @@ from benchmarks.harness import percentiles
 POLL_P95_TARGET_MS = 25.0
 STEADY_FPS = 19.0  # "a steady 20 Hz": at least 95 % of the nominal rate over the window
 CPU_TARGET_PCT = 40.0
+CLOSE_TARGET_S = 2.0  # the close button: the window gone and the engine stopped (README: under two seconds)
 SPEEDS = (1.0, 10.0)
 FULL_S, QUICK_S = 20.0, 2.5
 READY_TIMEOUT_S = 60.0
@@ -152,10 +153,13 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
         ai_log = [ms for at, ms in frames if at >= marks.get("ai_log_at", t1)]
         tab = app.desk("arbitrage").account_view.tab
     finally:
-        if not app.is_closing:
-            app.cancel_pending_callbacks()
-            app.destroy()
-        runtime.stop()
+        closing = time.perf_counter()
+        try:
+            if not app.is_closing:
+                app.close()  # as the close button: settings saved, the engine drained, the database closed
+        finally:
+            close_s = time.perf_counter() - closing
+            runtime.stop()
     wall = t1 - t0
     durations = [ms for _, ms in frames]
     starts = [at for at, _ in frames]
@@ -171,6 +175,7 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
         "runtime_thread_cpu_pct": round((rt1 - rt0) / wall * 100.0, 1) if rt0 is not None and rt1 is not None
         else None,
         "ready_s": round(marks["ready_s"], 2),
+        "close_s": round(close_s, 3),  # the close button: the window gone and the runtime stopped
         "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after: a busy machine
         "tab_at_end": tab,
         "ai_log_rows": len(snapshot.advisor.log) if snapshot is not None and snapshot.advisor is not None else 0,
@@ -180,6 +185,7 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
         "poll_p95_le_25ms_at_20hz": bool(durations) and result["poll_ms"]["p95"] <= POLL_P95_TARGET_MS
         and result["fps"] >= STEADY_FPS,
         "cpu_lt_40pct": result["cpu_pct"] < CPU_TARGET_PCT,
+        "close_le_2s": result["close_s"] <= CLOSE_TARGET_S,
     }
     return result
 
@@ -219,7 +225,7 @@ def report(result: dict) -> str:
             f"(interval p95 {gaps['p95']:.0f} ms); CPU {found['cpu_pct']:.0f} % of a core "
             f"(GUI thread {found['gui_thread_cpu_pct']:.0f} %"
             + (f", runtime {runtime_cpu:.0f} %" if runtime_cpu is not None else "") + ")"
-            + f"; load {found['load_avg_1min'][1]:.1f}; "
+            + f"; closed in {found['close_s']:.2f} s; load {found['load_avg_1min'][1]:.1f}; "
             + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in found["targets"].items()))
     first = result.get("start_to_first_frame")
     if first:

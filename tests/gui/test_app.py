@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
 
+from octo_desktop.storage import open_store
 from tests.fakes.window import WindowSession, start_runtime
 
 pytestmark = pytest.mark.gui
@@ -93,14 +93,17 @@ def test_ctrl_k_halts_the_engine(session):
     session.wait(lambda: engine_risk_state(session.runtime) == "HALTED", message="engine halted by Ctrl+K")
 
 
-def test_closing_the_window_stops_the_runtime_within_two_seconds(session):
+def test_closing_the_window_stops_the_runtime_and_saves_the_window_size(session):
     session.wait_for_data()
-    started = time.monotonic()
 
-    session.app.close()
+    session.app.close()  # how fast it closes is measured by python -m benchmarks.gui (close_s)
 
     assert not session.runtime.is_running
-    assert time.monotonic() - started < 2.0
+    store = open_store(session.db_path)
+    try:
+        assert store.load().settings.get("window_geometry") == "1600x950"
+    finally:
+        store.close()
 
 
 def test_window_size_and_symbol_are_remembered_across_runs(session):
@@ -142,18 +145,12 @@ def test_a_failing_tk_callback_reaches_the_status_bar(session):
     session.wait(lambda: "ZeroDivisionError" in app.status_bar.texts()["error"], message="error shown")
 
 
-def test_poll_frame_time_with_every_panel_live(session, capsys):
+def test_every_panel_keeps_refreshing_while_the_market_moves(session):
     app = session.app
     session.wait_for_data()
-    first = len(app.frame_times_ms)
-    started = time.monotonic()
-    session.wait(lambda: time.monotonic() - started >= 3.0, timeout=10, message="3 s of live updates")
-
-    frames = list(app.frame_times_ms)[first:]
-    p50, p95 = np.percentile(frames, [50, 95])
-    with capsys.disabled():
-        print(f"\nGUI poll callback over {len(frames)} frames in 3 s: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-              f"chart blits {[c.surface.blits for c in app.charts]}, "
-              f"full draws {[c.surface.full_draws for c in app.charts]}")
-    assert len(frames) >= 30  # ~20 Hz
-    assert p95 < 100.0  # a generous bound: the 25 ms budget is checked by the benchmark
+    frames, blits = len(app.frame_times_ms), [c.surface.blits for c in app.charts]
+    events = app.snapshot.events
+    # The frame time itself is measured by python -m benchmarks.gui, not asserted here.
+    session.wait(lambda: len(app.frame_times_ms) >= frames + 20 and app.snapshot.events > events
+                 and all(c.surface.blits > b for c, b in zip(app.charts, blits)),
+                 timeout=30, message="20 more frames, new events, every chart redrawn")

@@ -8,9 +8,7 @@ filter has rows to keep.
 from __future__ import annotations
 
 import math
-import time
 
-import numpy as np
 import pytest
 
 from octo_desktop.gui import presenters, theme
@@ -173,24 +171,16 @@ def test_the_ai_log_tab_lists_the_rule_advisors_decisions_and_execute_keeps_only
     assert all(row[VERDICT] == "EXECUTE" for row in rows)
 
 
-def test_poll_frame_time_in_real_time_with_the_ai_log_shown(real_time_session, capsys):
+def test_the_ai_log_tab_keeps_refreshing_in_real_time(real_time_session):
     session = real_time_session
     app = session.app
     view = app.desk("arbitrage").account_view
     view.log_tabs.buttons["AI log"].invoke()
     session.wait(lambda: len(shown_rows(view.advice)) >= 3, timeout=90, message="AI log rows")
-    first = len(app.frame_times_ms)
-    started = time.monotonic()
-    # Six seconds (~120 frames), so that p95 is not just the one frame a chart was redrawn in full.
-    session.wait(lambda: time.monotonic() - started >= 6.0, timeout=15, message="6 s of live updates")
-
-    frames = list(app.frame_times_ms)[first:]
-    p50, p95 = np.percentile(frames, [50, 95])
-    with capsys.disabled():
-        print(f"\nGUI poll callback at --speed 1, busy market, AI log shown ({len(shown_rows(view.advice))} rows),"
-              f" {len(frames)} frames in 6 s: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    assert len(frames) >= 60  # ~20 Hz
-    assert p95 < 100.0  # as generous as test_app's bound
+    frames, rows = len(app.frame_times_ms), len(app.snapshot.advisor.log)
+    # The frame time with the AI log shown is measured by python -m benchmarks.gui (poll_ms_ai_log).
+    session.wait(lambda: len(app.frame_times_ms) >= frames + 20, timeout=30, message="20 more frames")
+    assert view.tab == "AI log" and len(shown_rows(view.advice)) >= min(rows, 3)
 
 
 def test_switching_tabs_never_moves_the_rest_of_the_column(session):
