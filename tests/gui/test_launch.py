@@ -19,6 +19,7 @@ import pytest
 from octo_desktop.gui import presenters
 from octo_desktop.storage import open_store
 from tests.fakes import screen
+from tests.fakes.waiting import eventually
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
@@ -78,17 +79,12 @@ def test_sigterm_closes_the_window_like_its_close_button(tmp_path):
 
 def dialog_window(title: str, process, timeout: float = 30.0) -> str:
     """Return the X window id of the dialog titled ``title``; fail if ``process`` ends first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = subprocess.run(["xdotool", "search", "--name", title], capture_output=True, text=True)
-        ids = found.stdout.split()
-        if ids:
-            return ids[-1]
-        if process.poll() is not None:
-            raise AssertionError(f"the process ended (exit {process.returncode}) without the dialog")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {title!r} dialog within {timeout} s")
-        time.sleep(0.1)  # another process opens it: look again
+    def found() -> str:
+        assert process.poll() is None, f"the process ended (exit {process.returncode}) without the dialog"
+        ids = subprocess.run(["xdotool", "search", "--name", title], capture_output=True, text=True).stdout.split()
+        return ids[-1] if ids else ""
+
+    return eventually(found, timeout=timeout, message=f"no {title!r} dialog")
 
 
 def test_a_second_window_on_a_database_in_use_says_so_in_a_dialog_and_exits_1(tmp_path):
@@ -100,9 +96,9 @@ def test_a_second_window_on_a_database_in_use_says_so_in_a_dialog_and_exits_1(tm
                               "--speed", "1", "--stream"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
     try:
-        while not (tmp_path / "data" / "octo.db.lock").exists() or not db.exists():
-            assert first.poll() is None
-            time.sleep(0.05)
+        eventually(lambda: first.poll() is not None or ((tmp_path / "data" / "octo.db.lock").exists() and db.exists()),
+                   timeout=60, message="the first engine holds its database")
+        assert first.poll() is None
         second = subprocess.Popen([sys.executable, "-m", "octo_desktop"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:

@@ -7,11 +7,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.waiting import eventually
 
 from octo_desktop.storage import open_store
 from octo_desktop.storage.tables import SCHEMA_VERSION
@@ -37,9 +38,7 @@ def test_halt_and_resume_reach_a_running_headless_engine(tmp_path):
                                "--seconds", "600", "--json", "--db", str(db)], cwd=ROOT, env=ENV,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not db.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(db.exists, timeout=60, message="the engine created its database")
         halted = cli("halt", "--db", str(db), "--reason", "desk says stop", "--json", "--wait", "30")
         assert halted.returncode == 0, halted.stderr
         answer = json.loads(halted.stdout)

@@ -22,6 +22,7 @@ from octo_desktop.domain.model import USABLE_STATES, BookUpdate, FeedStatus, Mar
 from octo_desktop.engine.clock import Clock
 from octo_desktop.feeds.live import REST_DEPTHS, VenueSession, rest_depth
 from octo_desktop.feeds.normalize import okx_checksum
+from tests.fakes.waiting import eventually_async
 from tests.fakes.exchanges import BinanceServer, BookEndpoint, OkxServer, ServerThread, point_rest_at
 from tests.fakes.realdata import okx_books
 
@@ -113,10 +114,7 @@ class EngineBooks:
 
 
 async def until(predicate, timeout: float = TIMEOUT, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
-        await asyncio.sleep(0.003)
+    await eventually_async(predicate, timeout, f"{what} not met")
 
 
 async def release_to(server, sink, k: int) -> None:

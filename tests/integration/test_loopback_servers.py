@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from typing import Awaitable, Callable
 
 import aiohttp
@@ -18,6 +17,7 @@ import ccxt.pro
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.fakes.waiting import eventually_async
 from tests.fakes.exchanges import BinanceServer, OkxServer, ReplayServer, ServerThread
 from tests.fakes.realdata import FloatBook, binance_diffs, binance_snapshot, okx_float_checksum
 
@@ -41,10 +41,7 @@ def as_floats(book: dict) -> FloatBook:
 
 async def until(predicate: Callable[[], object], timeout: float = TIMEOUT) -> None:
     """Let the loop run (ccxt handles frames meanwhile) until ``predicate()`` is true."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.002)
+    await eventually_async(predicate, timeout, "condition not met")
 
 
 async def next_book(exchange: ccxt.pro.Exchange, symbol: str, before: Callable[[], None] = lambda: None) -> dict:

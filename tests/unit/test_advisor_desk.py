@@ -14,6 +14,7 @@ from octo_desktop.config import load_config
 from octo_desktop.domain.advice import EXECUTE, SKIP, Advice, OpportunityBrief, VenueBrief
 from octo_desktop.engine.advising import AdvisorBusy, AdvisorDesk
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop
+from tests.fakes.waiting import eventually
 
 DAY0 = 19_700 * 86_400.0
 
@@ -65,9 +66,7 @@ def desk_with(advisor, *overrides, loop=None):
 def pump_until(loop, condition, timeout_s=5.0):
     # Run the loop until ``condition`` holds, by real time: a virtual-time loop at max speed would run
     # through any number of its own sleeps before a worker thread has answered.
-    deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:
-        loop.run_until_complete(asyncio.sleep(0.001))
+    eventually(condition, timeout_s, pump=lambda: loop.run_until_complete(asyncio.sleep(0.001)))
 
 
 def test_a_remote_answer_arrives_on_the_loop_and_engine_time_stood_still_meanwhile():
