@@ -58,12 +58,12 @@ def speed_label(speed: float | None) -> str:
 
 
 def compose(config: Config, store, state, clock, publish, speed, *, source: MarketSource = MarketSource(),
-            listener=None, stop_at: float | None = None, on_stop=None) -> Kernel:
+            listener=None, stop_at: float | None = None, on_stop=None, snapshot_wanted=None) -> Kernel:
     """Build the kernel with its feed, paper executor and desks, on the runtime thread.
 
     ``listener`` (optional) is called on the runtime thread with one JSON-ready dict per journaled
     fill and per closed trade (the CLI's ``--stream``). ``stop_at`` / ``on_stop``: a run of fixed
-    length (engine time) and what to call when it is reached.
+    length (engine time) and what to call when it is reached. ``snapshot_wanted``: see ``Kernel``.
     """
     recorder = Recorder()
     replay_path = ""
@@ -99,7 +99,7 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
         replay_path = str(source.replay.path)
     kernel = Kernel(config, clock, store, state, market=source.kind, speed=speed_label(speed), publish=publish,
                     make_feed=make_feed, make_execution=make_execution, make_desks=make_desks, recorder=recorder,
-                    stop_at=stop_at, on_stop=on_stop, replay_path=replay_path)
+                    stop_at=stop_at, on_stop=on_stop, replay_path=replay_path, snapshot_wanted=snapshot_wanted)
     if source.record_path:
         kernel.start_recording(source.record_path, at_start=True)
     return kernel

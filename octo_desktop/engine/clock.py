@@ -16,12 +16,27 @@ import selectors
 import time
 
 
+POLL_INTERVAL_S = 0.0005  # at most this long (real time) between two looks at the sockets when not waiting
+
+
 class _VirtualSelector:
     """Wrap a real selector; a timeout advances virtual time instead of (or faster than) waiting."""
 
     def __init__(self, selector: selectors.BaseSelector, loop: "VirtualTimeLoop") -> None:
         self._selector = selector
         self._loop = loop
+        self._polled = -math.inf  # real time of the last look at the sockets
+
+    def _poll(self):
+        # A look at the sockets without waiting. As fast as possible, a loop iteration takes a few
+        # microseconds and the look (a system call) would be a large part of it; commands from other
+        # threads are queued already (call_soon_threadsafe) and only need the wake-up read, so look at
+        # most every POLL_INTERVAL_S of real time.
+        now = time.monotonic()
+        if now - self._polled < POLL_INTERVAL_S:
+            return []
+        self._polled = now
+        return self._selector.select(0)
 
     def select(self, timeout: float | None = None):
         loop = self._loop
@@ -32,9 +47,9 @@ class _VirtualSelector:
             # Nothing is scheduled: only real I/O (a command, a shutdown) can wake the loop.
             return self._selector.select(None)
         if timeout <= 0:
-            return self._selector.select(0)
+            return self._poll()
         if loop.speed is None:
-            events = self._selector.select(0)
+            events = self._poll()
             if not events:
                 loop.advance(timeout)
             return events
@@ -216,6 +231,10 @@ class Clock:
             await future
         finally:
             handle.cancel()
+
+    def call_at(self, when: float, callback, *args) -> asyncio.TimerHandle:
+        """Run ``callback(*args)`` at engine time ``when`` (unix seconds)."""
+        return self._loop.call_at(self._loop_zero + (when - self._origin), callback, *args)
 
     def call_later(self, seconds: float, callback, *args) -> asyncio.TimerHandle:
         """Run ``callback(*args)`` after ``seconds`` of engine time."""

@@ -55,13 +55,17 @@ class Kernel:
     def __init__(self, config, clock, store, state, *, market: str, speed: str, publish: Callable[[Snapshot], None],
                  make_feed: Callable, make_execution: Callable, make_desks: Callable[[DeskServices], list],
                  recorder: Recorder | None = None, stop_at: float | None = None,
-                 on_stop: Callable[[], None] | None = None, replay_path: str = "") -> None:
+                 on_stop: Callable[[], None] | None = None, replay_path: str = "",
+                 snapshot_wanted: Callable[[], bool] | None = None) -> None:
+        """``snapshot_wanted()``: whether anyone read a snapshot since the last one (the window polls); a
+        run nobody watches (headless, a replay) builds none but the forced ones. None: always build."""
         self.rules = Rules(config)
         self.clock = clock
         self.store = store
         self.market_kind = market
         self.speed = speed
         self._publish_cb = publish
+        self._snapshot_wanted = snapshot_wanted
         self.recorder = recorder if recorder is not None else Recorder()
         self.replay_path = replay_path
         # A run of fixed length stops on the first housekeeping tick at or after ``stop_at`` (by calling
@@ -364,9 +368,11 @@ class Kernel:
 
     # --- the snapshot -------------------------------------------------------------------------------
     def maybe_publish(self, force: bool = False) -> None:
-        """Publish a snapshot if the last one is older than the GUI's poll period (real time)."""
+        """Publish a snapshot if the last one is older than the GUI's poll period (real time) and someone
+        reads them; ``force``: now, whoever reads (a command's effect, a closed trade, start and stop)."""
         wall = time.monotonic()
-        if force or wall - self._last_publish >= PUBLISH_INTERVAL_S:
+        if force or (wall - self._last_publish >= PUBLISH_INTERVAL_S
+                     and (self._snapshot_wanted is None or self._snapshot_wanted())):
             self._last_publish = wall
             self._publish_cb(self.snapshot())
 

@@ -75,6 +75,7 @@ class Runtime:
         self._virtual_time = virtual_time
         self._cleanup = cleanup
         self._snapshot: Snapshot | None = None
+        self._snapshot_read = True  # the first periodic snapshot is built whoever reads
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
         self._thread: threading.Thread | None = None
@@ -103,8 +104,17 @@ class Runtime:
             pass
 
     def latest_snapshot(self) -> Snapshot | None:
-        """Return the newest published snapshot (immutable), or None before the first. Thread-safe."""
+        """Return the newest published snapshot (immutable), or None before the first. Thread-safe.
+
+        Reading asks for the next one: a run nobody reads builds no periodic snapshots.
+        """
+        self._snapshot_read = True  # one attribute store: atomic; the loop clears it when it publishes
         return self._snapshot
+
+    def _snapshot_wanted(self) -> bool:
+        # On the loop: has anyone read since the last snapshot? Clear it for the next one.
+        wanted, self._snapshot_read = self._snapshot_read, False
+        return wanted
 
     # --- lifecycle ------------------------------------------------------------------------------
     @property
@@ -206,7 +216,7 @@ class Runtime:
         self._queue = asyncio.Queue()
         stop_at = origin + self._run_seconds if self._run_seconds is not None else None
         engine = self._compose(self.config, self.store, self._state, clock, self._publish, self.speed,
-                               stop_at=stop_at, on_stop=self.request_stop)
+                               stop_at=stop_at, on_stop=self.request_stop, snapshot_wanted=self._snapshot_wanted)
         self._loop = loop
         wall_start = time.perf_counter()
         tasks = [loop.create_task(engine.run_feed(), name="feed"),

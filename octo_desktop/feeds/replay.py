@@ -9,6 +9,7 @@ diverged and never makes it, they are delivered at their time like any other eve
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import deque
 
@@ -41,6 +42,8 @@ class ReplayFeed:
         self.on_end = on_end  # called once with the stop time, as soon as the end of the file is read
         self._last_ts = reader.header.start
         self._end_reported = False
+        self._done: asyncio.Future | None = None
+        self._timer: asyncio.Handle | None = None
 
     # --- reading ahead ----------------------------------------------------------------------------
     def _fill(self, n: int = 1) -> None:
@@ -82,18 +85,37 @@ class ReplayFeed:
     # --- MarketFeed ---------------------------------------------------------------------------------
     async def run(self) -> None:
         """Deliver every event at its time; return at the end of the file."""
-        clock = self._clock
+        # A timer per event time rather than a task that sleeps until it: the same instants, a few
+        # microseconds less per event (no future, no task step), which a replay at full speed is made of.
+        self._done = asyncio.get_running_loop().create_future()
+        self._deliver_due()
+        try:
+            await self._done
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+        self.finished = True
+
+    def _deliver_due(self) -> None:
+        self._timer = None
+        now = self._clock.now()
         while True:
             head = self._peek()
             if head is None:
-                break
-            event = head[0]
-            if event.received_time > clock.now():
-                await clock.sleep_until(event.received_time)
-                if self._peek() is not head:  # an own-fill took it meanwhile: look again
-                    continue
+                if not self._done.done():
+                    self._done.set_result(None)
+                return
+            when = head[0].received_time
+            if when > now:  # an own-fill may have taken the event this timer was for: wait for the next
+                self._timer = self._clock.call_at(when, self._wake)
+                return
             self._deliver_head()
-        self.finished = True
+
+    def _wake(self) -> None:
+        # Deliver one loop step after the timer, as a task waking from sleep would: a paper fill due at
+        # the same instant runs first and takes its recorded reaction (``on_own_fill``), exactly as the
+        # recording session's market handed it over.
+        self._timer = asyncio.get_running_loop().call_soon(self._deliver_due)
 
     def request_resync(self, venue: str, symbol: str) -> None:
         """A recording cannot be asked for a snapshot: the book stays excluded until the next one."""

@@ -56,7 +56,7 @@ def scripted_compose(script, *, on_snapshot=None, seed: int = 3):
     from octo_desktop.engine.kernel import Kernel
     from octo_desktop.execution.paper import PaperExecution
 
-    def compose(config, store, state, clock, publish, speed, *, stop_at=None, on_stop=None):
+    def compose(config, store, state, clock, publish, speed, *, stop_at=None, on_stop=None, snapshot_wanted=None):
         def keep(snapshot):
             if on_snapshot is not None:
                 on_snapshot(snapshot)
@@ -65,6 +65,7 @@ def scripted_compose(script, *, on_snapshot=None, seed: int = 3):
         return Kernel(config, clock, store, state, market="simulated", speed="max", publish=keep,
                       make_feed=lambda sink, _stop: ScriptedFeed(clock, sink, config.venue_names, script),
                       make_execution=lambda books, feed: PaperExecution(config, books, clock, liquidity=feed, seed=seed),
-                      make_desks=lambda services: [ArbitrageDesk(services, state)], stop_at=stop_at, on_stop=on_stop)
+                      make_desks=lambda services: [ArbitrageDesk(services, state)], stop_at=stop_at, on_stop=on_stop,
+                      snapshot_wanted=snapshot_wanted)
 
     return compose
