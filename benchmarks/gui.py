@@ -1,4 +1,4 @@
-"""The GUI at 20 Hz: poll-callback time, frames per second achieved and process CPU, at --speed 1 and 10.
+"""The GUI at 20 Hz: poll-callback time, frames per second achieved and process CPU, at --speed 1, 10 and max.
 
     python -m benchmarks.gui [--quick] [--json] [--seconds S] [--no-startup]
 
@@ -36,9 +36,10 @@ from benchmarks.harness import percentiles
 
 POLL_P95_TARGET_MS = 25.0
 STEADY_FPS = 19.0  # "a steady 20 Hz": at least 95 % of the nominal rate over the window
+MAX_SPEED_FPS, MAX_SPEED_P95_MS = 15.0, 50.0  # at --speed max the engine takes every spare cycle: a lower bar
 CPU_TARGET_PCT = 40.0
 CLOSE_TARGET_S = 2.0  # the close button: the window gone and the engine stopped (README: under two seconds)
-SPEEDS = (1.0, 10.0)
+SPEEDS = (1.0, 10.0, None)  # None: --speed max
 FULL_S, QUICK_S = 20.0, 2.5
 READY_TIMEOUT_S = 60.0
 BUSY_MARKET = ["simulation.spoofs_per_minute=60", "simulation.dislocations_per_minute=6", "risk.pair_cooldown_s=5"]
@@ -97,15 +98,19 @@ def _ms(values, points) -> dict:
     return {k: round(v, 2) for k, v in found.items()}
 
 
-def measure(speed: float, seconds: float, folder: Path) -> dict:
-    """Run the window on a runtime at ``speed`` for ``seconds`` of measurement; return its figures."""
+def speed_name(speed: float | None) -> str:
+    return "max" if speed is None else f"{speed:g}"
+
+
+def measure(speed: float | None, seconds: float, folder: Path) -> dict:
+    """Run the window on a runtime at ``speed`` (None: max) for ``seconds`` of measurement; return its figures."""
     from octo_desktop.app import build_runtime
     from octo_desktop.config import load_config
     from octo_desktop.gui.app import OctoApp
 
     config_path = folder / "config.toml"
     config_path.write_text("", encoding="utf-8")
-    runtime = build_runtime(load_config(config_path, overrides=BUSY_MARKET), db_path=folder / f"octo-{speed:g}.db",
+    runtime = build_runtime(load_config(config_path, overrides=BUSY_MARKET), db_path=folder / f"octo-{speed_name(speed)}.db",
                             speed=speed)
     runtime.start()
     try:
@@ -145,7 +150,7 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
     try:
         app.mainloop()
         if "error" in marks:
-            raise SystemExit(f"gui: {marks['error']} (speed {speed:g})")
+            raise SystemExit(f"gui: {marks['error']} (speed {speed_name(speed)})")
         t0, cpu0, gui0, rt0 = marks["start"]
         t1, cpu1, gui1, rt1 = marks["end"]
         frames = [(at, ms) for ms, at in zip(app.frame_times_ms, app._frame_started) if t0 <= at <= t1]
@@ -165,7 +170,7 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
     starts = [at for at, _ in frames]
     intervals = [(b - a) * 1000.0 for a, b in zip(starts, starts[1:])]
     result = {
-        "speed": speed, "seconds": round(wall, 3), "frames": len(frames),
+        "speed": speed_name(speed), "seconds": round(wall, 3), "frames": len(frames),
         "fps": round(len(frames) / wall, 2) if wall > 0 else 0.0,
         "poll_ms": {**_ms(durations, (50, 95)), "max": round(max(durations), 2) if durations else None},
         "poll_ms_ai_log": _ms(ai_log, (50, 95)),
@@ -181,12 +186,19 @@ def measure(speed: float, seconds: float, folder: Path) -> dict:
         "ai_log_rows": len(snapshot.advisor.log) if snapshot is not None and snapshot.advisor is not None else 0,
         "engine_events": snapshot.events if snapshot is not None else 0,
     }
-    result["targets"] = {
-        "poll_p95_le_25ms_at_20hz": bool(durations) and result["poll_ms"]["p95"] <= POLL_P95_TARGET_MS
-        and result["fps"] >= STEADY_FPS,
-        "cpu_lt_40pct": result["cpu_pct"] < CPU_TARGET_PCT,
-        "close_le_2s": result["close_s"] <= CLOSE_TARGET_S,
-    }
+    if speed is None:  # the engine uses the rest of the machine: no CPU target, a lower frame rate
+        result["targets"] = {
+            "poll_p95_le_50ms_at_15fps": bool(durations) and result["poll_ms"]["p95"] <= MAX_SPEED_P95_MS
+            and result["fps"] >= MAX_SPEED_FPS,
+            "close_le_2s": result["close_s"] <= CLOSE_TARGET_S,
+        }
+    else:
+        result["targets"] = {
+            "poll_p95_le_25ms_at_20hz": bool(durations) and result["poll_ms"]["p95"] <= POLL_P95_TARGET_MS
+            and result["fps"] >= STEADY_FPS,
+            "cpu_lt_40pct": result["cpu_pct"] < CPU_TARGET_PCT,
+            "close_le_2s": result["close_s"] <= CLOSE_TARGET_S,
+        }
     return result
 
 
@@ -200,7 +212,7 @@ def run(quick: bool = False, seconds: float | None = None, speeds=SPEEDS, includ
     with _display() as display_name, tempfile.TemporaryDirectory(prefix="octo-gui-bench-") as folder:
         with _environment(Path(folder)):
             for speed in speeds:
-                results[f"{speed:g}"] = measure(speed, seconds, Path(folder))
+                results[speed_name(speed)] = measure(speed, seconds, Path(folder))
         first_frame = None
         if include_startup:
             found = startup.time_programs([], runs=startup_runs)["source"]

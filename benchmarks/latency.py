@@ -338,7 +338,7 @@ def run(quick: bool = False, events: int | None = None, seed: int = 7, warmup: i
                     feed = BenchFeed(config.venue_names)
                     engine = Kernel(
                         config, clock, store, state, market="simulated", speed="max", publish=lambda snapshot: None,
-                        recorder=recorder, make_feed=lambda sink, _stop: feed,
+                        recorder=recorder, make_feed=lambda sink, *_: feed,
                         make_execution=lambda books, feed: PaperExecution(
                             config, books, clock, liquidity=OwnFillMarker(feed, recorder), learned_latency=False,
                             seed=config.seed + 1),

@@ -68,7 +68,7 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
     recorder = Recorder()
     replay_path = ""
 
-    def make_feed(sink, stop_at_time):
+    def make_feed(sink, stop_at_time, pause_at_time):
         if source.kind == "simulated":
             from octo_desktop.feeds.simulated import SimulatedFeed, SimulatedMarket
 
@@ -80,8 +80,9 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
         if source.kind == "replay":
             from octo_desktop.feeds.replay import ReplayFeed
 
-            # A replay stops on the housekeeping tick where the recorded session stopped, as that session did.
-            return ReplayFeed(source.replay, clock, sink, on_end=stop_at_time if source.stop_at_end else None)
+            # A replay stops on the housekeeping tick where the recorded session stopped, as that session did;
+            # in the window, engine time stops there instead and the finished session stays on screen.
+            return ReplayFeed(source.replay, clock, sink, on_end=stop_at_time if source.stop_at_end else pause_at_time)
         raise ConfigError(f"market.kind: unknown market {source.kind!r}")
 
     def make_execution(books, feed):

@@ -35,6 +35,10 @@ class _VirtualSelector:
         now = time.monotonic()
         if now - self._polled < POLL_INTERVAL_S:
             return []
+        gate = self._loop.gate
+        if gate is not None:
+            gate.pass_through()  # a window drawing a frame has the interpreter to itself meanwhile
+            now = time.monotonic()
         self._polled = now
         return self._selector.select(0)
 
@@ -72,10 +76,11 @@ class _VirtualSelector:
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """An asyncio loop whose ``time()`` is virtual: ``speed`` x real time, or as fast as possible."""
 
-    def __init__(self, speed: float | None) -> None:
+    def __init__(self, speed: float | None, gate=None) -> None:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive, or None for as fast as possible")
         self.speed = speed
+        self.gate = gate  # a FrameGate: the window's frames, which a busy loop lets through
         self.paused = False
         self.holds = 0  # > 0 while something outside the loop must finish before engine time moves on
         self._virtual_time = 0.0
@@ -147,15 +152,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._virtual_time += seconds
 
 
-def new_event_loop(speed: float | None, virtual: bool = False) -> asyncio.AbstractEventLoop:
+def new_event_loop(speed: float | None, virtual: bool = False, gate=None) -> asyncio.AbstractEventLoop:
     """Return a real-time loop for ``speed == 1`` (unless ``virtual``), else a virtual-time loop.
 
     Replays always run on virtual time, so that they can pause and change speed and give the same
-    result at any speed.
+    result at any speed. ``gate``: the window's ``FrameGate``, which a virtual-time loop lets through at
+    its looks at the sockets (a real-time loop waits in the selector and never hogs the interpreter).
     """
     if speed == 1 and not virtual:
         return asyncio.new_event_loop()
-    return VirtualTimeLoop(speed)
+    return VirtualTimeLoop(speed, gate=gate)
 
 
 class Clock:

@@ -72,6 +72,9 @@ class Kernel:
         # ``on_stop``), so that a replay of its recording stops at the same point of the stream.
         self.stop_at = stop_at
         self._on_stop = on_stop
+        self.pause_at: float | None = None  # engine time stops here (a replay in the window has ended)
+        self._feed_ended = False
+        self._finished = False  # engine time stopped for good at a replay's end (the window's replay)
         self.last_error = ""
         self.state = "running"
         now = clock.now()
@@ -94,7 +97,7 @@ class Kernel:
         self._scheduled = False
         self._sequence = 0
         self._last_publish = -math.inf
-        self.feed = make_feed(self.on_market_event, self.stop_at_time)
+        self.feed = make_feed(self.on_market_event, self.stop_at_time, self.pause_at_time)
         self.execution = make_execution(self.market.books, self.feed)
         self.quality = ExecutionQuality(config, self.execution)
         self.services = DeskServices(
@@ -224,6 +227,7 @@ class Kernel:
     async def run_feed(self) -> None:
         """Run the market feed until it ends (a replay) or is cancelled."""
         await self.feed.run()
+        self._feed_ended = True
 
     def start(self) -> None:
         """Let every desk recover its open work (call on the runtime loop once the feed runs)."""
@@ -248,6 +252,14 @@ class Kernel:
             if self.store.last_error:
                 self.last_error = f"storage: {self.store.last_error}"
                 self.risk.halt_for_storage(self._storage_problem(), now)
+            if self.pause_at is not None and now >= self.pause_at - 1e-9 and self._feed_ended and not self._tasks:
+                # Nothing more will happen: engine time stops instead of running on empty at full speed
+                # (and drawing a flat P&L curve past the recording's end). Commands are still handled.
+                self.pause_at = None
+                self._finished = True
+                self.clock.set_paused(True)
+                self.maybe_publish(force=True)
+                continue
             self.maybe_publish()
 
     def _update_risk(self, now: float) -> None:
@@ -267,6 +279,11 @@ class Kernel:
     def stop_at_time(self, when: float) -> None:
         """Stop on the first housekeeping tick at or after engine time ``when`` (a replay's recorded end)."""
         self.stop_at = when
+
+    def pause_at_time(self, when: float) -> None:
+        """Stop engine time on the first housekeeping tick at or after ``when`` with no work in flight
+        (a replay in the window: it stays open on the finished session)."""
+        self.pause_at = when
 
     async def shutdown(self, timeout: float) -> None:
         """Stop opening work; let work in flight land (up to ``timeout``), then cancel it."""
@@ -360,8 +377,8 @@ class Kernel:
     def _control_replay(self, command: ControlReplay) -> None:
         if self.market_kind != "replay" or not self.clock.is_virtual:
             raise ValueError("replay controls apply only to a replay")
-        if command.paused is not None:
-            self.clock.set_paused(command.paused)
+        if command.paused is not None and not (self._finished and not command.paused):
+            self.clock.set_paused(command.paused)  # a finished replay has nothing left to play
         if command.set_speed:
             self.clock.set_speed(command.speed)
             self.speed = "max" if command.speed is None else f"{command.speed:g}"

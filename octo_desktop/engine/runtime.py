@@ -23,6 +23,7 @@ from octo_desktop.config import ConfigError, check_engine_start
 from octo_desktop.domain.commands import Command, Halt, Resume, SetMinScore, SetThreshold, Shutdown
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop, new_event_loop
+from octo_desktop.engine.frame_gate import FrameGate
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class Runtime:
         self.wall_seconds = 0.0
         self._control_stop = threading.Event()
         self._control_thread: threading.Thread | None = None
+        self.frame_gate = FrameGate()  # the window holds it while it draws a frame
 
     # --- the two cross-thread calls -------------------------------------------------------------
     def submit(self, command: Command) -> None:
@@ -186,7 +188,7 @@ class Runtime:
 
     # --- the thread -----------------------------------------------------------------------------
     def _thread_main(self) -> None:
-        loop = new_event_loop(self.speed, virtual=self._virtual_time)
+        loop = new_event_loop(self.speed, virtual=self._virtual_time, gate=self.frame_gate)
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._main(loop))

@@ -38,6 +38,7 @@ from octo_desktop.domain.commands import (
     StopRecording,
 )
 from octo_desktop.domain.snapshot import Snapshot
+from octo_desktop.engine.frame_gate import share_interpreter_with_window
 from octo_desktop.engine.runtime import RuntimeFailure
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.chart_slot import ChartLoader
@@ -60,13 +61,14 @@ PAGE_BOTTOM_PX = 3  # between the page and the control bar
 
 
 class OctoApp(ctk.CTk):
-    """The main window; build it with a started runtime, then run ``mainloop`` (tests pump ``update``).
+    """The main window; build it with a started runtime, then run ``mainloop`` (tests pump Tk's events).
 
     ``desk_pages`` are the page classes to show, one tab each, in order (by default ``DESK_PAGES``).
     """
 
     def __init__(self, runtime, on_first_frame=None, welcome: bool = False,
                  desk_pages: Sequence[type] = DESK_PAGES) -> None:
+        share_interpreter_with_window()  # a runtime at full speed must not starve the window's Tk calls
         ctk.set_appearance_mode("dark")
         ctk.set_default_color_theme("blue")
         super().__init__(fg_color=theme.WINDOW_BG)
@@ -343,7 +345,8 @@ class OctoApp(ctk.CTk):
     def _poll(self) -> None:
         started = time.perf_counter()
         try:
-            self._frame(started)
+            with self.runtime.frame_gate.frame():  # a runtime at full speed waits while the frame is drawn
+                self._frame(started)
         except Exception:
             self.report_callback_exception(*sys.exc_info())
         finally:

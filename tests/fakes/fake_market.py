@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from octo_desktop.engine.frame_gate import FrameGate
 from octo_desktop.config import Config, default_data_dir, load_config
 from octo_desktop.domain.commands import (
     ControlReplay,
@@ -337,6 +338,7 @@ class FakeRuntime:
         self.market = FakeMarket(self.config, seed=seed)
         self.submitted: list = []
         self.is_running = True
+        self.frame_gate = FrameGate()
         self._snapshot = self.market.step(0.05)
 
     def submit(self, command) -> None:

@@ -63,7 +63,7 @@ def scripted_compose(script, *, on_snapshot=None, seed: int = 3):
             publish(snapshot)
 
         return Kernel(config, clock, store, state, market="simulated", speed="max", publish=keep,
-                      make_feed=lambda sink, _stop: ScriptedFeed(clock, sink, config.venue_names, script),
+                      make_feed=lambda sink, *_: ScriptedFeed(clock, sink, config.venue_names, script),
                       make_execution=lambda books, feed: PaperExecution(config, books, clock, liquidity=feed, seed=seed),
                       make_desks=lambda services: [ArbitrageDesk(services, state)], stop_at=stop_at, on_stop=on_stop,
                       snapshot_wanted=snapshot_wanted)

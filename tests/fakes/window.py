@@ -1,4 +1,4 @@
-"""The real window for GUI tests, built without mainloop and pumped with update(): on a started runtime
+"""The real window for GUI tests, built without mainloop and pumped with ``pump_tk``: on a started runtime
 (``WindowSession``, ``start_runtime``), or on a ``FakeRuntime`` that moves one step per pump
 (``FakeWindowSession``)."""
 
@@ -6,9 +6,30 @@ from __future__ import annotations
 
 import subprocess
 import time
+import _tkinter
 
 from octo_desktop.gui.app import OctoApp
 from tests.fakes.waiting import eventually
+
+
+PUMP_EVENTS = 1000  # at most this many Tk events per pump
+PUMP_S = 1.0  # and for at most about this long
+
+
+def pump_tk(widget, limit: int = PUMP_EVENTS, seconds: float = PUMP_S) -> None:
+    """Handle the Tk events that are ready (timers, X events, idle work): at most ``limit`` of them, and
+    none started after ``seconds``, so that a waiting test looks at its condition and its deadline again.
+
+    Not ``update()``: that returns only once no event is ready, and a window whose frame takes longer
+    than the gap to its next poll (a replay at full speed on a loaded machine) always has one ready, so
+    ``update()`` would never return; an exception raised inside a Tk callback (pytest-timeout's) is
+    swallowed by tkinter, so nothing would stop it either.
+    """
+    flags = _tkinter.ALL_EVENTS | _tkinter.DONT_WAIT
+    deadline = time.monotonic() + seconds
+    for _ in range(limit):
+        if not widget.tk.dooneevent(flags) or time.monotonic() > deadline:
+            return
 
 
 def start_runtime(db_path, overrides=(), speed: float = 1.0):
@@ -48,7 +69,7 @@ class WindowSession:
         return self.app.runtime.latest_snapshot()
 
     def pump(self) -> None:
-        self.app.update()
+        pump_tk(self.app)
 
     def wait(self, predicate, timeout: float | None = None, message: str = "condition not met"):
         return eventually(predicate, timeout=self.wait_timeout if timeout is None else timeout, pump=self.pump,
@@ -84,7 +105,7 @@ class FakeWindowSession:
 
     def pump(self) -> None:
         self.runtime.advance()
-        self.app.update()
+        pump_tk(self.app)
 
     def wait(self, predicate, timeout: float = 10.0, message: str = "condition not met"):
         return eventually(predicate, timeout=timeout, pump=self.pump, message=message)

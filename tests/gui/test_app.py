@@ -1,4 +1,4 @@
-"""The real window on the real runtime thread, under Xvfb: built without mainloop, pumped with update()."""
+"""The real window on the real runtime thread, under Xvfb: built without mainloop, pumped with pump_tk."""
 
 from __future__ import annotations
 

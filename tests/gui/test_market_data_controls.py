@@ -15,7 +15,7 @@ import pytest
 from octo_desktop.config import default_data_dir
 from octo_desktop.domain.commands import ControlReplay, StartRecording, StopRecording
 from octo_desktop.gui import presenters, theme
-from tests.fakes.window import FakeWindowSession
+from tests.fakes.window import FakeWindowSession, pump_tk
 
 pytestmark = pytest.mark.gui
 
@@ -134,7 +134,7 @@ def test_the_toggle_flips_at_once_even_before_the_engine_confirms(fake):
     fake.runtime.market.apply = lambda command: None  # an engine that has not got round to it yet
 
     app.record_button.invoke()
-    app.update()
+    pump_tk(app)
 
     assert app.record_button.cget("text") == presenters.REC_BUTTON_ON
     assert app.control_bar.recording.text == "starting the recording…"

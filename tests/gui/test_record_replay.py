@@ -158,6 +158,11 @@ def test_at_max_speed_the_replay_finishes_and_says_so(session, recording):
     session.wait(lambda: app.control_bar.replay_status.text.startswith("finished"), message="finished shown")
     assert app.play_button.cget("state") == "disabled"
     assert app.control_bar.progress_value == pytest.approx(1.0, abs=0.01)
+    # Engine time stops at the recording's end: it does not run on empty at full speed.
+    finished = session.snapshot()
+    assert finished.replay.paused and finished.time >= finished.replay.end
+    session.pump_for(0.5)
+    assert session.snapshot().time == finished.time
 
 
 def test_a_file_that_is_not_a_recording_leaves_the_session_running(session, tmp_path):

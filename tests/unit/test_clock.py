@@ -78,3 +78,74 @@ def test_start_at_refuses_a_loop_with_work_scheduled():
             loop.start_at(1_767_225_600.0)
     finally:
         loop.close()
+
+
+def test_a_busy_virtual_loop_waits_at_the_frame_gate_while_a_frame_is_drawn():
+    """The window holds the gate for a frame; a loop at full speed stops at its next look at the sockets
+    until the frame is done, and engine time does not move meanwhile."""
+    import threading
+
+    from octo_desktop.engine.frame_gate import FrameGate
+
+    gate = FrameGate(max_wait_s=30.0)
+    loop = VirtualTimeLoop(None, gate=gate)
+    clock = Clock(loop, origin=0.0)
+    frame_open, frame_done = threading.Event(), threading.Event()
+    seen: list[float] = []
+    during: list[int] = []
+
+    async def busy():
+        while not frame_done.is_set():
+            await clock.sleep(0.001)
+            seen.append(clock.now())
+            if len(seen) == 50:
+                frame_open.set()  # the window starts drawing (below) while the engine runs
+
+    def window():
+        frame_open.wait(30)
+        with gate.frame():
+            # The loop notices the frame at its next look at the sockets (within 0.5 ms of real time),
+            # then stands still: what it did by 50 ms into the frame is all it does until the frame ends.
+            threading.Event().wait(0.05)
+            held_at = len(seen)
+            threading.Event().wait(0.2)
+            during.append(len(seen) - held_at)
+        frame_done.set()
+
+    drawer = threading.Thread(target=window)
+    drawer.start()
+    try:
+        loop.run_until_complete(busy())
+    finally:
+        loop.close()
+        drawer.join(30)
+    assert during == [0]
+    assert gate.waits >= 1
+
+
+def test_the_frame_gate_never_holds_the_engine_longer_than_its_bound():
+    import threading
+    import time
+
+    from octo_desktop.engine.frame_gate import FrameGate
+
+    gate = FrameGate(max_wait_s=0.05)
+    held, release = threading.Event(), threading.Event()
+
+    def stuck_window():
+        with gate.frame():
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=stuck_window)
+    thread.start()
+    try:
+        held.wait(30)
+        started = time.monotonic()
+        gate.pass_through()  # a window that stopped polling: the engine goes on after the bound
+        assert time.monotonic() - started < 5.0
+        assert gate.waits == 0
+    finally:
+        release.set()
+        thread.join(30)
+    gate.pass_through()  # nothing held: no wait at all
