@@ -1,6 +1,6 @@
 """The GUI at 20 Hz: poll-callback time, frames per second achieved and process CPU, at --speed 1, 10 and max.
 
-    python -m benchmarks.gui [--quick] [--json] [--seconds S] [--no-startup]
+    python -m benchmarks.gui [--quick] [--json] [--seconds S] [--no-startup] [--no-replay]
 
 For each speed the real window (``OctoApp``) is built on a started runtime from
 ``octo_desktop.app.build_runtime`` (the simulated market, 8 venues x 3 symbols, made busy as the GUI
@@ -17,6 +17,12 @@ second achieved and the intervals between frame starts, and CPU over the window:
 alone (``time.thread_time``), and the runtime thread (``/proc``). Start to first frame comes from
 ``benchmarks.startup.time_programs`` (separate launches of ``python -m octo_desktop --startup-check``).
 Without a DISPLAY an Xvfb is started for the run (``benchmarks.startup.display``).
+
+Then the window on a replay at ``--speed max`` ("replay-max"): a recording of the default simulated
+market (3,600 engine seconds, 900 with ``--quick``, made as ``record --market sim`` makes one), every
+panel live, and Pause pressed halfway through as the button does: ``pause_ms`` is the real time from the
+press to the first snapshot that says the engine is paused (target 200 ms); then it plays on. At
+``--speed max`` the frame targets are 15 frames/s and poll p95 50 ms (the engine takes every spare cycle).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from benchmarks.harness import percentiles
 POLL_P95_TARGET_MS = 25.0
 STEADY_FPS = 19.0  # "a steady 20 Hz": at least 95 % of the nominal rate over the window
 MAX_SPEED_FPS, MAX_SPEED_P95_MS = 15.0, 50.0  # at --speed max the engine takes every spare cycle: a lower bar
+PAUSE_TARGET_MS = 200.0  # a replay at --speed max: Pause pressed to the engine paused
+REPLAY_RECORDING_S = {False: 3600.0, True: 900.0}  # engine seconds recorded: enough to outlast the measurement
 CPU_TARGET_PCT = 40.0
 CLOSE_TARGET_S = 2.0  # the close button: the window gone and the engine stopped (README: under two seconds)
 SPEEDS = (1.0, 10.0, None)  # None: --speed max
@@ -102,16 +110,25 @@ def speed_name(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}"
 
 
-def measure(speed: float | None, seconds: float, folder: Path) -> dict:
-    """Run the window on a runtime at ``speed`` (None: max) for ``seconds`` of measurement; return its figures."""
-    from octo_desktop.app import build_runtime
+def measure(speed: float | None, seconds: float, folder: Path, replay: Path | None = None) -> dict:
+    """Run the window on a runtime at ``speed`` (None: max) for ``seconds`` of measurement; return its figures.
+
+    ``replay``: play that recording instead of the simulated market, and press Pause (as the button
+    does) halfway through: how long until the engine says it is paused, then play on.
+    """
+    from octo_desktop.app import build_replay_runtime, build_runtime
     from octo_desktop.config import load_config
     from octo_desktop.gui.app import OctoApp
 
     config_path = folder / "config.toml"
     config_path.write_text("", encoding="utf-8")
-    runtime = build_runtime(load_config(config_path, overrides=BUSY_MARKET), db_path=folder / f"octo-{speed_name(speed)}.db",
-                            speed=speed)
+    name = ("replay-" if replay is not None else "") + speed_name(speed)
+    if replay is not None:
+        runtime = build_replay_runtime(load_config(config_path), replay, db_path=folder / f"octo-{name}.db",
+                                       speed=speed)
+    else:
+        runtime = build_runtime(load_config(config_path, overrides=BUSY_MARKET), db_path=folder / f"octo-{name}.db",
+                                speed=speed)
     runtime.start()
     try:
         app = OctoApp(runtime, welcome=False)
@@ -129,6 +146,24 @@ def measure(speed: float | None, seconds: float, folder: Path) -> dict:
     def show_ai_log() -> None:
         app.desk("arbitrage").account_view.log_tabs.buttons["AI log"].invoke()
         marks["ai_log_at"] = time.perf_counter()
+        if replay is not None:
+            press_pause()
+
+    def press_pause() -> None:
+        snapshot = runtime.latest_snapshot()
+        if snapshot.replay.finished:
+            return
+        marks["pause_pressed"] = time.perf_counter()
+        app.play_button.invoke()
+        app.after(1, wait_paused)
+
+    def wait_paused() -> None:
+        snapshot = runtime.latest_snapshot()
+        if snapshot.replay.paused:
+            marks["pause_s"] = time.perf_counter() - marks["pause_pressed"]
+            app.after(200, app.play_button.invoke)  # play on
+        elif time.perf_counter() - marks["pause_pressed"] < READY_TIMEOUT_S:
+            app.after(1, wait_paused)
 
     def begin() -> None:
         marks["start"] = (time.perf_counter(), _process_cpu_s(), time.thread_time(), _thread_cpu_s(runtime_tid))
@@ -155,6 +190,7 @@ def measure(speed: float | None, seconds: float, folder: Path) -> dict:
         t1, cpu1, gui1, rt1 = marks["end"]
         frames = [(at, ms) for ms, at in zip(app.frame_times_ms, app._frame_started) if t0 <= at <= t1]
         snapshot = app.snapshot
+        finished_early = snapshot is not None and snapshot.replay is not None and snapshot.replay.finished
         ai_log = [ms for at, ms in frames if at >= marks.get("ai_log_at", t1)]
         tab = app.desk("arbitrage").account_view.tab
     finally:
@@ -170,7 +206,7 @@ def measure(speed: float | None, seconds: float, folder: Path) -> dict:
     starts = [at for at, _ in frames]
     intervals = [(b - a) * 1000.0 for a, b in zip(starts, starts[1:])]
     result = {
-        "speed": speed_name(speed), "seconds": round(wall, 3), "frames": len(frames),
+        "speed": speed_name(speed), "market": "replay" if replay is not None else "simulated", "seconds": round(wall, 3), "frames": len(frames),
         "fps": round(len(frames) / wall, 2) if wall > 0 else 0.0,
         "poll_ms": {**_ms(durations, (50, 95)), "max": round(max(durations), 2) if durations else None},
         "poll_ms_ai_log": _ms(ai_log, (50, 95)),
@@ -186,12 +222,18 @@ def measure(speed: float | None, seconds: float, folder: Path) -> dict:
         "ai_log_rows": len(snapshot.advisor.log) if snapshot is not None and snapshot.advisor is not None else 0,
         "engine_events": snapshot.events if snapshot is not None else 0,
     }
+    if replay is not None:
+        result["pause_ms"] = round(marks["pause_s"] * 1000.0, 1) if "pause_s" in marks else None
+        result["replay_finished_before_the_end"] = finished_early
     if speed is None:  # the engine uses the rest of the machine: no CPU target, a lower frame rate
         result["targets"] = {
             "poll_p95_le_50ms_at_15fps": bool(durations) and result["poll_ms"]["p95"] <= MAX_SPEED_P95_MS
             and result["fps"] >= MAX_SPEED_FPS,
             "close_le_2s": result["close_s"] <= CLOSE_TARGET_S,
         }
+        if replay is not None:
+            result["targets"]["pause_le_200ms"] = result["pause_ms"] is not None \
+                and result["pause_ms"] <= PAUSE_TARGET_MS
     else:
         result["targets"] = {
             "poll_p95_le_25ms_at_20hz": bool(durations) and result["poll_ms"]["p95"] <= POLL_P95_TARGET_MS
@@ -203,7 +245,7 @@ def measure(speed: float | None, seconds: float, folder: Path) -> dict:
 
 
 def run(quick: bool = False, seconds: float | None = None, speeds=SPEEDS, include_startup: bool | None = None,
-        startup_runs: int = 3) -> dict:
+        startup_runs: int = 3, replay: bool = True) -> dict:
     """Measure each speed (and start to first frame); return a JSON-ready dict. A quick run leaves start to
     first frame to the startup benchmark, which the suite runs anyway."""
     seconds = seconds if seconds is not None else (QUICK_S if quick else FULL_S)
@@ -213,6 +255,12 @@ def run(quick: bool = False, seconds: float | None = None, speeds=SPEEDS, includ
         with _environment(Path(folder)):
             for speed in speeds:
                 results[speed_name(speed)] = measure(speed, seconds, Path(folder))
+            if replay:
+                from benchmarks.replay import default_config, record
+
+                recording = Path(folder) / "session.jsonl.gz"
+                record(default_config(Path(folder)), recording, REPLAY_RECORDING_S[quick], Path(folder) / "record.db")
+                results["replay-max"] = measure(None, seconds, Path(folder), replay=recording)
         first_frame = None
         if include_startup:
             found = startup.time_programs([], runs=startup_runs)["source"]
@@ -237,6 +285,8 @@ def report(result: dict) -> str:
             f"(interval p95 {gaps['p95']:.0f} ms); CPU {found['cpu_pct']:.0f} % of a core "
             f"(GUI thread {found['gui_thread_cpu_pct']:.0f} %"
             + (f", runtime {runtime_cpu:.0f} %" if runtime_cpu is not None else "") + ")"
+            + (f"; Pause took {found['pause_ms']:.0f} ms" if found.get("pause_ms") is not None else "")
+            + ("; the replay ended before the measurement did" if found.get("replay_finished_before_the_end") else "")
             + f"; closed in {found['close_s']:.2f} s; load {found['load_avg_1min'][1]:.1f}; "
             + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in found["targets"].items()))
     first = result.get("start_to_first_frame")
@@ -251,9 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_S:g} s per speed instead of {FULL_S:g}")
     parser.add_argument("--seconds", type=float, help="measured seconds per speed (overrides --quick)")
     parser.add_argument("--no-startup", action="store_true", help="skip start to first frame (--quick skips it)")
+    parser.add_argument("--no-replay", action="store_true", help="skip the replay at --speed max (and its Pause)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
-    result = run(quick=args.quick, seconds=args.seconds, include_startup=False if args.no_startup else None)
+    result = run(quick=args.quick, seconds=args.seconds, include_startup=False if args.no_startup else None,
+                 replay=not args.no_replay)
     print(json.dumps(result) if args.json else report(result))
     return 0
 
