@@ -105,7 +105,7 @@ def test_the_config_has_ten_symbols_on_eight_venues(tmp_path):
 
 @pytest.mark.gui
 def test_the_gui_benchmark_runs_the_window_at_about_20_hz():
-    result = gui.run(seconds=1.5, speeds=(1.0,), include_startup=False)
+    result = gui.run(seconds=1.5, speeds=(1.0,), include_startup=False, replay=False)
     assert result["name"] == "gui" and result["start_to_first_frame"] is None
     found = result["speeds"]["1"]
     assert found["frames"] > 0
