@@ -316,8 +316,8 @@ class SimulatedMarket:
                     # Only the level's own size changes; the spoofer's order stays as placed.
                     spoof.normal = max(q.lot, self._round_lot(q, spoof.normal * rng.lognormvariate(0.0, 0.25)))
                     side[k] = changes[k] = round(spoof.normal + spoof.extra, 12)
-                else:
-                    side[k] = changes[k] = self._round_lot(q, side[k] * rng.lognormvariate(0.0, 0.25))
+                else:  # never below one lot: a level rounded to nothing would sit on the ladder at size 0
+                    side[k] = changes[k] = max(q.lot, self._round_lot(q, side[k] * rng.lognormvariate(0.0, 0.25)))
         # Small aggressive trades at the touch.
         expected = sim.trades_per_second * dt
         while expected > 0 and rng.random() < min(0.95, expected):
@@ -426,8 +426,10 @@ class SimulatedMarket:
         if q.needs_snapshot:
             q.needs_snapshot = False
             q.sequence += 1
-            bids = tuple((q.price(k), q.bids[k]) for k in sorted(q.bids, reverse=True))
-            asks = tuple((q.price(k), q.asks[k]) for k in sorted(q.asks))
+            # A level that trades emptied stays on the ladder at size 0 (a delta sends it as a removal);
+            # a snapshot lists only the levels that are there, as an exchange's does.
+            bids = tuple((q.price(k), q.bids[k]) for k in sorted(q.bids, reverse=True) if q.bids[k] > 0)
+            asks = tuple((q.price(k), q.asks[k]) for k in sorted(q.asks) if q.asks[k] > 0)
             return [BookUpdate(q.venue, q.symbol, q.sequence, bids, asks, True, exchange_time, now)]
         if not bid_changes and not ask_changes:
             return []
