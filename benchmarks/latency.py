@@ -24,9 +24,10 @@ callback the loop would run next, called directly: the symbol's detector pass (V
 books, the 8 x 8 net spreads), and for each pair above the threshold the decision: the risk pre-check,
 the signal score, the rule advisor (synchronous), the final risk check, the ledger reservation and the
 decision recorded (decision log, ``store.record_decision`` queued). For an accepted opportunity it also
-covers ``_open_trade``'s synchronous part, which includes the write-ahead journal entry committed by
-the storage thread (the engine waits for that commit before sending orders); the order legs themselves
-run later as asyncio tasks, outside every sample. Snapshot publication (every 50 ms of wall time, in
+covers ``_open_trade``'s synchronous part: the ledger reservation and the trade's task created. The
+write-ahead journal entry is awaited by that task before it sends an order (on a virtual-time loop the
+wait holds the loop, about 0.3 ms), so it runs after the sample, with the order legs; before the kernel
+(04b42b5 and earlier) the commit was inside the sample. Snapshot publication (every 50 ms of wall time, in
 the same callback in real use) is excluded from the samples and timed on its own. The garbage collector
 stays enabled, as in the application. Between events the loop runs (engine housekeeping, order legs,
 the clock advancing by the event's inter-arrival time); none of that is timed.
