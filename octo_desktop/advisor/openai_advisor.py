@@ -1,4 +1,5 @@
-"""The OpenAI advisor: one Chat Completions call with Structured Outputs per opportunity.
+"""The OpenAI advisor: one Chat Completions call with Structured Outputs per dislocation (its best pair,
+with the other pairs listed).
 
 The answer is constrained to the ``AdviceAnswer`` JSON schema (strict mode), then validated again as an
 ``Advice``. Every failure leaves as an ``AdvisorError`` whose ``kind`` the advising desk understands, and
@@ -58,6 +59,10 @@ The input JSON:
 - opportunity: net_spread_bps is the spread after both venues' taker fees, in basis points; \
 threshold_bps is the least net spread the engine trades; quantity (base asset) and notional_usdt are the \
 proposed size.
+- alternatives: the other pairs of the same symbol above the threshold at this moment (one dislocation: \
+often one venue off from all the others), best first. You are asked once per dislocation: your verdict is \
+for the opportunity above; the engine does not trade the alternatives on it (WAIT makes them wait too). \
+One venue off from all the others may be the first to move, with the rest about to follow.
 - score: value and parts (spread, liquidity, slippage, freshness, order_flow, execution_quality), each in \
 [0, 1], higher is better.
 - venues.buy and venues.sell: state is the market-data feed (live is healthy; stale or reconnecting means \

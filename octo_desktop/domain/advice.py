@@ -80,8 +80,21 @@ class OutcomeBrief:
 
 
 @dataclass(frozen=True, slots=True)
+class CandidateBrief:
+    """Another pair of the same symbol above the threshold at the same moment: the same dislocation."""
+
+    buy_venue: str
+    sell_venue: str
+    net_bps: float
+
+
+@dataclass(frozen=True, slots=True)
 class OpportunityBrief:
-    """Everything an advisor is told about one opportunity."""
+    """Everything an advisor is told about one opportunity (the best pair of a dislocation).
+
+    ``alternatives``: the dislocation's other pairs, best first. A remote advisor is asked once per
+    dislocation: its answer is for this pair, and the others are not asked about separately.
+    """
 
     opportunity_id: int
     time: float
@@ -99,6 +112,7 @@ class OpportunityBrief:
     volatility_bps: float  # realised volatility of the symbol, bps per sample
     market_direction: float  # aggregate short-horizon direction across venues, [-1, 1]
     recent: tuple[OutcomeBrief, ...] = field(default=())
+    alternatives: tuple[CandidateBrief, ...] = field(default=())
 
     @property
     def route(self) -> tuple[str, str, str]:
@@ -122,6 +136,8 @@ class OpportunityBrief:
                 "net_spread_bps": rounded(self.net_bps), "threshold_bps": rounded(self.threshold_bps),
                 "quantity": rounded(self.quantity, 8), "notional_usdt": rounded(self.notional_usdt),
             },
+            "alternatives": [{"buy_venue": c.buy_venue, "sell_venue": c.sell_venue,
+                              "net_spread_bps": rounded(c.net_bps)} for c in self.alternatives],
             "score": {"value": rounded(self.score, 3), "parts": {k: rounded(v, 3) for k, v in self.parts}},
             "venues": {"buy": venue(self.buy), "sell": venue(self.sell)},
             "market": {"volatility_bps": rounded(self.volatility_bps, 3),

@@ -46,11 +46,12 @@ def five_levels(at: float, venue: str, bid: float, ask: float) -> tuple:
     return (at, venue, bids, asks, True)
 
 
-def scripted_compose(script, *, on_snapshot=None, seed: int = 3):
+def scripted_compose(script, *, on_snapshot=None, seed: int = 3, advisor=None):
     """Return a ``compose`` for ``Runtime`` that runs the real kernel and arbitrage desk on ``script``.
 
     The paper executor fills against the scripted books (``liquidity=feed``: our fills change nothing
-    in them); ``on_snapshot(snapshot)``, if given, sees every published snapshot.
+    in them); ``on_snapshot(snapshot)``, if given, sees every published snapshot; ``advisor``: the desk's
+    advisor (default: the rule advisor).
     """
     from octo_desktop.desks.arbitrage import ArbitrageDesk
     from octo_desktop.engine.kernel import Kernel
@@ -65,7 +66,7 @@ def scripted_compose(script, *, on_snapshot=None, seed: int = 3):
         return Kernel(config, clock, store, state, market="simulated", speed="max", publish=keep,
                       make_feed=lambda sink, *_: ScriptedFeed(clock, sink, config.venue_names, script),
                       make_execution=lambda books, feed: PaperExecution(config, books, clock, liquidity=feed, seed=seed),
-                      make_desks=lambda services: [ArbitrageDesk(services, state)], stop_at=stop_at, on_stop=on_stop,
+                      make_desks=lambda services: [ArbitrageDesk(services, state, advisor=advisor)], stop_at=stop_at, on_stop=on_stop,
                       snapshot_wanted=snapshot_wanted)
 
     return compose

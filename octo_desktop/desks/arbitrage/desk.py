@@ -29,7 +29,7 @@ from octo_desktop.desks.arbitrage.trades import TradeBook
 from octo_desktop.desks.arbitrage.views import opportunity_view
 from octo_desktop.engine.activity import decision_view
 from octo_desktop.domain import signals
-from octo_desktop.domain.advice import WAIT, OpportunityBrief, VenueBrief, apply_advice
+from octo_desktop.domain.advice import WAIT, CandidateBrief, OpportunityBrief, VenueBrief, apply_advice
 from octo_desktop.domain.commands import Command, SetMinScore, SetThreshold
 from octo_desktop.domain.fills import IOC_LIMIT, MARKET, POST_ONLY, OrderTypePolicy, choose_order_type, floor_to_lot, \
     post_only_price
@@ -100,6 +100,10 @@ class ArbitrageDesk:
         self._episodes: dict[tuple[str, int, int], Episode] = {}
         self._accepting = True
         self._signals_cache: tuple[float, object] | None = None
+        # A remote advisor is asked once per dislocation: the symbol's pairs above the threshold in the
+        # current pass (best first), and the symbols whose question is in flight (-> the asking pair's key).
+        self._pass_pairs: list[tuple[float, int, int]] = []
+        self._asking: dict[str, tuple[str, int, int]] = {}
         self.advice = AdviceBook(services.store, state.advice, state.next_advice_id, config.advisor.recent_outcomes)
         self.advisor = AdvisorDesk(advisor if advisor is not None else RuleAdvisor(), config.advisor, services.clock,
                                    days=state.advisor_days, on_answer=self._advised, on_spend=self._advisor_spend)
@@ -180,7 +184,8 @@ class ArbitrageDesk:
         quantity = config.markets[symbol].trade_notional_usdt / self._services.portfolio.marks[base]
         st.refresh(quantity, self._fees, now, now - config.strategy.stale_after_s)
         active = set()
-        for net, i, j in st.pairs(self._thresholds[symbol]):
+        self._pass_pairs = pairs = st.pairs(self._thresholds[symbol])
+        for net, i, j in pairs:
             key = (symbol, i, j)
             active.add(key)
             episode = self._episodes.get(key)
@@ -282,14 +287,20 @@ class ArbitrageDesk:
         if not reason:
             # The advisor: after the signals, before risk, which has the last word.
             if episode.advice is None:
+                remote = self.advisor.primary.is_remote
+                if remote and symbol in self._asking:
+                    return  # this dislocation's question is in flight: its answer covers this pair too
+                alternatives = tuple(CandidateBrief(self.venues[a], self.venues[b], other)
+                                     for other, a, b in self._pass_pairs if (a, b) != (i, j)) if remote else ()
                 brief = self._brief(symbol, i, j, net, float(quantity), float(notional), score, now,
-                                    episode.opportunity_id)
+                                    episode.opportunity_id, alternatives)
                 try:
                     answer = self.advisor.consult((symbol, i, j, episode.opportunity_id, brief), brief)
                 except AdvisorBusy:
                     return  # every call slot is taken: it waits for a free one, nothing is decided meanwhile
                 if answer is None:
                     episode.advising = True  # the answer arrives through _advised
+                    self._asking[symbol] = (symbol, i, j)
                     return
                 self._take_advice(episode, brief, *answer, now)
                 if now < episode.act_at:
@@ -424,7 +435,8 @@ class ArbitrageDesk:
 
     # --- the advisor -----------------------------------------------------------------------------------
     def _brief(self, symbol: str, i: int, j: int, net: float, quantity: float, notional: float,
-               score: signals.Score, now: float, opportunity_id: int) -> OpportunityBrief:
+               score: signals.Score, now: float, opportunity_id: int,
+               alternatives: tuple[CandidateBrief, ...] = ()) -> OpportunityBrief:
         services = self._services
         market, quality = services.market, services.quality
         st = self._states[symbol]
@@ -444,11 +456,14 @@ class ArbitrageDesk:
             sell_venue=self.venues[j], net_bps=net, threshold_bps=self._thresholds[symbol], quantity=quantity,
             notional_usdt=notional, score=score.value, parts=score.parts, buy=venue_brief(i), sell=venue_brief(j),
             volatility_bps=self._volatility[symbol].volatility_bps(),
-            market_direction=self._market_direction(symbol, now), recent=tuple(self.advice.recent_outcomes))
+            market_direction=self._market_direction(symbol, now), recent=tuple(self.advice.recent_outcomes),
+            alternatives=alternatives)
 
     def _advised(self, token, consultation: Consultation, note: str) -> None:
         """Take a remote advisor's answer (or its fallback) on the loop; re-evaluate the opportunity."""
         symbol, i, j, opportunity_id, brief = token
+        if self._asking.get(symbol) == (symbol, i, j):
+            del self._asking[symbol]
         clock = self._services.clock
         now = clock.now()
         episode = self._episodes.get((symbol, i, j))
@@ -480,6 +495,30 @@ class ArbitrageDesk:
         remote = self.advisor.primary.is_remote and not note
         clock = self._services.clock
         episode.act_at = now + consultation.latency_ms / 1000.0 if remote and clock.is_virtual else now
+        if brief.alternatives:
+            self._cover(brief, consultation, record.advice_id, now)
+
+    def _cover(self, brief: OpportunityBrief, consultation: Consultation, advice_id: int, now: float) -> None:
+        """The answer to a dislocation's one question covers its other pairs: on WAIT they wait as long;
+        otherwise they are not traded in this episode (the advice was for the best pair alone)."""
+        verdict = consultation.advice.verdict
+        wait_until = now + self._services.rules.config.advisor.wait_s
+        covered = 0
+        for candidate in brief.alternatives:
+            key = (brief.symbol, self.venues.index(candidate.buy_venue), self.venues.index(candidate.sell_venue))
+            episode = self._episodes.get(key)
+            if episode is None or episode.advice is not None or episode.advising or episode.in_flight:
+                continue
+            covered += 1
+            if verdict == WAIT:
+                episode.wait_until = max(episode.wait_until, wait_until)
+            else:
+                episode.skipped = True
+        if covered:
+            self._services.activity.note(
+                now, f"{brief.symbol}: one question for this dislocation: advice #{advice_id} on "
+                     f"{brief.buy_venue}→{brief.sell_venue} ({verdict}) covers {covered} other pair"
+                     f"{'s' if covered > 1 else ''}")
 
     def _advice_settled(self, episode: Episode, outcome: str) -> None:
         """Close the AI log record of an advice that did not lead to a trade."""
