@@ -19,14 +19,17 @@ MAX_WAIT_S = 0.25  # the runtime thread never waits longer than this for one fra
 WINDOW_SWITCH_INTERVAL_S = 0.0002  # benchmarks.gui at --speed max: 20 frames/s, against 9 with the default 5 ms
 
 
-def share_interpreter_with_window() -> None:
-    """Hand the interpreter between threads every 0.2 ms instead of 5 ms (a process with a window).
+def share_interpreter_with_window() -> float:
+    """Hand the interpreter between threads every 0.2 ms instead of 5 ms (a process with a window);
+    return the interval it had, for ``sys.setswitchinterval`` once the window is gone.
 
     Outside a frame the window still makes Tk calls (idle redraws, input, the poll's scheduling), each of
     which gives the interpreter up and must win it back from a busy runtime thread. Only a thread that
     waits for it causes a switch, so a run that nobody watches is not slowed down.
     """
+    previous = sys.getswitchinterval()
     sys.setswitchinterval(WINDOW_SWITCH_INTERVAL_S)
+    return previous
 
 
 class FrameGate:

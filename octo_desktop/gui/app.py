@@ -68,7 +68,8 @@ class OctoApp(ctk.CTk):
 
     def __init__(self, runtime, on_first_frame=None, welcome: bool = False,
                  desk_pages: Sequence[type] = DESK_PAGES) -> None:
-        share_interpreter_with_window()  # a runtime at full speed must not starve the window's Tk calls
+        # A runtime at full speed must not starve the window's Tk calls (restored when the window goes).
+        self._switch_interval = share_interpreter_with_window()
         ctk.set_appearance_mode("dark")
         ctk.set_default_color_theme("blue")
         super().__init__(fg_color=theme.WINDOW_BG)
@@ -524,6 +525,10 @@ class OctoApp(ctk.CTk):
             finally:
                 self.cancel_pending_callbacks()
                 self.destroy()
+
+    def destroy(self) -> None:
+        super().destroy()
+        sys.setswitchinterval(self._switch_interval)
 
     def cancel_pending_callbacks(self) -> None:
         """Cancel every pending ``after`` callback (CustomTkinter leaves some behind on destroy)."""

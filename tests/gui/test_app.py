@@ -154,3 +154,17 @@ def test_every_panel_keeps_refreshing_while_the_market_moves(session):
     session.wait(lambda: len(app.frame_times_ms) >= frames + 20 and app.snapshot.events > events
                  and all(c.surface.blits > b for c, b in zip(app.charts, blits)),
                  timeout=30, message="20 more frames, new events, every chart redrawn")
+
+def test_the_window_shares_the_interpreter_while_it_is_open_and_gives_it_back(tmp_path):
+    import sys
+
+    from octo_desktop.engine.frame_gate import WINDOW_SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()  # the interpreter keeps it in microseconds: compare approximately
+    assert before != pytest.approx(WINDOW_SWITCH_INTERVAL_S)
+    session = WindowSession(start_runtime(tmp_path / "octo.db"))
+    try:
+        assert sys.getswitchinterval() == pytest.approx(WINDOW_SWITCH_INTERVAL_S)
+    finally:
+        session.close()
+    assert sys.getswitchinterval() == pytest.approx(before)
