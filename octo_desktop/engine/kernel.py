@@ -377,7 +377,7 @@ class Kernel:
     def _control_replay(self, command: ControlReplay) -> None:
         if self.market_kind != "replay" or not self.clock.is_virtual:
             raise ValueError("replay controls apply only to a replay")
-        if command.paused is not None and not (self._finished and not command.paused):
+        if command.paused is not None and (command.paused or not self._finished):
             self.clock.set_paused(command.paused)  # a finished replay has nothing left to play
         if command.set_speed:
             self.clock.set_speed(command.speed)

@@ -426,10 +426,8 @@ class SimulatedMarket:
         if q.needs_snapshot:
             q.needs_snapshot = False
             q.sequence += 1
-            # A level that trades emptied stays on the ladder at size 0 (a delta sends it as a removal);
-            # a snapshot lists only the levels that are there, as an exchange's does.
-            bids = tuple((q.price(k), q.bids[k]) for k in sorted(q.bids, reverse=True) if q.bids[k] > 0)
-            asks = tuple((q.price(k), q.asks[k]) for k in sorted(q.asks) if q.asks[k] > 0)
+            bids = tuple((q.price(k), q.bids[k]) for k in sorted(q.bids, reverse=True))
+            asks = tuple((q.price(k), q.asks[k]) for k in sorted(q.asks))
             return [BookUpdate(q.venue, q.symbol, q.sequence, bids, asks, True, exchange_time, now)]
         if not bid_changes and not ask_changes:
             return []

@@ -70,3 +70,25 @@ def scripted_compose(script, *, on_snapshot=None, seed: int = 3, advisor=None):
                       snapshot_wanted=snapshot_wanted)
 
     return compose
+
+
+ALL_VENUES = ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")
+
+
+def run_scripted(db_path, script, venues, overrides=(), *, start: float, seconds: float, advisor=None) -> tuple:
+    """Run the real runtime on ``script`` (BTC/USDT, only ``venues`` enabled) at full speed for ``seconds``
+    of engine time from ``start``; return ``(summary, snapshots)``, every snapshot it published."""
+    from octo_desktop.config import load_config
+    from octo_desktop.engine.runtime import Runtime
+    from octo_desktop.storage import open_store
+
+    enabled = [f"venues.{v}.enabled={'true' if v in venues else 'false'}" for v in ALL_VENUES]
+    config = load_config(overrides=['symbols.list=["BTC/USDT"]', *overrides, *enabled])
+    store = open_store(db_path)
+    snapshots: list = []
+    compose = scripted_compose(script, on_snapshot=snapshots.append, advisor=advisor)
+    runtime = Runtime(config, store, store.load(), compose, speed=None, start_time=start, run_seconds=seconds)
+    runtime.start()
+    runtime.wait(timeout=60)
+    assert runtime.failure is None
+    return runtime.summary, snapshots

@@ -13,11 +13,8 @@ import threading
 import pytest
 
 from octo_desktop.advisor.base import Consultation
-from octo_desktop.config import load_config
 from octo_desktop.domain.advice import EXECUTE, SKIP, WAIT, Advice
-from octo_desktop.engine.runtime import Runtime
-from octo_desktop.storage import open_store
-from tests.fakes.scripted_feed import five_levels, scripted_compose
+from tests.fakes.scripted_feed import five_levels, run_scripted
 
 pytestmark = pytest.mark.integration
 START = 19_700 * 86_400.0 + 9_000.0
@@ -55,21 +52,12 @@ class RecordingAdvisor:
 
 
 def run(tmp_path, verdict: str):
-    overrides = ['symbols.list=["BTC/USDT"]', "strategy.min_score=0", "strategy.vol_multiplier=0",
-                 'advisor.kind="openai"', 'advisor.base_url="http://127.0.0.1:9"']
-    overrides += [f"venues.{v}.enabled={'true' if v in VENUES else 'false'}"
-                  for v in ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")]
-    config = load_config(overrides=overrides)
-    store = open_store(tmp_path / f"{verdict}.db")
-    state = store.load()
-    snapshots = []
     advisor = RecordingAdvisor(verdict)
-    compose = scripted_compose(SCRIPT, on_snapshot=snapshots.append, advisor=advisor)
-    runtime = Runtime(config, store, state, compose, speed=None, start_time=START, run_seconds=6.0)
-    runtime.start()
-    runtime.wait(timeout=60)
-    assert runtime.failure is None
-    return runtime.summary, advisor.briefs, snapshots[-1]
+    overrides = ["strategy.min_score=0", "strategy.vol_multiplier=0", 'advisor.kind="openai"',
+                 'advisor.base_url="http://127.0.0.1:9"']
+    summary, snapshots = run_scripted(tmp_path / f"{verdict}.db", SCRIPT, VENUES, overrides, start=START,
+                                      seconds=6.0, advisor=advisor)
+    return summary, advisor.briefs, snapshots[-1]
 
 
 def test_one_question_per_dislocation_names_the_other_pair_and_its_answer_covers_it(tmp_path):

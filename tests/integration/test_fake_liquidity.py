@@ -12,10 +12,7 @@ import sqlite3
 
 import pytest
 
-from octo_desktop.config import load_config
-from octo_desktop.engine.runtime import Runtime
-from octo_desktop.storage import open_store
-from tests.fakes.scripted_feed import scripted_compose
+from tests.fakes.scripted_feed import run_scripted
 
 pytestmark = pytest.mark.integration
 START = 19_700 * 86_400.0 + 7_200.0
@@ -45,23 +42,12 @@ SCRIPT = [
 
 
 def run(tmp_path, name, *extra):
-    overrides = ['symbols.list=["BTC/USDT"]', "strategy.min_score=0", "strategy.vol_multiplier=0",
-                 "spoofing.approach_bps=50", *extra]
-    overrides += [f"venues.{v}.enabled={'true' if v in ('binance', 'okx') else 'false'}"
-                  for v in ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")]
-    config = load_config(overrides=overrides)
-    store = open_store(tmp_path / f"{name}.db")
-    state = store.load()
-    snapshots = []
-
-    compose = scripted_compose(SCRIPT, on_snapshot=snapshots.append)
-    runtime = Runtime(config, store, state, compose, speed=None, start_time=START, run_seconds=5.0)
-    runtime.start()
-    runtime.wait(timeout=60)
-    assert runtime.failure is None
+    overrides = ["strategy.min_score=0", "strategy.vol_multiplier=0", "spoofing.approach_bps=50", *extra]
+    summary, snapshots = run_scripted(tmp_path / f"{name}.db", SCRIPT, ("binance", "okx"), overrides,
+                                      start=START, seconds=5.0)
     connection = sqlite3.connect(tmp_path / f"{name}.db")
     connection.row_factory = sqlite3.Row
-    return runtime.summary, connection, snapshots
+    return summary, connection, snapshots
 
 
 def test_a_pulled_large_order_is_recorded_as_a_spoofing_event(tmp_path):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -24,6 +23,7 @@ from octo_desktop.advisor.rule import RuleAdvisor
 from octo_desktop.config import QUOTE_ASSET
 from octo_desktop.desks.arbitrage.advice import AdviceBook
 from octo_desktop.desks.arbitrage.detector import SymbolState
+from octo_desktop.desks.arbitrage.episodes import Dislocations, Episode
 from octo_desktop.desks.arbitrage.trader import LegPlan
 from octo_desktop.desks.arbitrage.trades import TradeBook
 from octo_desktop.desks.arbitrage.views import opportunity_view
@@ -46,23 +46,6 @@ from octo_desktop.domain import money
 
 RECENT_OPPORTUNITIES = 50
 SIGNALS_REFRESH_S = 0.25  # engine seconds between order-flow readings for the window
-
-
-@dataclass
-class Episode:
-    """A pair above the threshold, from the moment it crosses until it falls back."""
-
-    opportunity_id: int
-    started: float
-    last_reason: str | None = None
-    in_flight: bool = False
-    advising: bool = False  # a remote advisor is thinking about it
-    advice: Consultation | None = None  # an answer not yet acted on
-    advice_note: str = ""  # why the rule advisor answered instead, if it did
-    advice_id: int | None = None  # the AI log record of ``advice``
-    act_at: float = -math.inf  # engine time from which ``advice`` may be acted on
-    wait_until: float = -math.inf  # after WAIT: ask again from then
-    skipped: bool = False  # the advisor said SKIP: not asked again in this episode
 
 
 class ArbitrageDesk:
@@ -100,10 +83,7 @@ class ArbitrageDesk:
         self._episodes: dict[tuple[str, int, int], Episode] = {}
         self._accepting = True
         self._signals_cache: tuple[float, object] | None = None
-        # A remote advisor is asked once per dislocation: the symbol's pairs above the threshold in the
-        # current pass (best first), and the symbols whose question is in flight (-> the asking pair's key).
-        self._pass_pairs: list[tuple[float, int, int]] = []
-        self._asking: dict[str, tuple[str, int, int]] = {}
+        self._dislocations = Dislocations(self.venues)  # a remote advisor: one question per dislocation
         self.advice = AdviceBook(services.store, state.advice, state.next_advice_id, config.advisor.recent_outcomes)
         self.advisor = AdvisorDesk(advisor if advisor is not None else RuleAdvisor(), config.advisor, services.clock,
                                    days=state.advisor_days, on_answer=self._advised, on_spend=self._advisor_spend)
@@ -184,7 +164,7 @@ class ArbitrageDesk:
         quantity = config.markets[symbol].trade_notional_usdt / self._services.portfolio.marks[base]
         st.refresh(quantity, self._fees, now, now - config.strategy.stale_after_s)
         active = set()
-        self._pass_pairs = pairs = st.pairs(self._thresholds[symbol])
+        pairs = st.pairs(self._thresholds[symbol])
         for net, i, j in pairs:
             key = (symbol, i, j)
             active.add(key)
@@ -197,7 +177,7 @@ class ArbitrageDesk:
                     self.opportunity_log.append({
                         "time": now, "symbol": symbol, "buy_venue": self.venues[i],
                         "sell_venue": self.venues[j], "net_bps": round(net, 3), "size": st.quantity})
-            self._consider(episode, symbol, i, j, net, now)
+            self._consider(episode, symbol, i, j, net, now, pairs)
         if self._episodes:
             for key in [k for k in self._episodes if k[0] == symbol and k not in active]:
                 episode = self._episodes[key]
@@ -241,7 +221,8 @@ class ArbitrageDesk:
                                    for i, v in enumerate(self.venues) if st.usable[i])
 
     # --- deciding --------------------------------------------------------------------------------------
-    def _consider(self, episode: Episode, symbol: str, i: int, j: int, net: float, now: float) -> None:
+    def _consider(self, episode: Episode, symbol: str, i: int, j: int, net: float, now: float,
+                  pairs: list[tuple[float, int, int]]) -> None:
         if episode.in_flight or episode.advising or episode.skipped or not self._accepting:
             return
         if now < episode.wait_until or now < episode.act_at:
@@ -288,10 +269,9 @@ class ArbitrageDesk:
             # The advisor: after the signals, before risk, which has the last word.
             if episode.advice is None:
                 remote = self.advisor.primary.is_remote
-                if remote and symbol in self._asking:
-                    return  # this dislocation's question is in flight: its answer covers this pair too
-                alternatives = tuple(CandidateBrief(self.venues[a], self.venues[b], other)
-                                     for other, a, b in self._pass_pairs if (a, b) != (i, j)) if remote else ()
+                if remote and self._dislocations.in_flight(symbol):
+                    return  # this dislocation's question is out: its answer covers this pair too
+                alternatives = self._dislocations.alternatives(pairs, i, j) if remote else ()
                 brief = self._brief(symbol, i, j, net, float(quantity), float(notional), score, now,
                                     episode.opportunity_id, alternatives)
                 try:
@@ -300,7 +280,7 @@ class ArbitrageDesk:
                     return  # every call slot is taken: it waits for a free one, nothing is decided meanwhile
                 if answer is None:
                     episode.advising = True  # the answer arrives through _advised
-                    self._asking[symbol] = (symbol, i, j)
+                    self._dislocations.asked(symbol, i, j)
                     return
                 self._take_advice(episode, brief, *answer, now)
                 if now < episode.act_at:
@@ -462,8 +442,7 @@ class ArbitrageDesk:
     def _advised(self, token, consultation: Consultation, note: str) -> None:
         """Take a remote advisor's answer (or its fallback) on the loop; re-evaluate the opportunity."""
         symbol, i, j, opportunity_id, brief = token
-        if self._asking.get(symbol) == (symbol, i, j):
-            del self._asking[symbol]
+        self._dislocations.answered(symbol, i, j)
         clock = self._services.clock
         now = clock.now()
         episode = self._episodes.get((symbol, i, j))
@@ -496,29 +475,14 @@ class ArbitrageDesk:
         clock = self._services.clock
         episode.act_at = now + consultation.latency_ms / 1000.0 if remote and clock.is_virtual else now
         if brief.alternatives:
-            self._cover(brief, consultation, record.advice_id, now)
-
-    def _cover(self, brief: OpportunityBrief, consultation: Consultation, advice_id: int, now: float) -> None:
-        """The answer to a dislocation's one question covers its other pairs: on WAIT they wait as long;
-        otherwise they are not traded in this episode (the advice was for the best pair alone)."""
-        verdict = consultation.advice.verdict
-        wait_until = now + self._services.rules.config.advisor.wait_s
-        covered = 0
-        for candidate in brief.alternatives:
-            key = (brief.symbol, self.venues.index(candidate.buy_venue), self.venues.index(candidate.sell_venue))
-            episode = self._episodes.get(key)
-            if episode is None or episode.advice is not None or episode.advising or episode.in_flight:
-                continue
-            covered += 1
-            if verdict == WAIT:
-                episode.wait_until = max(episode.wait_until, wait_until)
-            else:
-                episode.skipped = True
-        if covered:
-            self._services.activity.note(
-                now, f"{brief.symbol}: one question for this dislocation: advice #{advice_id} on "
-                     f"{brief.buy_venue}→{brief.sell_venue} ({verdict}) covers {covered} other pair"
-                     f"{'s' if covered > 1 else ''}")
+            verdict = consultation.advice.verdict
+            wait_until = now + self._services.rules.config.advisor.wait_s
+            covered = self._dislocations.cover(self._episodes, brief, verdict, wait_until)
+            if covered:
+                self._services.activity.note(
+                    now, f"{brief.symbol}: one question for this dislocation: advice #{record.advice_id} on "
+                         f"{brief.buy_venue}→{brief.sell_venue} ({verdict}) covers {covered} other pair"
+                         f"{'s' if covered > 1 else ''}")
 
     def _advice_settled(self, episode: Episode, outcome: str) -> None:
         """Close the AI log record of an advice that did not lead to a trade."""
