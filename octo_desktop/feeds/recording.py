@@ -35,6 +35,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator
 
+import orjson
+
 from octo_desktop import __version__
 from octo_desktop.config import ENGINE_TIME_MAX, ENGINE_TIME_MIN, SEED_MAX, VENUE_IDS
 from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
@@ -110,17 +112,27 @@ def event_to_json(event: RecordedEvent, own: bool = False) -> dict:
     return data
 
 
+_MISSING = object()
+
+
 def _levels(raw, where: str) -> tuple[tuple[float, float], ...]:
-    if not isinstance(raw, list):
+    if raw.__class__ is not list:
         raise RecordingError(f"{where}: levels must be a list of [price, size]")
     levels = []
     for level in raw:
         # Exact classes: JSON gives list, float and int; bool (an int subclass) is refused.
-        if level.__class__ is not list or len(level) != 2 \
-                or (level[0].__class__ is not float and level[0].__class__ is not int) \
-                or (level[1].__class__ is not float and level[1].__class__ is not int):
+        if level.__class__ is not list or len(level) != 2:
             raise RecordingError(f"{where}: bad level {level!r}")
-        levels.append((float(level[0]), float(level[1])))
+        price, size = level
+        if price.__class__ is not float:
+            if price.__class__ is not int:
+                raise RecordingError(f"{where}: bad level {level!r}")
+            price = float(price)
+        if size.__class__ is not float:
+            if size.__class__ is not int:
+                raise RecordingError(f"{where}: bad level {level!r}")
+            size = float(size)
+        levels.append((price, size))
     return tuple(levels)
 
 
@@ -142,6 +154,29 @@ def _text(data: dict, key: str, where: str) -> str:
 
 def event_from_json(data: dict, where: str = "event") -> tuple[RecordedEvent, bool]:
     """Return ``(event, own)`` for one JSON object; raise RecordingError naming what is wrong."""
+    if data.__class__ is dict:
+        # The shapes a recording is made of (book updates and trades, written by ``event_to_json``),
+        # checked with exact classes; anything else takes the full path below, which names the problem.
+        ts, venue, symbol = data.get("ts"), data.get("venue"), data.get("symbol")
+        if ts.__class__ is float and ts - ts == 0.0 and venue.__class__ is str and venue \
+                and symbol.__class__ is str and symbol:
+            kind = data.get("type")
+            exchange = data.get("exchange_ts", _MISSING)
+            if exchange is None or exchange is _MISSING:
+                exchange = math.nan
+            elif exchange.__class__ is not float or exchange - exchange != 0.0:
+                kind = None
+            if kind == "delta" or kind == "snapshot":
+                seq = data.get("seq")
+                if seq.__class__ is int:
+                    return (BookUpdate(venue, symbol, seq, _levels(data.get("bids", []), where),
+                                       _levels(data.get("asks", []), where), kind == "snapshot", exchange, ts),
+                            data.get("own") is True)
+            elif kind == "trade":
+                side, price, size = data.get("side"), data.get("price"), data.get("size")
+                if (side == "buy" or side == "sell") and price.__class__ is float and price - price == 0.0 \
+                        and size.__class__ is float and size - size == 0.0:
+                    return MarketTrade(venue, symbol, side, price, size, exchange, ts), data.get("own") is True
     if not isinstance(data, dict):
         raise RecordingError(f"{where}: not a JSON object")
     kind = data.get("type")
@@ -151,7 +186,7 @@ def event_from_json(data: dict, where: str = "event") -> tuple[RecordedEvent, bo
     if kind in ("snapshot", "delta"):
         seq = data.get("seq")
         if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
-            raise RecordingError(f"{where}: 'seq' must be an integer or null")
+            raise RecordingError(f"{where}: 'seq' must be an integer (64 bits at most) or null")
         event = BookUpdate(venue, _text(data, "symbol", where), -1 if seq is None else seq,
                            _levels(data.get("bids", []), where), _levels(data.get("asks", []), where),
                            kind == "snapshot", _float(data, "exchange_ts", where, optional=True), ts)
@@ -329,13 +364,18 @@ class RecordingReader:
                     self.lines = number
                     where = f"{name} line {number}"
                     try:
-                        data = json.loads(line.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        self.error = f"{where}: not UTF-8 text"
-                        return
-                    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
-                        self.error = f"{where}: not valid JSON"
-                        return
+                        data = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        # The standard decoder on the rare line orjson refuses: it tells bad UTF-8 from
+                        # bad JSON, and reads NaN (which the checks below then name).
+                        try:
+                            data = json.loads(line.decode("utf-8"))
+                        except UnicodeDecodeError:
+                            self.error = f"{where}: not UTF-8 text"
+                            return
+                        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+                            self.error = f"{where}: not valid JSON"
+                            return
                     try:
                         if data.__class__ is dict and data.get("type") == "end":
                             self.end_time = _engine_time(_float(data, "ts", where), where)

@@ -157,6 +157,49 @@ def test_an_invalid_event_ends_the_events_at_its_line(tmp_path, line, message):
     assert re.search(message, reader.error), reader.error
 
 
+class _Plain(dict):
+    """A dict that is not exactly a dict: ``event_from_json`` then takes its full, checking path."""
+
+
+@pytest.mark.parametrize("data", [
+    {"ts": START, "venue": "okx", "symbol": "BTC/USDT", "type": "delta", "seq": 7,
+     "bids": [[60000.0, 0.0], [59999, 2]], "asks": [], "exchange_ts": START - 0.01},
+    {"ts": START, "venue": "okx", "symbol": "BTC/USDT", "type": "snapshot", "seq": 1,
+     "bids": [[60000.0, 1.5]], "asks": [[60000.1, 1.0]], "exchange_ts": None, "own": True},
+    {"ts": START, "venue": "okx", "symbol": "BTC/USDT", "type": "trade", "price": 60000.1, "size": 0.25,
+     "side": "sell"},
+    {"ts": START, "venue": "okx", "symbol": "BTC/USDT", "type": "trade", "price": 60000, "size": 1,
+     "side": "buy", "exchange_ts": 1700000000},
+    {"ts": START, "venue": "okx", "symbol": "BTC/USDT", "type": "delta", "seq": None, "bids": [], "asks": []},
+], ids=["delta", "own-snapshot", "trade", "integer-numbers", "no-sequence"])
+def test_the_fast_path_reads_every_event_as_the_checking_path_does(data):
+    assert recording.event_from_json(data) == recording.event_from_json(_Plain(data))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"price": True}, r"'price' must be a finite number, got True"),
+    ({"price": float("inf")}, r"'price' must be a finite number, got inf"),
+    ({"exchange_ts": float("nan")}, r"'exchange_ts' must be a finite number, got nan"),
+    ({"ts": float("nan")}, r"'ts' must be a finite number, got nan"),
+    ({"symbol": ""}, r"'symbol' must be a non-empty string"),
+    ({"side": "up"}, r"'side' must be 'buy' or 'sell'"),
+])
+def test_the_fast_path_refuses_what_the_checking_path_refuses(change, message):
+    data = {"ts": START, "venue": "okx", "symbol": "BTC/USDT", "type": "trade", "price": 1.0, "size": 1.0,
+            "side": "buy", **change}
+    with pytest.raises(RecordingError, match=message):
+        recording.event_from_json(data)
+
+
+def test_a_sequence_past_64_bits_ends_the_events_at_its_line(tmp_path):
+    lines = event_lines(5)
+    lines[2] = (b'{"ts": 1700000000.02, "venue": "okx", "symbol": "BTC/USDT", "type": "delta", '
+                b'"seq": 123456789012345678901234567890, "bids": [[59999.0, 1.0]], "asks": []}')
+    reader, events = read_all(write(tmp_path, b"\n".join(lines) + b"\n"))
+    assert len(events) == 2
+    assert reader.error.endswith("line 4: 'seq' must be an integer (64 bits at most) or null")
+
+
 def test_a_gzip_stream_cut_short_delivers_every_complete_line_then_says_where_it_was_cut(tmp_path):
     body = b"\n".join(event_lines(20_000)) + b"\n"
     whole = write(tmp_path, body)
