@@ -68,11 +68,11 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
     recorder = Recorder()
     replay_path = ""
 
-    def make_feed(sink, stop_at_time, pause_at_time):
+    def make_feed(sink, batch, stop_at_time, pause_at_time):
         if source.kind == "simulated":
             from octo_desktop.feeds.simulated import SimulatedFeed, SimulatedMarket
 
-            return SimulatedFeed(SimulatedMarket(config, origin=clock.now()), clock, sink)
+            return SimulatedFeed(SimulatedMarket(config, origin=clock.now()), clock, sink, batch)
         if source.kind == "live":
             from octo_desktop.feeds.live import LiveFeed
 
@@ -82,7 +82,8 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
 
             # A replay stops on the housekeeping tick where the recorded session stopped, as that session did;
             # in the window, engine time stops there instead and the finished session stays on screen.
-            return ReplayFeed(source.replay, clock, sink, on_end=stop_at_time if source.stop_at_end else pause_at_time)
+            return ReplayFeed(source.replay, clock, sink, batch,
+                              on_end=stop_at_time if source.stop_at_end else pause_at_time)
         raise ConfigError(f"market.kind: unknown market {source.kind!r}")
 
     def make_execution(books, feed):

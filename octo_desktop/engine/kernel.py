@@ -1,9 +1,12 @@
 """The kernel: the clock, the books, the event batches, the commands, the desks and the snapshot.
 
-Everything here runs on the runtime loop (``engine.runtime``). The feed hands each market event to
-``on_market_event``, which applies it to the books at once (the paper executor sees each book as it
-is when its order arrives); the symbols it touched are collected, and once per loop iteration every
-desk runs over them (``Desk.on_books``): a burst of events costs one pass. Four times per engine
+Everything here runs on the runtime loop (``engine.runtime``). A feed hands over its events in
+batches: what one venue published at one instant (a simulated venue's tick, a replayed instant) goes
+to ``on_market_batch``, which applies them to the books and then runs every desk once over the symbols
+they touched (``Desk.on_books``). Events that come one at a time (a live socket's messages, the
+market's reaction to our own fill) go to ``on_market_event``, which applies each at once (the paper
+executor sees each book as it is when its order arrives) and runs the desks once at the end of the
+loop iteration, over everything that changed in it: a burst of events costs one pass either way. Four times per engine
 second ``housekeeping`` marks the account, applies the risk rules, lets each desk look again (a book
 going stale changes nothing in the books) and samples the P&L curve. Commands from the window and
 the command line arrive through ``handle``. After a batch, a snapshot is published when the window's
@@ -97,7 +100,8 @@ class Kernel:
         self._scheduled = False
         self._sequence = 0
         self._last_publish = -math.inf
-        self.feed = make_feed(self.on_market_event, self.stop_at_time, self.pause_at_time)
+        self._in_pass = False
+        self.feed = make_feed(self.on_market_event, self.on_market_batch, self.stop_at_time, self.pause_at_time)
         self.execution = make_execution(self.market.books, self.feed)
         self.quality = ExecutionQuality(config, self.execution)
         self.services = DeskServices(
@@ -109,17 +113,34 @@ class Kernel:
     # --- market events --------------------------------------------------------------------------------
     def on_market_event(self, event) -> None:
         """Apply one market event at once; the desks run over the touched symbols once per loop iteration."""
+        if self._apply(event):
+            self.mark_dirty(event.symbol)
+
+    def on_market_batch(self, events) -> None:
+        """Apply a batch of market events (one venue, one instant), then run the desks once over them."""
+        dirty = self._dirty
+        for event in events:
+            if self._apply(event):
+                dirty[event.symbol] = None
+        if not self._in_pass:
+            self._process_dirty()
+        elif dirty and not self._scheduled:  # a feed called from inside a pass: the next pass has them
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._process_dirty)
+
+    def _apply(self, event) -> bool:
+        """Apply one event; return whether it changed a book or the trades of ``event.symbol``."""
         if self.recorder.active:
             self.recorder.record(event)
         if isinstance(event, FeedStatus):
             self._on_feed_status(event)
-            return
+            return False
         if isinstance(event, MarketRules):
             self._on_market_rules(event)
-            return
+            return False
         self.market.apply(event)
         self.execution.on_market_event(event)
-        self.mark_dirty(event.symbol)
+        return True
 
     def mark_dirty(self, symbol: str) -> None:
         """Have every desk look at ``symbol`` at the end of this loop iteration."""
@@ -130,10 +151,16 @@ class Kernel:
 
     def _process_dirty(self) -> None:
         self._scheduled = False
+        if not self._dirty:
+            return
         now = self.clock.now()
         dirty, self._dirty = self._dirty, {}
-        for desk in self.desks:
-            desk.on_books(dirty, now)
+        self._in_pass = True
+        try:
+            for desk in self.desks:
+                desk.on_books(dirty, now)
+        finally:
+            self._in_pass = False
         self.maybe_publish()
 
     def _on_feed_status(self, event: FeedStatus) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Protocol, Union
+from typing import Callable, Mapping, Protocol, Sequence, Union
 
 from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
 
 MarketEvent = Union[BookUpdate, MarketTrade, FeedStatus, MarketRules]
-EventSink = Callable[[MarketEvent], None]
+EventSink = Callable[[MarketEvent], None]  # one event; the desks look once at the end of the loop iteration
+BatchSink = Callable[[Sequence[MarketEvent]], None]  # what one venue published at one instant; the desks look then
 
 
 @dataclass(frozen=True, slots=True)

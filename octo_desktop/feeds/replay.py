@@ -1,10 +1,12 @@
 """Replay a recording through the engine on the simulated clock, event by event, at their own times.
 
 Each event is delivered when the engine clock reaches its ``ts``, in file order, so the engine
-sees the same books at the same instants as the session that recorded them. Events marked ``own``
-(the simulated market's reaction to one of our paper fills) are handed over when the replayed
-executor makes that fill, inside the same call, exactly as the simulated market did; if the replay
-diverged and never makes it, they are delivered at their time like any other event.
+sees the same books at the same instants as the session that recorded them. Consecutive events of
+one venue at one instant go to the kernel as one batch, as the simulated market published them (a
+venue's tick). Events marked ``own`` (the simulated market's reaction to one of our paper fills) are
+handed over when the replayed executor makes that fill, inside the same call, exactly as the
+simulated market did; if the replay diverged and never makes it, they are delivered at their time
+like any other event.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import math
 from collections import deque
 
 from octo_desktop.domain.model import REPLAY, BookUpdate, MarketTrade
-from octo_desktop.feeds.base import ConnectionHealth, EventSink
+from octo_desktop.feeds.base import BatchSink, ConnectionHealth, EventSink
 from octo_desktop.feeds.recording import RecordingReader
 
 OWN_MATCH_WINDOW_S = 1e-3  # an own event belongs to a fill made within this time of it
@@ -29,10 +31,11 @@ class ReplayFeed:
 
     name = "replay"
 
-    def __init__(self, reader: RecordingReader, clock, sink: EventSink, on_end=None) -> None:
+    def __init__(self, reader: RecordingReader, clock, sink: EventSink, batch: BatchSink, on_end=None) -> None:
         self.reader = reader
         self._clock = clock
         self._sink = sink
+        self._batch = batch
         self._events = reader.events()
         self._buffer: deque = deque()
         self._exhausted = False
@@ -99,23 +102,45 @@ class ReplayFeed:
     def _deliver_due(self) -> None:
         self._timer = None
         now = self._clock.now()
+        buffer = self._buffer
         while True:
-            head = self._peek()
-            if head is None:
-                if not self._done.done():
-                    self._done.set_result(None)
-                return
-            when = head[0].received_time
+            if not buffer:
+                self._fill()
+                if not buffer:
+                    if not self._done.done():
+                        self._done.set_result(None)
+                    return
+            event, own = buffer[0]
+            when = event.received_time
             if when > now:  # an own-fill may have taken the event this timer was for: wait for the next
                 self._timer = self._clock.call_at(when, self._wake)
                 return
-            self._deliver_head()
+            if own:
+                self._deliver_head()  # not taken by a fill at its time: delivered like any other event
+                continue
+            # One venue's events at one instant, as one batch (own events end it: they came from a fill).
+            venue = event.venue
+            batch = [buffer.popleft()[0]]
+            while True:
+                if not buffer:
+                    self._fill()
+                    if not buffer:
+                        break
+                head, head_own = buffer[0]
+                if head_own or head.received_time != when or head.venue != venue:
+                    break
+                batch.append(buffer.popleft()[0])
+            self.delivered += len(batch)
+            self._batch(batch)
 
     def _wake(self) -> None:
-        # Deliver one loop step after the timer, as a task waking from sleep would: a paper fill due at
-        # the same instant runs first and takes its recorded reaction (``on_own_fill``), exactly as the
-        # recording session's market handed it over.
-        self._timer = asyncio.get_running_loop().call_soon(self._deliver_due)
+        # The own reaction to a fill due at this same instant is the fill's to take (``on_own_fill``), as the
+        # recording session's market handed it over from inside the fill: wait one loop step for it.
+        # Anything else is delivered now, as the simulated market's venue timers did.
+        if self._buffer and self._buffer[0][1]:
+            self._timer = asyncio.get_running_loop().call_soon(self._deliver_due)
+        else:
+            self._deliver_due()
 
     def request_resync(self, venue: str, symbol: str) -> None:
         """A recording cannot be asked for a snapshot: the book stays excluded until the next one."""
