@@ -195,6 +195,21 @@ class OrderBook:
             return list(zip(self._bid_prices[:-n - 1:-1], self._bid_sizes[:-n - 1:-1]))
         return list(zip(self._ask_prices[:n], self._ask_sizes[:n]))
 
+    def top_lists(self, side: str, n: int) -> tuple[list[float], list[float]]:
+        """Return (prices, sizes) of up to ``n`` levels of ``side`` ("bid" or "ask"), best first, as new lists."""
+        if n <= 0:
+            return [], []
+        if side == "bid":
+            return self._bid_prices[:-n - 1:-1], self._bid_sizes[:-n - 1:-1]
+        return self._ask_prices[:n], self._ask_sizes[:n]
+
+    def nth_price(self, side: str, n: int) -> float:
+        """Return the ``n``-th best price of ``side`` ("bid" or "ask"; 1 is the touch), NaN if it has fewer."""
+        prices = self._bid_prices if side == "bid" else self._ask_prices
+        if not 0 < n <= len(prices):
+            return math.nan
+        return prices[-n] if side == "bid" else prices[n - 1]
+
     def top_size(self, side: str, n: int) -> float:
         """Return the total size of the best ``n`` levels of ``side`` ("bid" or "ask"), added best first."""
         if n <= 0:

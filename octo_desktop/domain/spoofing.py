@@ -41,11 +41,6 @@ BOTH_SIDES = ("bid", "ask")
 _SIDES = {(True, True): BOTH_SIDES, (True, False): ("bid",), (False, True): ("ask",), (False, False): ()}
 
 
-def changed_sides(bids, asks) -> tuple[str, ...]:
-    """Return the sides a delta with these bid and ask levels changes, bid first."""
-    return _SIDES[(bool(bids), bool(asks))]
-
-
 @dataclass(frozen=True, slots=True)
 class SpoofEvent:
     """A large level that vanished as the price approached it, before it traded."""
@@ -91,11 +86,41 @@ class SpoofDetector:
         self._book_version = -1
 
     # --- inputs ---------------------------------------------------------------------------------
+    def watched_sides(self, book: OrderBook, bids, asks) -> tuple[str, ...]:
+        """Return the sides where a delta just applied to ``book`` changed a watched level, bid first.
+
+        A change strictly behind the side's ``watch_levels``-th level (after the delta) leaves the
+        watched levels as they were, so a scan of that side would find what the last one found: a
+        deleted watched level brings a deeper one up, past which the deleted price lies; an inserted
+        or resized one is inside.
+        """
+        n = self.config.watch_levels
+        bid = ask = False
+        if bids:
+            edge = book.nth_price("bid", n)
+            if edge != edge:  # NaN: fewer levels than watched, every change is watched
+                bid = True
+            else:
+                for level in bids:
+                    if level[0] >= edge:
+                        bid = True
+                        break
+        if asks:
+            edge = book.nth_price("ask", n)
+            if edge != edge:
+                ask = True
+            else:
+                for level in asks:
+                    if level[0] <= edge:
+                        ask = True
+                        break
+        return _SIDES[(bid, ask)]
+
     def on_book(self, book: OrderBook, now: float, is_snapshot: bool = False,
                 sides: tuple[str, ...] = BOTH_SIDES) -> list[SpoofEvent]:
         """Update the tracked large levels after an applied book update; return the spoofs it revealed.
 
-        ``sides`` names the sides the update changed (``changed_sides``); an unchanged side would scan
+        ``sides`` names the sides whose watched levels the update changed (``watched_sides``); another would scan
         to the same result, so it is skipped. Both are scanned after a snapshot, or when this detector
         missed one of the book's versions (then it cannot know what changed).
         """
@@ -157,21 +182,21 @@ class SpoofDetector:
     # --- internals ------------------------------------------------------------------------------
     def _scan(self, book: OrderBook, side: str, now: float, events: list[SpoofEvent]) -> None:
         config = self.config
-        levels = book.top(side, config.watch_levels)
+        prices, window_sizes = book.top_lists(side, config.watch_levels)
         tracked = self._tracked[side]
-        if not levels:
+        if not prices:
             tracked.clear()
             self._typical[side] = math.nan
             return
-        sizes = sorted([size for _, size in levels])
+        sizes = sorted(window_sizes)
         middle = len(sizes) // 2
         typical = sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2.0
         self._typical[side] = typical
-        touch = levels[0][0]
+        touch = prices[0]
         is_bid = side == "bid"
         large = config.large_level_multiple * typical
         if tracked:
-            window = dict(levels)
+            window = dict(zip(prices, window_sizes))
             for price in list(tracked):
                 level = tracked[price]
                 size = window.get(price)
@@ -189,9 +214,9 @@ class SpoofDetector:
                     level.size = size
                     if size > level.peak:
                         level.peak = size
-        if len(levels) < 3 or sizes[-1] < large:
+        if len(sizes) < 3 or sizes[-1] < large:
             return  # nothing new to track; fewer than 3 levels: too few for a median to mean anything
-        for price, size in levels:
+        for price, size in zip(prices, window_sizes):
             if size >= large and price not in tracked:
                 distance = (touch - price) / touch * 10_000.0 if is_bid else (price - touch) / touch * 10_000.0
                 tracked[price] = _Tracked(size, now, distance)

@@ -22,7 +22,7 @@ from octo_desktop.domain.orderflow import FlowReading, TradeFlow
 from octo_desktop.domain.snapshot import (
     DEGRADED, LIVE, STALE, WAITING, BookView, SpoofEventView, VenueHealthView, frozen_array, frozen_mapping,
 )
-from octo_desktop.domain.spoofing import SpoofDetector, SpoofEvent, changed_sides
+from octo_desktop.domain.spoofing import SpoofDetector, SpoofEvent
 from octo_desktop.feeds.base import ConnectionHealth
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,9 @@ class MarketData:
                 if self._request_resync is not None:
                     self._request_resync(event.venue, event.symbol)
             if book.is_valid:
-                spoofs = self.spoof[key].on_book(book, event.received_time, event.is_snapshot,
-                                                 changed_sides(event.bids, event.asks))
+                detector = self.spoof[key]
+                spoofs = detector.on_book(book, event.received_time, event.is_snapshot,
+                                          detector.watched_sides(book, event.bids, event.asks))
                 if spoofs:
                     self._record_spoofs(spoofs)
             latency = (event.received_time - event.exchange_time) * 1000.0

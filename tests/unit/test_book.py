@@ -31,6 +31,16 @@ def test_top_n_returns_best_first_and_at_most_n():
     assert book.top("ask", 1) == [(100.5, 1.5)]
 
 
+def test_top_lists_and_nth_price_read_the_same_levels_as_top():
+    book = make_book()
+    for side in ("bid", "ask"):
+        for n in range(0, 5):
+            prices, sizes = book.top_lists(side, n)
+            assert list(zip(prices, sizes)) == book.top(side, n)
+            expected = book.top(side, n)[n - 1][0] if 0 < n <= len(book.top(side, 10)) else None
+            assert book.nth_price(side, n) == expected if expected is not None else math.isnan(book.nth_price(side, n))
+
+
 def test_vwap_walks_levels_for_the_size():
     book = make_book()
     vwap, filled = book.vwap("buy", 2.0)

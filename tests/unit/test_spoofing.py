@@ -9,7 +9,6 @@ from octo_desktop.domain.spoofing import (
     SpoofDetector,
     capped_quantity_within,
     capped_vwap,
-    changed_sides,
 )
 
 STEP = 0.05  # 5 bps a level at 100: the default approach_bps (5) is one level from the touch
@@ -37,7 +36,7 @@ class ScriptedBook:
 
     def delta(self, now, bids=(), asks=()):
         self.book.apply_delta(bids, asks, self.book.sequence + 1)
-        new = self.detector.on_book(self.book, now, sides=changed_sides(bids, asks))  # as the engine calls it
+        new = self.detector.on_book(self.book, now, sides=self.detector.watched_sides(self.book, bids, asks))  # as the engine calls it
         self.events += new
         return new
 
@@ -246,17 +245,28 @@ def test_empty_and_one_sided_books_do_not_crash():
     assert detector.caps(2.0) == ({}, {})
 
 
-def test_changed_sides_names_the_sides_a_delta_touches():
-    assert changed_sides(((1.0, 1.0),), ()) == ("bid",)
-    assert changed_sides((), [(1.0, 1.0)]) == ("ask",)
-    assert changed_sides(((1.0, 1.0),), ((2.0, 1.0),)) == ("bid", "ask")
-    assert changed_sides((), ()) == ()
+def test_watched_sides_names_the_sides_whose_watched_levels_a_delta_changed():
+    book = OrderBook("okx", "BTC/USDT")
+    detector = SpoofDetector("okx", "BTC/USDT", SpoofingSettings(watch_levels=3))
+    book.apply_snapshot([(price(-i), 1.0) for i in range(5)], [(price(1 + i), 1.0) for i in range(5)], 1)
+    watched = detector.watched_sides
+    assert watched(book, ((price(-2), 2.0),), ()) == ("bid",)  # the 3rd bid: watched
+    assert watched(book, ((price(-3), 2.0),), ()) == ()  # the 4th: behind the watched levels
+    assert watched(book, (), ((price(4), 2.0),)) == ()
+    assert watched(book, ((price(-4), 2.0),), ((price(3), 2.0),)) == ("ask",)
+    assert watched(book, (), ()) == ()
+    book.apply_delta(((price(-1), 0.0),), (), 2)  # a watched bid deleted: the 4th bid moves up
+    assert watched(book, ((price(-1), 0.0),), ()) == ("bid",)
+    thin = OrderBook("okx", "BTC/USDT")
+    thin.apply_snapshot([(price(0), 1.0)], [(price(1), 1.0)], 1)
+    assert watched(thin, ((price(-9), 1.0),), ()) == ("bid",)  # fewer levels than watched: every change
 
 
 def test_scanning_only_the_changed_side_finds_exactly_what_scanning_both_finds():
-    """A seeded market of one-sided deltas, large levels placed and pulled, and trades: a detector told
-    which side changed must give the same events and caps, step by step, as one that scans both sides,
-    also across a skipped version (a delta it was never shown) and a snapshot."""
+    """A seeded market of one-sided deltas (at the touch and behind the watched levels), large levels
+    placed and pulled, and trades: a detector told which side's watched levels changed must give the
+    same events and caps, step by step, as one that scans both sides, also across a skipped version
+    (a delta it was never shown) and a snapshot."""
     import random
 
     rng = random.Random(11)
@@ -274,9 +284,9 @@ def test_scanning_only_the_changed_side_finds_exactly_what_scanning_both_finds()
         skip = step % 997 == 0
         is_bid = True if skip else False if after_skip else rng.random() < 0.5
         if is_bid:
-            at = round(bid_touch - STEP * rng.randrange(0, 8), 2)
+            at = round(bid_touch - STEP * rng.randrange(0, 16), 2)
         else:
-            at = round(ask_touch + STEP * rng.randrange(0, 8), 2)
+            at = round(ask_touch + STEP * rng.randrange(0, 16), 2)
         roll = rng.random()
         size = 0.0 if roll < 0.3 else (25.0 if roll < 0.4 else round(rng.uniform(0.5, 2.0), 3))
         if size == 0.0 and (book.depth[0] < 5 or book.depth[1] < 5):
@@ -297,7 +307,7 @@ def test_scanning_only_the_changed_side_finds_exactly_what_scanning_both_finds()
             a = told.on_book(book, now, is_snapshot=True)
             b = full.on_book(book, now, is_snapshot=True)
         else:
-            a = told.on_book(book, now, sides=changed_sides(bids, asks))
+            a = told.on_book(book, now, sides=told.watched_sides(book, bids, asks))
             b = full.on_book(book, now)
         assert a == b, step
         assert told.caps(now) == full.caps(now), step
