@@ -306,19 +306,9 @@ class RiskEngine:
     # --- the check ------------------------------------------------------------------------------
     def check(self, proposal: TradeProposal, now: float) -> Rejection | None:
         """Return None if the proposed trade may open, else the first rule it breaks."""
-        primary = _primary_of(self._holds)
-        if primary is not None:
-            if HOLD_SEVERITY[primary] == HALTED:
-                return Rejection(_HOLD_REJECTION[primary], f"halted: {self._holds[primary]}")
-            return Rejection(REJECT_REDUCING, f"reducing only: {self._holds[primary]}")
-        for venue in (proposal.buy_venue, proposal.sell_venue):
-            if venue in self._excluded:
-                return Rejection(REJECT_VENUE_EXCLUDED, f"{venue} excluded: {self._excluded[venue]}")
-        left = self.cooldown_remaining_s(proposal.symbol, proposal.buy_venue, proposal.sell_venue, now)
-        if left > 0:
-            return Rejection(REJECT_COOLDOWN, (f"{proposal.symbol} {proposal.buy_venue}->{proposal.sell_venue} "
-                                               f"cooling down: {left:.1f} s left of "
-                                               f"{self.limits.pair_cooldown_s:g} s"))
+        rejection = self.route_check(proposal.symbol, proposal.buy_venue, proposal.sell_venue, now)
+        if rejection is not None:
+            return rejection
         if proposal.open_trades >= self.limits.max_open_trades:
             return Rejection(REJECT_MAX_OPEN_TRADES, (f"{proposal.open_trades} trades open, limit "
                                                       f"{self.limits.max_open_trades}"))
@@ -332,6 +322,24 @@ class RiskEngine:
                 return Rejection(REJECT_MAX_VENUE_NOTIONAL, (
                     f"{venue}: {open_notional:.2f} open + {proposal.notional:.2f} new = {total:.2f} "
                     f"above the per-venue limit {self.limits.max_notional_per_venue:.2f}"))
+        return None
+
+    def route_check(self, symbol: str, buy_venue: str, sell_venue: str, now: float) -> Rejection | None:
+        """Return the first of ``check``'s rules that refuse any trade on this route whatever its size
+        (a hold, an excluded venue, the route's cooldown), else None: ``check`` applies them first."""
+        primary = _primary_of(self._holds)
+        if primary is not None:
+            if HOLD_SEVERITY[primary] == HALTED:
+                return Rejection(_HOLD_REJECTION[primary], f"halted: {self._holds[primary]}")
+            return Rejection(REJECT_REDUCING, f"reducing only: {self._holds[primary]}")
+        for venue in (buy_venue, sell_venue):
+            if venue in self._excluded:
+                return Rejection(REJECT_VENUE_EXCLUDED, f"{venue} excluded: {self._excluded[venue]}")
+        left = self.cooldown_remaining_s(symbol, buy_venue, sell_venue, now)
+        if left > 0:
+            return Rejection(REJECT_COOLDOWN, (f"{symbol} {buy_venue}->{sell_venue} "
+                                               f"cooling down: {left:.1f} s left of "
+                                               f"{self.limits.pair_cooldown_s:g} s"))
         return None
 
     # --- user actions ---------------------------------------------------------------------------

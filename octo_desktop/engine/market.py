@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 DEPTH_LEVELS = 20  # levels per side in each book's view
 SPOOF_LOG = 100
 RATE_WINDOW_S = 5.0  # engine seconds over which messages per second are measured
+_NO_CONNECTION = ConnectionHealth(DOWN)
+_NO_ERRORS: Mapping[str, int] = frozen_mapping(())  # shared and read-only
 
 
 
@@ -46,6 +48,7 @@ class MarketData:
         self.stale_after_s = stale_after_s
         self._strategy = strategy
         self.books: dict[tuple[str, str], OrderBook] = {(v, s): OrderBook(v, s) for v in venues for s in symbols}
+        self._venue_books = {v: [self.books[(v, s)] for s in symbols] for v in venues}
         self.latency_ms = {key: math.nan for key in self.books}
         self.flows = {key: TradeFlow(strategy.flow_window_s) for key in self.books}
         self.spoof = {key: SpoofDetector(key[0], key[1], spoofing) for key in self.books}
@@ -207,23 +210,29 @@ class MarketData:
         """Return each venue's health: the feed's connection state and what its books show."""
         result = {}
         for venue in self.venues:
-            conn = connections.get(venue) or ConnectionHealth(DOWN)
-            newest = max((self.books[(venue, s)].received_time for s in self.symbols
-                          if not math.isnan(self.books[(venue, s)].received_time)), default=math.nan)
+            conn = connections.get(venue) or _NO_CONNECTION
+            books = self._venue_books[venue]
+            newest = max((book.received_time for book in books if book.received_time == book.received_time),
+                         default=math.nan)  # NaN: no data yet
             state = conn.state
             if state in (SIMULATED, REPLAY):
-                statuses = [self.status(self.books[(venue, s)], now) for s in self.symbols]
+                statuses = [self.status(book, now) for book in books]
                 if LIVE not in statuses:
                     state = DOWN if all(st == WAITING for st in statuses) else STALE_STATE
             samples = self._venue_rate[venue]
             rate = 0.0
             if len(samples) >= 2 and samples[-1][0] > samples[0][0]:
                 rate = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0])
-            errors = Counter(conn.errors)
-            errors.update(self.venue_errors[venue])
+            counted = self.venue_errors[venue]
+            if conn.errors or counted:
+                errors = Counter(conn.errors)
+                errors.update(counted)
+                error_view = frozen_mapping(sorted(errors.items()))
+            else:
+                error_view = _NO_ERRORS
             result[venue] = VenueHealthView(
                 venue=venue, state=state, age_ms=(now - newest) * 1000.0,
                 latency_ms=self._last_exchange_latency[venue], rest_rtt_ms=conn.rest_rtt_ms,
                 messages_per_s=rate, reconnects=conn.reconnects, last_error=conn.last_error,
-                errors=frozen_mapping(sorted(errors.items())))
+                errors=error_view)
         return result

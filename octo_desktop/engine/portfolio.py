@@ -77,9 +77,16 @@ class Portfolio:
     def equity_exact(self) -> Decimal:
         """Return every balance valued at the marks, exactly (money: the daily loss rule reads it)."""
         total = Decimal(0)
+        prices: dict[str, Decimal] = {}  # each mark converted once, not once per venue
         for assets in self.ledger.balances().values():
             for asset, amount in assets.items():
-                total += amount if asset == QUOTE_ASSET else notional(amount, self.marks.get(asset, 0.0))
+                if asset == QUOTE_ASSET:
+                    total += amount
+                    continue
+                price = prices.get(asset)
+                if price is None:
+                    price = prices[asset] = exact(self.marks.get(asset, 0.0))
+                total += amount * price
         return total
 
     def initial_equity_at(self, marks: Mapping[str, float]) -> Decimal:

@@ -63,6 +63,10 @@ class RiskService:
         """Return why risk refuses ``proposal`` (a ``Rejection``), or None."""
         return self.engine.check(proposal, now)
 
+    def route_check(self, symbol: str, buy_venue: str, sell_venue: str, now: float):
+        """Return why risk refuses any trade on this route whatever its size (a ``Rejection``), or None."""
+        return self.engine.route_check(symbol, buy_venue, sell_venue, now)
+
     # --- transitions --------------------------------------------------------------------------------
     def changed(self, transitions, persist: bool = True) -> None:
         """Log, show and persist risk transitions (and the holds behind them)."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
+from types import MappingProxyType
+from typing import Mapping
 
 from octo_desktop.domain.model import REPLAY, BookUpdate, MarketTrade
 from octo_desktop.feeds.base import BatchSink, ConnectionHealth, EventSink
@@ -42,6 +44,7 @@ class ReplayFeed:
         self.delivered = 0
         self.finished = False
         self.venues = reader.header.venues
+        self._health = MappingProxyType({venue: ConnectionHealth(REPLAY) for venue in self.venues})
         self.on_end = on_end  # called once with the stop time, as soon as the end of the file is read
         self._last_ts = reader.header.start
         self._end_reported = False
@@ -161,9 +164,9 @@ class ReplayFeed:
         self.delivered += 1
         self._sink(event)
 
-    def connection_health(self) -> dict:
+    def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Replayed venues are healthy by construction; staleness comes from the books."""
-        return {venue: ConnectionHealth(REPLAY) for venue in self.venues}
+        return self._health
 
 
 def _is_own_reaction(item, venue: str, symbol: str, limit: float) -> bool:

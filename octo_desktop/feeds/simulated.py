@@ -27,6 +27,8 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 import numpy as np
 
@@ -471,6 +473,7 @@ class SimulatedFeed:
         self._sink = sink
         self._batch = batch
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._health = MappingProxyType({venue: ConnectionHealth(SIMULATED) for venue in market.venues})
 
     async def run(self) -> None:
         """Publish every venue's updates until cancelled."""
@@ -501,6 +504,6 @@ class SimulatedFeed:
         for event in self.market.consume(venue, symbol, side, taken, self._clock.now()):
             self._sink(event)
 
-    def connection_health(self) -> dict[str, ConnectionHealth]:
+    def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Simulated venues have no connection; an outage shows as stale books."""
-        return {venue: ConnectionHealth(SIMULATED) for venue in self.market.venues}
+        return self._health

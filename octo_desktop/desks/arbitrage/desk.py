@@ -232,6 +232,10 @@ class ArbitrageDesk:
         if (symbol, buy_venue) in busy or (symbol, sell_venue) in busy:
             return  # a leg is already working on one of these books; look again after it lands
         services = self._services
+        if episode.last_reason:
+            early = services.risk.route_check(symbol, buy_venue, sell_venue, now)
+            if early is not None and early.rule == episode.last_reason:
+                return  # refused again for the same reason, whatever the size: nothing new to log or do
         config, ledger = services.rules.config, services.portfolio.ledger
         st = self._states[symbol]
         buy_book, sell_book = services.market.books[(buy_venue, symbol)], services.market.books[(sell_venue, symbol)]
