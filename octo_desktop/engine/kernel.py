@@ -6,11 +6,11 @@ to ``on_market_batch``, which applies them to the books and then runs every desk
 they touched (``Desk.on_books``). Events that come one at a time (a live socket's messages, the
 market's reaction to our own fill) go to ``on_market_event``, which applies each at once (the paper
 executor sees each book as it is when its order arrives) and runs the desks once at the end of the
-loop iteration, over everything that changed in it: a burst of events costs one pass either way. Four times per engine
-second ``housekeeping`` marks the account, applies the risk rules, lets each desk look again (a book
-going stale changes nothing in the books) and samples the P&L curve. Commands from the window and
-the command line arrive through ``handle``. After a batch, a snapshot is published when the window's
-poll period has passed.
+loop iteration, over everything that changed in it: a burst of events costs one pass either way.
+Four times per engine second ``housekeeping`` marks the account, applies the risk rules, lets each
+desk look again (a book going stale changes nothing in the books) and samples the P&L curve. Commands
+from the window and the command line arrive through ``handle``. After a batch, a snapshot is
+published when the window's poll period has passed.
 
 What the kernel shares with the desks is in ``engine.desk.DeskServices``; the desks come from the
 ``make_desks`` factory the composition root (``octo_desktop.app``) passes in, as do the feed and the
