@@ -116,8 +116,10 @@ class ReplayFeed:
             event, own = buffer[0]
             when = event.received_time
             if when > now:  # an own-fill may have taken the event this timer was for: wait for the next
-                self._timer = self._clock.call_at(when, self._wake)
-                return
+                if own or not self._clock.skip_to(when):
+                    self._timer = self._clock.call_at(when, self._wake)
+                    return
+                now = when  # nothing else was due before it: delivered here, as its timer would have
             if own:
                 self._deliver_head()  # not taken by a fill at its time: delivered like any other event
                 continue

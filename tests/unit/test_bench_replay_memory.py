@@ -53,7 +53,9 @@ def test_tiny_replay_run_returns_the_documented_figures():
     assert result["recording"]["events"] == result["replay"]["events"] and result["recording"]["bytes"] > 0
     wall, rate = result["replay"]["wall_s"], result["replay"]["events_per_s"]
     events = result["replay"]["events"]
-    assert events / wall["max"] * 0.99 <= rate["min"] <= rate["median"] <= rate["max"] <= events / wall["min"] * 1.01
+    # wall times are rounded to the millisecond, which a tiny run at full speed feels
+    assert events / (wall["max"] + 0.0005) <= rate["min"] <= rate["median"] <= rate["max"] \
+        <= events / max(wall["min"] - 0.0005, 1e-9)
     assert result["replay_over_live"] > 0 and result["deterministic"] is True
     assert result["determinism_replays"] == 2 and isinstance(result["matches_recording_session"], bool)
     assert result["targets"] == {"replay_ge_200k_events_per_s":

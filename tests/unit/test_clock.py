@@ -149,3 +149,106 @@ def test_the_frame_gate_never_holds_the_engine_longer_than_its_bound():
         release.set()
         thread.join(30)
     gate.pass_through()  # nothing held: no wait at all
+
+
+class _StoppedRealTime:
+    """Stands in for the ``time`` module in the clock: real time that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def _skip_attempts(monkeypatch, setup=None, speed=None):
+    """Run one callback on a fresh virtual loop at full speed that tries ``skip_to`` one second ahead.
+
+    ``setup(loop)`` runs in the callback first. Returns (the answer, loop time before, loop time after).
+    """
+    from octo_desktop.engine import clock as clock_module
+
+    real = _StoppedRealTime()
+    monkeypatch.setattr(clock_module, "time", real)
+    loop = VirtualTimeLoop(speed)
+    result = {}
+
+    def attempt():
+        if setup is not None:
+            setup(loop)
+        before = loop.time()
+        result["answer"] = loop.skip_to(before + 1.0)
+        result["times"] = (before, loop.time())
+        loop.stop()
+
+    try:
+        loop.call_later(0.25, attempt)
+        loop.run_forever()
+    finally:
+        loop.close()
+    return result["answer"], result["times"]
+
+
+def test_skip_to_moves_time_at_once_when_the_loop_would_do_nothing_before_it(monkeypatch):
+    answer, (before, after) = _skip_attempts(monkeypatch)
+    assert answer is True and after == before + 1.0
+
+
+def test_skip_to_refuses_whenever_the_loop_has_something_to_do_first(monkeypatch):
+    """A timer due before or at the target, a ready callback, a pause, a hold, a stop, a finite speed, a
+    target in the past, and the sockets' turn: each one alone keeps time where it is."""
+    from octo_desktop.engine import clock as clock_module
+
+    def timer_before(loop):
+        loop.call_later(0.5, lambda: None)
+
+    def timer_at(loop):
+        loop.call_later(1.0, lambda: None)
+
+    def ready(loop):
+        loop.call_soon(lambda: None)
+
+    def paused(loop):
+        loop.set_paused(True)
+
+    def held(loop):
+        loop.hold()
+
+    def sockets_due(loop):
+        clock_module.time.now += 1.0  # a second of real time since the loop last looked at its sockets
+
+    for setup in (timer_before, timer_at, ready, paused, held, sockets_due):
+        answer, (before, after) = _skip_attempts(monkeypatch, setup)
+        assert (setup.__name__, answer, after) == (setup.__name__, False, before)
+    answer, (before, after) = _skip_attempts(monkeypatch, speed=10.0)
+    assert (answer, after) == (False, before)
+
+    def timer_after(loop):  # a timer after the target does not stand in the way
+        loop.call_later(1.5, lambda: None)
+
+    answer, (before, after) = _skip_attempts(monkeypatch, timer_after)
+    assert (answer, after) == (True, before + 1.0)
+
+
+def test_clock_skip_to_speaks_engine_time_and_never_moves_a_real_time_clock():
+    loop = VirtualTimeLoop(None)
+    seen = {}
+
+    def attempt(clock):
+        seen["answer"] = clock.skip_to(clock.now() + 2.0)
+        seen["now"] = clock.now()
+
+    try:
+        clock = Clock(loop, origin=5_000.0)
+        loop.call_later(0.5, attempt, clock)
+        loop.run_until_complete(asyncio.sleep(10.0))
+    finally:
+        loop.close()
+    # a loaded machine may give the sockets their turn first: then the clock must not have moved
+    assert seen["now"] == (5_002.5 if seen["answer"] else 5_000.5)
+    real = asyncio.new_event_loop()
+    try:
+        clock = Clock(real, origin=5_000.0)
+        assert clock.skip_to(clock.now() + 2.0) is False
+    finally:
+        real.close()
