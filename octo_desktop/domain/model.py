@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
+from typing import NamedTuple
 
 BUY = "buy"
 SELL = "sell"
@@ -63,9 +64,12 @@ class SymbolSpec:
         return self.symbol.split("/")[1]
 
 
-@dataclass(frozen=True, slots=True)
-class BookUpdate:
-    """A normalized L2 book message: a full snapshot or a delta (size 0 deletes a level)."""
+class BookUpdate(NamedTuple):
+    """A normalized L2 book message: a full snapshot or a delta (size 0 deletes a level).
+
+    Book updates and public trades are named tuples rather than frozen dataclasses: equally immutable,
+    and made in a third of the time (a replay at full speed makes one per event).
+    """
 
     venue: str
     symbol: str
@@ -77,8 +81,7 @@ class BookUpdate:
     received_time: float  # when Octo received it, engine clock
 
 
-@dataclass(frozen=True, slots=True)
-class MarketTrade:
+class MarketTrade(NamedTuple):
     """A public trade printed by a venue; ``side`` is the aggressor's side."""
 
     venue: str
