@@ -362,10 +362,10 @@ class RecordingReader:
                 for line in lines:
                     number += 1
                     self.lines = number
-                    where = f"{name} line {number}"
                     try:
                         data = orjson.loads(line)
                     except orjson.JSONDecodeError:
+                        where = f"{name} line {number}"
                         # The standard decoder on the rare line orjson refuses: it tells bad UTF-8 from
                         # bad JSON, and reads NaN (which the checks below then name).
                         try:
@@ -377,18 +377,25 @@ class RecordingReader:
                             self.error = f"{where}: not valid JSON"
                             return
                     try:
-                        if data.__class__ is dict and data.get("type") == "end":
-                            self.end_time = _engine_time(_float(data, "ts", where), where)
-                            continue
-                        item = event_from_json(data, where)
-                        ts = _engine_time(item[0].received_time, where)
-                        if ts - latest > MAX_GAP_S:
-                            raise RecordingError(f"{where}: 'ts' jumps {ts - latest:,.0f} s past the event "
-                                                 f"before it (more than {MAX_GAP_S:,.0f} s: not one session)")
-                        latest = max(latest, ts)
+                        # The line's name is made only for an error: checking the line again with it
+                        # raises the same error, now naming the file and line.
+                        try:
+                            item = None if data.__class__ is dict and data.get("type") == "end" \
+                                else event_from_json(data, _UNNAMED)
+                            if item is None or not ENGINE_TIME_MIN <= item[0].received_time < ENGINE_TIME_MAX \
+                                    or item[0].received_time - latest > MAX_GAP_S:
+                                item = _checked(data, latest, _UNNAMED)
+                        except RecordingError:
+                            item = _checked(data, latest, f"{name} line {number}")
                     except RecordingError as exc:
                         self.error = str(exc)
                         return
+                    if item is None:  # the end line
+                        self.end_time = float(data["ts"])
+                        continue
+                    ts = item[0].received_time
+                    if ts > latest:
+                        latest = ts
                     yield item
         except _BadLine as exc:
             self.truncated = True
@@ -400,6 +407,24 @@ class RecordingReader:
             self.error = f"{name} is corrupt after line {number} (gzip: {exc})"
         except OSError as exc:
             self.error = f"cannot read {name} after line {number}: {exc.strerror or exc}"
+
+
+_UNNAMED = "event"
+
+
+def _checked(data, latest: float, where: str) -> tuple[RecordedEvent, bool] | None:
+    """Return ``(event, own)`` for one decoded line, or None for the end line; raise RecordingError."""
+    if data.__class__ is dict and data.get("type") == "end":
+        _engine_time(_float(data, "ts", where), where)
+        return None
+    item = event_from_json(data, where)
+    ts = item[0].received_time
+    if not ENGINE_TIME_MIN <= ts < ENGINE_TIME_MAX:
+        _engine_time(ts, where)
+    if ts - latest > MAX_GAP_S:
+        raise RecordingError(f"{where}: 'ts' jumps {ts - latest:,.0f} s past the event "
+                             f"before it (more than {MAX_GAP_S:,.0f} s: not one session)")
+    return item
 
 
 def _engine_time(ts: float, where: str) -> float:
