@@ -242,7 +242,9 @@ class SpoofDetector:
                                  now - level.first_seen, level.traded, distance))
 
     def _refresh_caps(self, now: float) -> None:
-        is_suspect = self.is_suspect(now)
+        is_suspect = now < self._suspect_until
+        if not is_suspect and not self._is_suspect:
+            return  # no caps before, none now (nearly always)
         if is_suspect:
             caps = (self._side_caps("bid"), self._side_caps("ask"))
         else:

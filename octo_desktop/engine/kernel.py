@@ -32,7 +32,7 @@ from octo_desktop.config import SymbolSpec
 from octo_desktop.domain.commands import (
     Command, ControlReplay, Halt, Resume, SaveSetting, StartRecording, StopRecording,
 )
-from octo_desktop.domain.model import USABLE_STATES, BookUpdate, FeedStatus, MarketRules
+from octo_desktop.domain.model import USABLE_STATES, BookUpdate, FeedStatus, MarketRules, MarketTrade
 from octo_desktop.domain.risk import HALTED, IllegalTransition
 from octo_desktop.domain.snapshot import ReplayView, Snapshot, VenueHealthView
 from octo_desktop.engine.activity import ActivityLog, decision_view
@@ -132,6 +132,11 @@ class Kernel:
         """Apply one event; return whether it changed a book or the trades of ``event.symbol``."""
         if self.recorder.active:
             self.recorder.record(event)
+        cls = event.__class__
+        if cls is BookUpdate or cls is MarketTrade:  # nearly every event: no further questions
+            self.market.apply(event)
+            self.execution.on_market_event(event)
+            return True
         if isinstance(event, FeedStatus):
             self._on_feed_status(event)
             return False

@@ -65,24 +65,24 @@ class MarketData:
         self.venue_state: dict[str, str] = {}  # the feed's last word on each venue's connection
         self._last_exchange_latency = {v: math.nan for v in venues}
         self.events = 0
-        self._event_buckets: deque[tuple[int, int]] = deque()  # (engine second, count)
+        self._event_buckets: deque[tuple[int, int]] = deque()  # (engine second, count), complete seconds
+        self._second, self._second_events = -1, 0  # the engine second under way and its events so far
 
     # --- applying the feed ---------------------------------------------------------------------------
     def apply(self, event: BookUpdate | MarketTrade) -> None:
         """Apply one book update or public trade; a book that fails its checks is invalidated and resynced."""
         self.events += 1
-        if event.venue in self.venue_messages:
-            self.venue_messages[event.venue] += 1
+        venue = event.venue
+        messages = self.venue_messages
+        if venue in messages:
+            messages[venue] += 1
         second = int(event.received_time)
-        buckets = self._event_buckets
-        if buckets and buckets[-1][0] == second:
-            buckets[-1] = (second, buckets[-1][1] + 1)
+        if second == self._second:
+            self._second_events += 1
         else:
-            buckets.append((second, 1))
-            while buckets and buckets[0][0] < second - 5:
-                buckets.popleft()
-        key = (event.venue, event.symbol)
-        if isinstance(event, BookUpdate):
+            self._next_second(second)
+        key = (venue, event.symbol)
+        if event.__class__ is BookUpdate:
             book = self.books.get(key)
             if book is None:
                 return
@@ -113,11 +113,20 @@ class MarketData:
             self.latency_ms[key] = latency
             if not math.isnan(latency):
                 self._last_exchange_latency[event.venue] = latency
-        elif isinstance(event, MarketTrade):
+        elif event.__class__ is MarketTrade:
             flow = self.flows.get(key)
             if flow is not None:
                 flow.add(event.received_time, event.side, event.price, event.quantity)
                 self.spoof[key].on_trade(event.side, event.price, event.quantity)
+
+    def _next_second(self, second: int) -> None:
+        # The engine second that ended goes into the buckets: the last few complete seconds.
+        buckets = self._event_buckets
+        if self._second_events:
+            buckets.append((self._second, self._second_events))
+        while buckets and buckets[0][0] < second - 5:
+            buckets.popleft()
+        self._second, self._second_events = second, 1
 
     def invalidate(self, venue: str, symbols) -> list[str]:
         """Invalidate ``venue``'s books of ``symbols`` (the feed called them unusable); return the symbols."""
@@ -169,9 +178,9 @@ class MarketData:
 
     def events_per_second(self) -> float:
         """Return events per engine-clock second over the last few seconds."""
-        if len(self._event_buckets) < 2:
+        if not self._event_buckets:
             return 0.0
-        complete = list(self._event_buckets)[:-1]
+        complete = list(self._event_buckets)
         span = complete[-1][0] - complete[0][0] + 1
         return sum(count for _, count in complete) / span
 
