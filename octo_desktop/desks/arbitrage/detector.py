@@ -30,6 +30,11 @@ class SymbolState:
         self.versions = [-1] * n
         self.usable = [False] * n
         self.quantity = 0.0
+        # The last pairs and the threshold they were found at; ``_stale`` when a VWAP or a venue's usability
+        # changed since (most deltas are deeper than the trade size reaches: the pairs stay as they were).
+        self._pairs: tuple[tuple[float, int, int], ...] = ()
+        self._pairs_threshold = math.nan
+        self._stale = True
 
     def invalidate(self, index: int | None = None) -> None:
         """Recompute the VWAPs (of one venue, or all) at the next pass: its fee or the size changed."""
@@ -37,6 +42,7 @@ class SymbolState:
             self.versions = [-1] * len(self.versions)
         else:
             self.versions[index] = -1
+        self._stale = True
 
     def refresh(self, quantity: float, fees: list[float], now: float, fresh_after: float) -> None:
         """Bring every usable venue's VWAPs for ``quantity`` up to date (only books that changed)."""
@@ -47,7 +53,9 @@ class SymbolState:
         detectors = self.detectors
         for i, book in enumerate(self.books):
             usable = book.is_valid and book.received_time >= fresh_after
-            self.usable[i] = usable
+            if usable != self.usable[i]:
+                self.usable[i] = usable
+                self._stale = True
             if not usable:
                 continue
             detector = detectors[i]
@@ -65,11 +73,22 @@ class SymbolState:
                     sell, sold = book.vwap(SELL, quantity)
                     self.discounted[i] = False
                 full = quantity * 0.999999
+                before = self.buy_vwap[i]
                 self.buy_vwap[i] = buy = buy if bought >= full else math.nan
                 self.sell_vwap[i] = sell = sell if sold >= full else math.nan
-                self.cost[i] = buy * (1.0 + fees[i])
-                self.proceeds[i] = sell * (1.0 - fees[i])
+                cost, proceeds = buy * (1.0 + fees[i]), sell * (1.0 - fees[i])
+                if not (buy == before and cost == self.cost[i] and proceeds == self.proceeds[i]):  # NaN: news
+                    self.cost[i], self.proceeds[i] = cost, proceeds
+                    self._stale = True
 
-    def pairs(self, threshold_bps: float) -> list[tuple[float, int, int]]:
-        """Return ``(net_bps, buy index, sell index)`` of the pairs at or above the threshold, best first."""
-        return pairs_above(self.cost, self.proceeds, self.buy_vwap, self.usable, threshold_bps)
+    def pairs(self, threshold_bps: float) -> tuple[tuple[float, int, int], ...]:
+        """Return ``(net_bps, buy index, sell index)`` of the pairs at or above the threshold, best first.
+
+        The last answer again when nothing it depends on changed: the VWAPs, the venues' usability, the
+        threshold.
+        """
+        if self._stale or threshold_bps != self._pairs_threshold:
+            self._pairs = tuple(pairs_above(self.cost, self.proceeds, self.buy_vwap, self.usable, threshold_bps))
+            self._pairs_threshold = threshold_bps
+            self._stale = False
+        return self._pairs
