@@ -128,6 +128,7 @@ def default_tree() -> dict:
 STARTER = {
     "market": [("kind", ""), ("seed", "")],
     "symbols": [("list", "")],
+    "simulation": [("preset", 'other arbitrageurs: "off", "calm", "normal" or "competitive"; keys set here win')],
     "strategy": [("threshold_bps", "minimum net spread after both taker fees"),
                  ("min_score", "minimum composite signal score to trade"),
                  ("stale_after_s", "a venue with no update for this long is excluded"),

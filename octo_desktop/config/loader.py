@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from octo_desktop.config.defaults import default_tree
 from octo_desktop.config.paths import default_config_path
+from octo_desktop.config.presets import PRESETS
 from octo_desktop.config.schema import (
     ADVISOR_FAILURE_POLICIES, ADVISOR_KINDS, MARKET_KINDS, QUOTE_ASSET, RULES, SECTIONS, VENUE_IDS, Config,
     ConfigError, SymbolMarket, VenueConfig,
@@ -35,6 +36,7 @@ def config_as_tree(path: str | Path | None = None, overrides: list[str] | None =
     """Return the merged, not yet validated tree (defaults + file + overrides) and where it came from."""
     tree = default_tree()
     source = "built-in defaults"
+    user: dict = {}
     file_path = Path(path) if path is not None else default_config_path()
     if path is not None and not file_path.exists():
         raise ConfigError(f"config file not found: {file_path}")
@@ -50,17 +52,35 @@ def config_as_tree(path: str | Path | None = None, overrides: list[str] | None =
             raise ConfigError(f"{file_path}: not valid TOML: {exc}") from exc
         except OSError as exc:
             raise ConfigError(f"{file_path}: cannot read: {exc.strerror or exc}") from exc
-        _merge(tree, user, "")
         source = str(file_path)
-    _apply(tree, overrides)
+    layers = [user, *_override_trees(overrides)]
+    _apply_preset(tree, layers)
+    for layer in layers:
+        _merge(tree, layer, "")
     return tree, source
 
 
 def builtin_config(overrides: list[str] | None = None) -> Config:
     """Return the built-in defaults with ``--set``-style ``overrides``, never reading the user's file."""
     tree = default_tree()
-    _apply(tree, overrides)
+    layers = _override_trees(overrides)
+    _apply_preset(tree, layers)
+    for layer in layers:
+        _merge(tree, layer, "")
     return build(tree, "built-in defaults")
+
+
+def _apply_preset(tree: dict, layers: list[dict]) -> None:
+    """Fill the simulation's competitor keys from the preset the layers name (the last one wins), under
+    whatever the layers themselves set."""
+    preset = tree["simulation"]["preset"]
+    for layer in layers:
+        simulation = layer.get("simulation")
+        if isinstance(simulation, dict) and "preset" in simulation:
+            preset = simulation["preset"]
+    if not isinstance(preset, str) or preset not in PRESETS:
+        raise ConfigError(f"simulation.preset: must be one of {', '.join(PRESETS)}, got {preset!r}")
+    tree["simulation"].update(PRESETS[preset])
 
 
 def venue_defaults(name: str) -> VenueConfig:
@@ -73,12 +93,14 @@ def venue_defaults(name: str) -> VenueConfig:
 # ---------------------------------------------------------------------------------------------------
 # Merging.
 # ---------------------------------------------------------------------------------------------------
-def _apply(tree: dict, overrides: list[str] | None) -> None:
+def _override_trees(overrides: list[str] | None) -> list[dict]:
+    trees = []
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-        _merge(tree, _dotted(key.strip(), _parse_value(raw.strip())), "")
+        trees.append(_dotted(key.strip(), _parse_value(raw.strip())))
+    return trees
 
 
 def _parse_value(raw: str) -> Any:

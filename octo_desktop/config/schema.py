@@ -131,6 +131,21 @@ class SimulationConfig:
     spoof_max_depth: int = 6
     spoof_min_s: float = 2.0  # a spoof stays at most this long (uniform in [min, max]) unless approached
     spoof_max_s: float = 15.0
+    # Other arbitrageurs (see config/presets.py: a preset sets these, keys the user writes win). Three
+    # classes by speed; each competitor gets its own latency to each venue around its class's median.
+    preset: str = "off"  # "off" (nobody else trades), "calm", "normal", "competitive"
+    fast_competitors: int = 0  # co-located professionals
+    fast_latency_ms: float = 3.0  # median time from a venue's publication to their order at a venue
+    medium_competitors: int = 0  # cloud-hosted bots in the venue's region
+    medium_latency_ms: float = 20.0
+    slow_competitors: int = 0  # retail-grade bots
+    slow_latency_ms: float = 120.0
+    competitor_latency_sigma: float = 0.35  # lognormal spread of one competitor's latency, per venue and per race
+    competitor_fee_bps: float = 2.0  # their taker fee per leg (VIP tiers, rebates)
+    competitor_edge_bps: float = 3.0  # the net edge after both fees below which they do not race
+    competitor_participation: float = 0.7  # the chance a competitor races for a given opportunity
+    competitor_max_notional_usdt: float = 30_000.0  # what one competitor takes in one race
+    competitor_impact: float = 0.5  # share of a sweep one full competitor fill closes (the venue requotes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +242,13 @@ RULES: dict[str, dict[str, Rule]] = {
         "sequence_gap_probability": Rule(0.0, 0.5), "feed_latency_ms": Rule(0.0, 10000),
         "liquidity_refill_s": Rule(0.0, 3600), "spoofs_per_minute": Rule(0.0, 600),
         "spoof_size_multiple": Rule(1.0, 1000), "spoof_min_depth": _i(1, 1000), "spoof_max_depth": _i(1, 1000),
-        "spoof_min_s": Rule(0.1, 3600), "spoof_max_s": Rule(0.1, 3600)},
+        "spoof_min_s": Rule(0.1, 3600), "spoof_max_s": Rule(0.1, 3600),
+        "fast_competitors": _i(0, 100), "fast_latency_ms": Rule(0.01, 60000),
+        "medium_competitors": _i(0, 100), "medium_latency_ms": Rule(0.01, 60000),
+        "slow_competitors": _i(0, 100), "slow_latency_ms": Rule(0.01, 60000),
+        "competitor_latency_sigma": Rule(0.0, 3.0), "competitor_fee_bps": Rule(0.0, 100),
+        "competitor_edge_bps": Rule(0.0, 1000), "competitor_participation": Rule(0.0, 1.0),
+        "competitor_max_notional_usdt": Rule(1.0, 1e9), "competitor_impact": Rule(0.0, 1.0)},
     "strategy": {
         "threshold_bps": Rule(-1000, 10000), "min_score": Rule(0.0, 1.0), "stale_after_s": Rule(0.05, 3600),
         "slippage_protection_bps": Rule(0.0, 10000), "spread_scale_bps": Rule(0.01),

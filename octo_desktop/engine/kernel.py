@@ -501,6 +501,7 @@ class Kernel:
             "storage_error": self.store.last_error,
             "venues": {venue: _health_json(h) for venue, h in self._venue_health(now).items()},
         }
+        summary.update(self.feed.summary())
         if self.market_kind == "replay":
             summary["replay_error"] = self.feed.error
         if self.recorder.last_path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Protocol, Sequence, Union
+from typing import Any, Callable, Mapping, Protocol, Sequence, Union
 
 from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
 
@@ -44,3 +44,6 @@ class MarketFeed(Protocol):
 
     def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Return venue -> the connection's health (read on the runtime thread)."""
+
+    def summary(self) -> Mapping[str, Any]:
+        """Return what the feed adds to the ``--json`` summary (the simulated market's competitors), or {}."""

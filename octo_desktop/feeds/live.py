@@ -31,6 +31,7 @@ import logging
 import math
 import random
 from collections import Counter
+from typing import Any, Mapping
 
 from octo_desktop.config import Config
 from octo_desktop.domain.model import (
@@ -478,6 +479,10 @@ class LiveFeed:
 
     def on_own_fill(self, venue: str, symbol: str, side: str, taken) -> None:
         """Paper fills do not move a live venue's books."""
+
+    def summary(self) -> Mapping[str, Any]:
+        """Nothing beyond the engine's own summary."""
+        return {}
 
     def connection_health(self) -> dict[str, ConnectionHealth]:
         return {venue: session.health() for venue, session in self.sessions.items()}

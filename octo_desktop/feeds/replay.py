@@ -15,7 +15,7 @@ import asyncio
 import math
 from collections import deque
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from octo_desktop.domain.model import REPLAY, BookUpdate, MarketTrade
 from octo_desktop.feeds.base import BatchSink, ConnectionHealth, EventSink
@@ -165,6 +165,10 @@ class ReplayFeed:
         event, _own = self._buffer.popleft()
         self.delivered += 1
         self._sink(event)
+
+    def summary(self) -> Mapping[str, Any]:
+        """Nothing beyond the engine's own summary."""
+        return {}
 
     def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Replayed venues are healthy by construction; staleness comes from the books."""

@@ -28,13 +28,14 @@ import random
 from collections import deque
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from octo_desktop.config import Config
 from octo_desktop.domain.model import BUY, SELL, SIMULATED, BookUpdate, MarketTrade
 from octo_desktop.feeds.base import BatchSink, ConnectionHealth, EventSink, MarketEvent
+from octo_desktop.feeds.competition import Competition, make_competitors, take
 
 SECONDS_PER_YEAR = 365.25 * 86_400
 GRID_SECONDS = 0.01
@@ -164,6 +165,8 @@ class SimulatedMarket:
         seeds = root.spawn(len(config.venues) + 1)
         # Spawned after the market's own streams, so those are the same with or without spoofers.
         spoof_seeds = root.spawn(len(config.venues))
+        # And the competitors' after both: with none configured, the market is the one it was before them.
+        competition_seed = root.spawn(1)[0]
         self.symbols = config.symbols
         self.venues = config.venue_names
         markets = [config.markets[s] for s in self.symbols]
@@ -199,6 +202,18 @@ class SimulatedMarket:
                 self._quotes[(venue, symbol)] = quote
         self._per_pair_rate = per_pair_rate
         self._per_venue_outage_rate = per_venue_outage_rate
+        self._symbol_quotes = {s: {v: self._quotes[(v, s)] for v in self.venues} for s in self.symbols}
+        sim = self.sim
+        self._competition_rng = random.Random(int(competition_seed.generate_state(1)[0]))
+        self.competition = Competition(
+            make_competitors({"fast": sim.fast_competitors, "medium": sim.medium_competitors,
+                              "slow": sim.slow_competitors},
+                             {"fast": sim.fast_latency_ms, "medium": sim.medium_latency_ms,
+                              "slow": sim.slow_latency_ms},
+                             sim.competitor_latency_sigma, sim.competitor_participation, self.venues, self.symbols,
+                             self._competition_rng),
+            sim.competitor_fee_bps, sim.competitor_edge_bps, sim.competitor_max_notional_usdt,
+            self._competition_rng)
 
     # --- scheduling -----------------------------------------------------------------------------
     def next_interval(self, venue: str) -> float:
@@ -232,7 +247,78 @@ class SimulatedMarket:
         if now < self._outage_until[venue]:
             return []
         symbol = self.symbols[rng.randrange(len(self.symbols))]
-        return self._update(self._quotes[(venue, symbol)], now, rng)
+        events = self._update(self._quotes[(venue, symbol)], now, rng)
+        if self.competition.active:
+            self.competition.spot(symbol, self._symbol_quotes[symbol], now)
+        return events
+
+    def dislocate(self, venue: str, symbol: str, jump_bps: float, hold_s: float, now: float) -> list[MarketEvent]:
+        """Sweep ``venue``'s ``symbol`` by ``jump_bps`` now, held ``hold_s`` before it reverts (a scripted
+        dislocation, for demonstrations and tests); return the update it publishes."""
+        q = self._quotes[(venue, symbol)]
+        q.dislocation = _Dislocation(now, jump_bps, hold_s)
+        events = self._update(q, now, self._rng[venue])
+        if self.competition.active:
+            self.competition.spot(symbol, self._symbol_quotes[symbol], now)
+        return events
+
+    # --- competitors ----------------------------------------------------------------------------
+    def next_race_time(self) -> float:
+        """Return when the next competitor order arrives at its venue (inf: none in flight)."""
+        return self.competition.next_time()
+
+    def race(self, now: float) -> list[list[MarketEvent]]:
+        """Fill the competitor orders that have arrived by ``now``; return each one's published events.
+
+        A leg takes the levels at or better than its limit, up to its size, as the book is now: what a
+        faster competitor (or Octo) took is gone. A leg that trades against a swept venue's dislocation
+        moves that venue's price back by as much as it walked the book: the dislocation closes as they
+        take it, not after a set time.
+        """
+        batches = []
+        for leg in self.competition.due(now):
+            q = self._quotes[(leg.venue, leg.symbol)]
+            taken = take(q, leg.side, leg.limit, leg.quantity, q.lot)
+            bid_changes: dict[int, float] = {}
+            ask_changes: dict[int, float] = {}
+            trades: list[MarketEvent] = []
+            if taken:
+                touch = q.price(taken[0][0])
+                self._remove(q, leg.side, taken, now, bid_changes if leg.side == SELL else ask_changes, trades)
+                leg.filled = round(sum(size for _, size in taken), 12)
+                leg.average = sum(q.price(k) * size for k, size in taken) / leg.filled
+                # Where the price stopped: at the limit if the levels under it ran out, else the last level.
+                stop = leg.limit if leg.filled < leg.quantity - q.lot * 0.5 else q.price(taken[-1][0])
+                pushed = self._push_back(q, leg.side, abs(stop - touch) / touch * 10_000.0,
+                                         self.sim.competitor_impact * min(1.0, leg.filled / leg.quantity), now)
+            else:
+                pushed = False
+            self.competition.done(leg)
+            if trades and now >= self._outage_until[leg.venue]:
+                batch = self._publish(q, bid_changes, ask_changes, now, now, self._competition_rng) + trades
+                if pushed:  # picked off, its market makers requote at once
+                    batch += self._update(q, now, self._competition_rng)
+                batches.append(batch)
+            self.competition.spot(leg.symbol, self._symbol_quotes[leg.symbol], now)
+        return batches
+
+    def _push_back(self, q: _Quote, side: str, walked_bps: float, share: float, now: float) -> bool:
+        # Buying a venue swept down (or selling one swept up) moves its price back toward the others: by
+        # what the leg walked, or the share of the sweep its market makers give up on requoting, the more.
+        dislocation = q.dislocation
+        if dislocation is None:
+            return False
+        jump = dislocation.bps(now)
+        moved_bps = max(walked_bps, share * abs(jump))
+        if side == BUY and jump < 0:
+            jump = min(0.0, jump + moved_bps)
+        elif side == SELL and jump > 0:
+            jump = max(0.0, jump - moved_bps)
+        else:
+            return False
+        held = max(0.0, dislocation.start + dislocation.hold_s - now)
+        q.dislocation = _Dislocation(now, jump, held) if abs(jump) >= 0.2 else None
+        return True
 
     def snapshots(self, venue: str, now: float) -> list[MarketEvent]:
         """Return a full snapshot of every book of ``venue`` (sent when a feed connects)."""
@@ -347,15 +433,23 @@ class SimulatedMarket:
         """Remove liquidity our own order took; return the delta and the trades it printed."""
         q = self._quotes[(venue, symbol)]
         rng = self._rng[venue]
-        book, depleted = (q.asks, q.ask_depleted) if side == BUY else (q.bids, q.bid_depleted)
         changes: dict[int, float] = {}
         trades: list[MarketEvent] = []
+        self._remove(q, side, [(round(price / q.step), size) for price, size in taken], now, changes, trades)
+        if not changes:
+            return trades
+        bids, asks = ({}, changes) if side == BUY else (changes, {})
+        return self._publish(q, bids, asks, now, now, rng) + trades
+
+    def _remove(self, q: _Quote, side: str, taken: list[tuple[int, float]], now: float,
+                changes: dict[int, float], trades: list[MarketEvent]) -> None:
+        """Take ``(level, size)`` out of ``q`` for a taker of ``side``; note the changes and print the trades."""
+        book, depleted = (q.asks, q.ask_depleted) if side == BUY else (q.bids, q.bid_depleted)
         spoof_side = "ask" if side == BUY else "bid"
-        for price, size in taken:
-            k = round(price / q.step)
+        for k, size in taken:
             if k not in book:
                 continue
-            trades.append(MarketTrade(venue, symbol, side, price, size, now, now))
+            trades.append(MarketTrade(q.venue, q.symbol, side, q.price(k), size, now, now))
             spoof = q.spoof
             if spoof is not None and spoof.side == spoof_side and spoof.level == k:
                 # The level's own size was there first, so it fills first; the spoofer, hit, cancels
@@ -370,10 +464,6 @@ class SimulatedMarket:
                 del book[k]
                 changes[k] = 0.0
                 depleted[k] = now + self.sim.liquidity_refill_s
-        if not changes:
-            return trades
-        bids, asks = ({}, changes) if side == BUY else (changes, {})
-        return self._publish(q, bids, asks, now, now, rng) + trades
 
     def active_spoofs(self) -> list[SpoofRecord]:
         """Return the spoofs resting now (``pulled`` NaN, ``reason`` "active"): ground truth for tests."""
@@ -473,6 +563,8 @@ class SimulatedFeed:
         self._sink = sink
         self._batch = batch
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._race_timer: asyncio.TimerHandle | None = None  # the next competitor order's arrival
+        self._race_at = math.inf
         self._health = MappingProxyType({venue: ConnectionHealth(SIMULATED) for venue in market.venues})
 
     async def run(self) -> None:
@@ -486,6 +578,8 @@ class SimulatedFeed:
         finally:
             for timer in self._timers.values():
                 timer.cancel()
+            if self._race_timer is not None:
+                self._race_timer.cancel()
 
     def _tick(self, venue: str) -> None:
         # A timer rather than a task per venue: the same instants, without a task step per tick.
@@ -494,6 +588,23 @@ class SimulatedFeed:
         if events:
             self._batch(events)
         self._timers[venue] = clock.call_later(market.next_interval(venue), self._tick, venue)
+        self._arm_race()
+
+    def _arm_race(self) -> None:
+        # One timer for the earliest competitor order in flight (none without competitors).
+        when = self.market.next_race_time()
+        if when >= self._race_at:
+            return
+        if self._race_timer is not None:
+            self._race_timer.cancel()
+        self._race_at = when
+        self._race_timer = self._clock.call_at(when, self._race)
+
+    def _race(self) -> None:
+        self._race_timer, self._race_at = None, math.inf
+        for batch in self.market.race(self._clock.now()):
+            self._batch(batch)
+        self._arm_race()
 
     def request_resync(self, venue: str, symbol: str) -> None:
         """Send a snapshot of this book with its next update."""
@@ -503,6 +614,19 @@ class SimulatedFeed:
         """Take the liquidity our order consumed out of the simulated book, and publish the change."""
         for event in self.market.consume(venue, symbol, side, taken, self._clock.now()):
             self._sink(event)
+
+    def summary(self) -> Mapping[str, Any]:
+        """The other arbitrageurs: the preset, how many raced and what their orders took."""
+        competition = self.market.competition
+        legs = list(competition.log)
+        filled = [leg for leg in legs if leg.filled > 0]
+        return {"competition": {
+            "preset": self.market.sim.preset,
+            "competitors": {kind: sum(1 for c in competition.competitors if c.kind == kind)
+                            for kind in ("fast", "medium", "slow")},
+            "races": competition.races,
+            "legs": len(legs), "legs_filled": len(filled),
+            "taken_usdt": round(sum(leg.filled * leg.average for leg in filled), 2)}}
 
     def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Simulated venues have no connection; an outage shows as stale books."""

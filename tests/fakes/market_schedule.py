@@ -13,6 +13,12 @@ def drive(market, seconds, on_event):
     heap = [(market.next_interval(v), v) for v in market.venues]
     heapq.heapify(heap)
     while heap[0][0] < seconds:
+        race = market.next_race_time()
+        if race <= heap[0][0]:  # a competitor's order arrives first
+            for batch in market.race(race):
+                for event in batch:
+                    on_event(event)
+            continue
         now, venue = heapq.heappop(heap)
         for event in market.tick(venue, now):
             on_event(event)

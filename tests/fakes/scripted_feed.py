@@ -35,6 +35,9 @@ class ScriptedFeed:
     def on_own_fill(self, venue, symbol, side, taken):
         pass
 
+    def summary(self):
+        return {}
+
     def connection_health(self):
         return {venue: ConnectionHealth(SIMULATED) for venue in self.venues}
 

@@ -1,0 +1,43 @@
+"""Presets of the simulated market's competition: who else trades the dislocations, and how fast.
+
+A preset fills in the ``[simulation]`` competitor keys; any of those keys written in the config file or
+with ``--set`` wins over the preset. ``off`` is the market without competitors: every dislocation lives
+its natural life and an order 10-50 ms late always finds it, so arbitrage looks like free money there;
+it is kept for comparison and to reproduce runs from before competitors existed.
+
+A swept venue's market makers requote once they are picked off: a competitor leg that fills its whole
+size against the sweep closes ``competitor_impact`` of what is left of it (a partial fill, that share
+of it), or as much as it walked the book if that is more. With pros racing every few milliseconds, a
+sweep is gone within about 10 ms, the window Budish, Cramton and Shim measured for the ES/SPY race.
+
+What the others assume (latencies are from a venue's publication to the competitor's order at a
+venue, one way, medians; each competitor draws its own per venue around them):
+
+- ``calm``: no co-located firm on these pairs; one bot in the venue's cloud region (20 ms) and two
+  retail-grade bots (120 ms). Octo at its configured 10-50 ms wins most races.
+- ``normal``: two co-located professionals (3 ms, paying 2 bps a leg and racing for 3 bps net),
+  three regional bots and four retail-grade ones; each races for 70 % of what it sees. Most
+  dislocations are closed before a 10-50 ms order lands; some are left to the slower ones.
+- ``competitive``: five professionals at 1 ms paying 1 bp and racing for 1.5 bps net, five regional
+  bots at 10 ms, five retail-grade at 60 ms, all racing for 90 %: what a liquid major pair looks like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "off": {"fast_competitors": 0, "medium_competitors": 0, "slow_competitors": 0},
+    "calm": {"fast_competitors": 0, "medium_competitors": 1, "slow_competitors": 2,
+             "fast_latency_ms": 3.0, "medium_latency_ms": 20.0, "slow_latency_ms": 120.0,
+             "competitor_fee_bps": 5.0, "competitor_edge_bps": 5.0, "competitor_participation": 0.5,
+             "competitor_max_notional_usdt": 10_000.0, "competitor_impact": 0.3},
+    "normal": {"fast_competitors": 2, "medium_competitors": 3, "slow_competitors": 4,
+               "fast_latency_ms": 3.0, "medium_latency_ms": 20.0, "slow_latency_ms": 120.0,
+               "competitor_fee_bps": 2.0, "competitor_edge_bps": 3.0, "competitor_participation": 0.7,
+               "competitor_max_notional_usdt": 30_000.0, "competitor_impact": 0.5},
+    "competitive": {"fast_competitors": 5, "medium_competitors": 5, "slow_competitors": 5,
+                    "fast_latency_ms": 1.0, "medium_latency_ms": 10.0, "slow_latency_ms": 60.0,
+                    "competitor_fee_bps": 1.0, "competitor_edge_bps": 1.5, "competitor_participation": 0.9,
+                    "competitor_max_notional_usdt": 100_000.0, "competitor_impact": 0.6},
+}

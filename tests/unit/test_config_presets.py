@@ -1,0 +1,39 @@
+"""The simulated market's competition presets: a preset fills its keys, keys the user writes win."""
+
+import pytest
+
+from octo_desktop.config import ConfigError, builtin_config, load_config
+from octo_desktop.config.defaults import starter_text
+from octo_desktop.config.presets import PRESETS
+
+
+def test_a_preset_fills_every_competitor_key_it_names():
+    for name, values in PRESETS.items():
+        simulation = builtin_config([f'simulation.preset="{name}"']).simulation
+        assert simulation.preset == name
+        assert {key: getattr(simulation, key) for key in values} == values
+
+
+def test_keys_the_user_writes_win_over_the_preset_in_the_file_and_on_the_command_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[simulation]\npreset = "competitive"\nfast_competitors = 1\n', encoding="utf-8")
+    simulation = load_config(path, ["simulation.slow_latency_ms=250"]).simulation
+    assert (simulation.preset, simulation.fast_competitors, simulation.slow_latency_ms) == ("competitive", 1, 250.0)
+    assert simulation.medium_competitors == PRESETS["competitive"]["medium_competitors"]
+    # --set names another preset: it applies, and the file's own keys still win
+    simulation = load_config(path, ['simulation.preset="calm"']).simulation
+    assert (simulation.preset, simulation.fast_competitors) == ("calm", 1)
+    assert simulation.competitor_edge_bps == PRESETS["calm"]["competitor_edge_bps"]
+
+
+def test_an_unknown_preset_or_a_bad_value_is_one_clear_line():
+    with pytest.raises(ConfigError, match=r"simulation.preset: must be one of off, calm, normal, competitive, got 'wild'"):
+        builtin_config(['simulation.preset="wild"'])
+    with pytest.raises(ConfigError, match="simulation.competitor_participation: must be <= 1.0"):
+        builtin_config(["simulation.competitor_participation=2"])
+    with pytest.raises(ConfigError, match="simulation.fast_competitors: must be a whole number"):
+        builtin_config(["simulation.fast_competitors=1.5"])
+
+
+def test_the_starter_file_names_the_preset():
+    assert '[simulation]\npreset = "off"' in starter_text()
