@@ -245,7 +245,8 @@ def build(tree: dict, source: str) -> Config:
         raise ConfigError("simulation.spoof_max_depth: must be < simulation.levels")
     for later, earlier in (("spoof_max_s", "spoof_min_s"),
                            ("dislocation_max_bps", "dislocation_min_bps"), ("dislocation_max_s", "dislocation_min_s"),
-                           ("outage_max_s", "outage_min_s")):
+                           ("outage_max_s", "outage_min_s"), ("informed_max_bps", "informed_min_bps"),
+                           ("follower_lag_max_ms", "follower_lag_min_ms"), ("stale_max_s", "stale_min_s")):
         _at_least(simulation, later, earlier, "simulation")
 
     st = tree["strategy"]

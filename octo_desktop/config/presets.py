@@ -27,17 +27,21 @@ from __future__ import annotations
 from typing import Any
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "off": {"fast_competitors": 0, "medium_competitors": 0, "slow_competitors": 0},
+    "off": {"fast_competitors": 0, "medium_competitors": 0, "slow_competitors": 0,
+            "informed_moves_per_minute": 0.0, "stale_quotes_per_minute": 0.0},
     "calm": {"fast_competitors": 0, "medium_competitors": 1, "slow_competitors": 2,
              "fast_latency_ms": 3.0, "medium_latency_ms": 20.0, "slow_latency_ms": 120.0,
              "competitor_fee_bps": 5.0, "competitor_edge_bps": 5.0, "competitor_participation": 0.5,
-             "competitor_max_notional_usdt": 10_000.0, "competitor_impact": 0.3},
+             "competitor_max_notional_usdt": 10_000.0, "competitor_impact": 0.3,
+             "informed_moves_per_minute": 0.2, "stale_quotes_per_minute": 0.3},
     "normal": {"fast_competitors": 2, "medium_competitors": 3, "slow_competitors": 4,
                "fast_latency_ms": 3.0, "medium_latency_ms": 20.0, "slow_latency_ms": 120.0,
                "competitor_fee_bps": 2.0, "competitor_edge_bps": 3.0, "competitor_participation": 0.7,
-               "competitor_max_notional_usdt": 30_000.0, "competitor_impact": 0.5},
+               "competitor_max_notional_usdt": 30_000.0, "competitor_impact": 0.5,
+               "informed_moves_per_minute": 0.4, "stale_quotes_per_minute": 0.5},
     "competitive": {"fast_competitors": 5, "medium_competitors": 5, "slow_competitors": 5,
                     "fast_latency_ms": 1.0, "medium_latency_ms": 10.0, "slow_latency_ms": 60.0,
                     "competitor_fee_bps": 1.0, "competitor_edge_bps": 1.5, "competitor_participation": 0.9,
-                    "competitor_max_notional_usdt": 100_000.0, "competitor_impact": 0.6},
+                    "competitor_max_notional_usdt": 100_000.0, "competitor_impact": 0.6,
+                    "informed_moves_per_minute": 0.8, "stale_quotes_per_minute": 0.8},
 }

@@ -146,6 +146,17 @@ class SimulationConfig:
     competitor_participation: float = 0.7  # the chance a competitor races for a given opportunity
     competitor_max_notional_usdt: float = 30_000.0  # what one competitor takes in one race
     competitor_impact: float = 0.5  # share of a sweep one full competitor fill closes (the venue requotes)
+    # Informed moves: one venue moves first for good, the others follow after their own lag.
+    informed_moves_per_minute: float = 0.0  # across all symbols
+    informed_min_bps: float = 15.0
+    informed_max_bps: float = 60.0
+    follower_lag_min_ms: float = 30.0
+    follower_lag_max_ms: float = 1000.0
+    # Stale quotes: a slow venue's quote stops following the market for a while, and thins out.
+    stale_quotes_per_minute: float = 0.0  # across all venues and symbols, slow venues likelier
+    stale_min_s: float = 1.0
+    stale_max_s: float = 5.0
+    stale_thin_factor: float = 0.2  # its levels keep this share of their size
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +259,11 @@ RULES: dict[str, dict[str, Rule]] = {
         "slow_competitors": _i(0, 100), "slow_latency_ms": Rule(0.01, 60000),
         "competitor_latency_sigma": Rule(0.0, 3.0), "competitor_fee_bps": Rule(0.0, 100),
         "competitor_edge_bps": Rule(0.0, 1000), "competitor_participation": Rule(0.0, 1.0),
-        "competitor_max_notional_usdt": Rule(1.0, 1e9), "competitor_impact": Rule(0.0, 1.0)},
+        "competitor_max_notional_usdt": Rule(1.0, 1e9), "competitor_impact": Rule(0.0, 1.0),
+        "informed_moves_per_minute": Rule(0.0, 600), "informed_min_bps": Rule(0.0, 5000),
+        "informed_max_bps": Rule(0.0, 5000), "follower_lag_min_ms": Rule(0.0, 60000),
+        "follower_lag_max_ms": Rule(0.0, 60000), "stale_quotes_per_minute": Rule(0.0, 600),
+        "stale_min_s": Rule(0.01, 3600), "stale_max_s": Rule(0.01, 3600), "stale_thin_factor": Rule(0.0, 1.0)},
     "strategy": {
         "threshold_bps": Rule(-1000, 10000), "min_score": Rule(0.0, 1.0), "stale_after_s": Rule(0.05, 3600),
         "slippage_protection_bps": Rule(0.0, 10000), "spread_scale_bps": Rule(0.01),

@@ -36,6 +36,7 @@ from octo_desktop.config import Config
 from octo_desktop.domain.model import BUY, SELL, SIMULATED, BookUpdate, MarketTrade
 from octo_desktop.feeds.base import BatchSink, ConnectionHealth, EventSink, MarketEvent
 from octo_desktop.feeds.competition import Competition, make_competitors, take
+from octo_desktop.feeds.market_moves import InformedMoves, StaleQuotes, weights_by_lag
 
 SECONDS_PER_YEAR = 365.25 * 86_400
 GRID_SECONDS = 0.01
@@ -165,8 +166,9 @@ class SimulatedMarket:
         seeds = root.spawn(len(config.venues) + 1)
         # Spawned after the market's own streams, so those are the same with or without spoofers.
         spoof_seeds = root.spawn(len(config.venues))
-        # And the competitors' after both: with none configured, the market is the one it was before them.
-        competition_seed = root.spawn(1)[0]
+        # And the competitors' after both, then the informed moves' and stale quotes': with none of them
+        # configured, the market is the one it was before them.
+        competition_seed, moves_seed, stale_seed = root.spawn(3)
         self.symbols = config.symbols
         self.venues = config.venue_names
         markets = [config.markets[s] for s in self.symbols]
@@ -214,6 +216,14 @@ class SimulatedMarket:
                              self._competition_rng),
             sim.competitor_fee_bps, sim.competitor_edge_bps, sim.competitor_max_notional_usdt,
             self._competition_rng)
+        self.informed = InformedMoves(self.venues, self.symbols, sim.informed_moves_per_minute, sim.informed_min_bps,
+                                      sim.informed_max_bps, sim.follower_lag_min_ms / 1000.0,
+                                      sim.follower_lag_max_ms / 1000.0,
+                                      random.Random(int(moves_seed.generate_state(1)[0])), origin)
+        self.stale = StaleQuotes(self.venues, weights_by_lag({v: config.venues[v].quote_lag_ms for v in self.venues},
+                                                             self.venues),
+                                 self.symbols, sim.stale_quotes_per_minute, sim.stale_min_s, sim.stale_max_s,
+                                 sim.stale_thin_factor, random.Random(int(stale_seed.generate_state(1)[0])), origin)
 
     # --- scheduling -----------------------------------------------------------------------------
     def next_interval(self, venue: str) -> float:
@@ -244,6 +254,8 @@ class SimulatedMarket:
             self._next_outage[venue] = now + length + _exponential(rng, self._per_venue_outage_rate)
             for symbol in self.symbols:  # a reconnect after an outage starts from a snapshot
                 self._quotes[(venue, symbol)].needs_snapshot = True
+        self.informed.advance(now)
+        self.stale.advance(now)
         if now < self._outage_until[venue]:
             return []
         symbol = self.symbols[rng.randrange(len(self.symbols))]
@@ -291,6 +303,9 @@ class SimulatedMarket:
                 stop = leg.limit if leg.filled < leg.quantity - q.lot * 0.5 else q.price(taken[-1][0])
                 pushed = self._push_back(q, leg.side, abs(stop - touch) / touch * 10_000.0,
                                          self.sim.competitor_impact * min(1.0, leg.filled / leg.quantity), now)
+                # A laggard of an informed move, or a stale quote, picked off: its market maker requotes.
+                pushed = self.informed.catch_up(leg.venue, leg.symbol, leg.side, now) | pushed
+                pushed = self.stale.wake(leg.venue, leg.symbol, now) | pushed
             else:
                 pushed = False
             self.competition.done(leg)
@@ -353,7 +368,14 @@ class SimulatedMarket:
                                          rng.uniform(sim.dislocation_min_s, sim.dislocation_max_s))
             q.next_dislocation = now + _exponential(rng, self._per_pair_rate)
             jump = q.dislocation.jump_bps
-        fundamental = self._fundamental.at(now - venue_cfg.quote_lag_ms / 1000.0, q.index)
+        stale = self.stale.episode(q.venue, q.symbol)
+        seen = now - venue_cfg.quote_lag_ms / 1000.0
+        if stale is not None:  # left behind: the market as it was when the episode started
+            seen = min(seen, stale.start - venue_cfg.quote_lag_ms / 1000.0)
+            jump += self.informed.offset_bps(q.venue, q.symbol, stale.start)
+        else:
+            jump += self.informed.offset_bps(q.venue, q.symbol, now)
+        fundamental = self._fundamental.at(seen, q.index)
         mid = fundamental * (1.0 + (q.basis_bps + jump) / 10_000.0)
         half = mid * sim.half_spread_bps / 10_000.0
         top_bid = math.floor((mid - half) / q.step)
@@ -380,14 +402,24 @@ class SimulatedMarket:
             q.bid_depleted = {k: until for k, until in q.bid_depleted.items() if until > now}
         if q.ask_depleted:
             q.ask_depleted = {k: until for k, until in q.ask_depleted.items() if until > now}
+        thin = 1.0
+        if stale is not None:  # a stale quote is a thin one too
+            thin = self.stale.thin_factor
+            if not stale.thinned:
+                stale.thinned = True
+                for side, changes in ((q.bids, bid_changes), (q.asks, ask_changes)):
+                    for k, size in side.items():
+                        side[k] = changes[k] = max(q.lot, self._round_lot(q, size * thin))
         for depth in range(levels):
             # Levels our own orders emptied stay empty until the liquidity refills.
             k = top_bid - depth
             if k not in q.bids and k > 0 and k not in q.bid_depleted:
-                q.bids[k] = bid_changes[k] = self._level_size(q, unit, depth, rng)
+                size = self._level_size(q, unit, depth, rng)
+                q.bids[k] = bid_changes[k] = size if thin == 1.0 else max(q.lot, self._round_lot(q, size * thin))
             k = top_ask + depth
             if k not in q.asks and k not in q.ask_depleted:
-                q.asks[k] = ask_changes[k] = self._level_size(q, unit, depth, rng)
+                size = self._level_size(q, unit, depth, rng)
+                q.asks[k] = ask_changes[k] = size if thin == 1.0 else max(q.lot, self._round_lot(q, size * thin))
         for k in [k for k in q.bids if k <= top_bid - levels]:
             del q.bids[k]
             bid_changes[k] = 0.0
@@ -626,7 +658,8 @@ class SimulatedFeed:
                             for kind in ("fast", "medium", "slow")},
             "races": competition.races,
             "legs": len(legs), "legs_filled": len(filled),
-            "taken_usdt": round(sum(leg.filled * leg.average for leg in filled), 2)}}
+            "taken_usdt": round(sum(leg.filled * leg.average for leg in filled), 2),
+            "informed_moves": len(self.market.informed.log), "stale_quotes": len(self.market.stale.log)}}
 
     def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Simulated venues have no connection; an outage shows as stale books."""
