@@ -26,6 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from octo_desktop.config.schema import SimulationConfig
+
+# The keys a preset sets; "normal" is the typed defaults themselves (config/schema.py).
+KEYS = ("fast_competitors", "fast_latency_ms", "medium_competitors", "medium_latency_ms", "slow_competitors",
+        "slow_latency_ms", "competitor_fee_bps", "competitor_edge_bps", "competitor_participation",
+        "competitor_max_notional_usdt", "competitor_impact", "informed_moves_per_minute", "stale_quotes_per_minute")
+_NORMAL = SimulationConfig()
+
 PRESETS: dict[str, dict[str, Any]] = {
     "off": {"fast_competitors": 0, "medium_competitors": 0, "slow_competitors": 0,
             "informed_moves_per_minute": 0.0, "stale_quotes_per_minute": 0.0},
@@ -34,11 +42,7 @@ PRESETS: dict[str, dict[str, Any]] = {
              "competitor_fee_bps": 5.0, "competitor_edge_bps": 5.0, "competitor_participation": 0.5,
              "competitor_max_notional_usdt": 10_000.0, "competitor_impact": 0.3,
              "informed_moves_per_minute": 0.2, "stale_quotes_per_minute": 0.3},
-    "normal": {"fast_competitors": 2, "medium_competitors": 3, "slow_competitors": 4,
-               "fast_latency_ms": 3.0, "medium_latency_ms": 20.0, "slow_latency_ms": 120.0,
-               "competitor_fee_bps": 2.0, "competitor_edge_bps": 3.0, "competitor_participation": 0.7,
-               "competitor_max_notional_usdt": 30_000.0, "competitor_impact": 0.5,
-               "informed_moves_per_minute": 0.4, "stale_quotes_per_minute": 0.5},
+    "normal": {key: getattr(_NORMAL, key) for key in KEYS},
     "competitive": {"fast_competitors": 5, "medium_competitors": 5, "slow_competitors": 5,
                     "fast_latency_ms": 1.0, "medium_latency_ms": 10.0, "slow_latency_ms": 60.0,
                     "competitor_fee_bps": 1.0, "competitor_edge_bps": 1.5, "competitor_participation": 0.9,

@@ -131,14 +131,15 @@ class SimulationConfig:
     spoof_max_depth: int = 6
     spoof_min_s: float = 2.0  # a spoof stays at most this long (uniform in [min, max]) unless approached
     spoof_max_s: float = 15.0
-    # Other arbitrageurs (see config/presets.py: a preset sets these, keys the user writes win). Three
-    # classes by speed; each competitor gets its own latency to each venue around its class's median.
-    preset: str = "off"  # "off" (nobody else trades), "calm", "normal", "competitive"
-    fast_competitors: int = 0  # co-located professionals
+    # Other arbitrageurs (see config/presets.py: a preset sets these, keys the user writes win; these
+    # defaults are the "normal" preset). Three classes by speed; each competitor gets its own latency
+    # to each venue around its class's median.
+    preset: str = "normal"  # "off" (nobody else trades), "calm", "normal", "competitive"
+    fast_competitors: int = 2  # co-located professionals
     fast_latency_ms: float = 3.0  # median time from a venue's publication to their order at a venue
-    medium_competitors: int = 0  # cloud-hosted bots in the venue's region
+    medium_competitors: int = 3  # cloud-hosted bots in the venue's region
     medium_latency_ms: float = 20.0
-    slow_competitors: int = 0  # retail-grade bots
+    slow_competitors: int = 4  # retail-grade bots
     slow_latency_ms: float = 120.0
     competitor_latency_sigma: float = 0.35  # lognormal spread of one competitor's latency, per venue and per race
     competitor_fee_bps: float = 2.0  # their taker fee per leg (VIP tiers, rebates)
@@ -147,13 +148,13 @@ class SimulationConfig:
     competitor_max_notional_usdt: float = 30_000.0  # what one competitor takes in one race
     competitor_impact: float = 0.5  # share of a sweep one full competitor fill closes (the venue requotes)
     # Informed moves: one venue moves first for good, the others follow after their own lag.
-    informed_moves_per_minute: float = 0.0  # across all symbols
+    informed_moves_per_minute: float = 0.4  # across all symbols
     informed_min_bps: float = 15.0
     informed_max_bps: float = 60.0
     follower_lag_min_ms: float = 30.0
     follower_lag_max_ms: float = 1000.0
     # Stale quotes: a slow venue's quote stops following the market for a while, and thins out.
-    stale_quotes_per_minute: float = 0.0  # across all venues and symbols, slow venues likelier
+    stale_quotes_per_minute: float = 0.5  # across all venues and symbols, slow venues likelier
     stale_min_s: float = 1.0
     stale_max_s: float = 5.0
     stale_thin_factor: float = 0.2  # its levels keep this share of their size

@@ -36,4 +36,4 @@ def test_an_unknown_preset_or_a_bad_value_is_one_clear_line():
 
 
 def test_the_starter_file_names_the_preset():
-    assert '[simulation]\npreset = "off"' in starter_text()
+    assert '[simulation]\npreset = "normal"' in starter_text()
