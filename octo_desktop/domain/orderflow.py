@@ -105,6 +105,21 @@ class TradeFlow:
         self._notional += price * quantity
         self.session_cvd += signed
 
+    def traded(self, side: str, since: float, until: float, limit: float) -> float:
+        """Return the quantity aggressors of ``side`` took in (``since``, ``until``] at prices no worse for a
+        taker of ``side`` than ``limit`` (a buyer: at or under it), each trade's price its notional / size."""
+        total = 0.0
+        for time, signed, notional in reversed(self._trades):
+            if time <= since:
+                break
+            if time > until or (signed > 0) != (side == BUY):
+                continue
+            quantity = abs(signed)
+            price = notional / quantity
+            if (price <= limit) if side == BUY else (price >= limit):
+                total += quantity
+        return total
+
     def expire(self, now: float) -> None:
         """Drop trades older than the window."""
         horizon = now - self.window_s

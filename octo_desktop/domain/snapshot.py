@@ -90,8 +90,8 @@ class OpportunityView(OnRoute):
     sell_vwap: float
     score: float
     parts: Mapping[str, float]  # factor name -> value in [0, 1]
-    status: str  # "open", "taken" or "rejected"
-    reason: str  # why it was rejected ("" otherwise)
+    status: str  # "open", "taken", "rejected" or "vanished" (gone when an entry order arrived)
+    reason: str  # why it was rejected or vanished ("" otherwise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,3 +322,4 @@ class Snapshot:
     spoof_events: tuple[SpoofEventView, ...] = ()  # newest first
     spoof_count: int = 0  # detected in this run
     advisor: AdvisorView | None = None
+    vanished: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # why -> opportunities

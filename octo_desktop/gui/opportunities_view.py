@@ -73,7 +73,9 @@ class OpportunitiesView:
         self.heatmap = ChartSlot(frame, "HeatmapChart", 300, 340)
         self.heatmap.widget.grid(row=1, column=0, sticky="nsew", padx=6, pady=(0, 6))
         frame.grid_rowconfigure(1, weight=3)
-        section_label(frame, "LIVE OPPORTUNITIES").grid(row=2, column=0, sticky="ew", padx=10)
+        self.list_title = section_label(frame, "LIVE OPPORTUNITIES")
+        self.list_title.grid(row=2, column=0, sticky="ew", padx=10)
+        self._list_title_text = "LIVE OPPORTUNITIES"
         self.list = ListView(frame, presenters.OPPORTUNITY_COLUMNS, height=6,
                              anchors=("w", "w", "w", "e", "e", "w"), on_select=on_select)
         self.list.grid(row=3, column=0, sticky="nsew", padx=6, pady=(0, 6))
@@ -87,5 +89,9 @@ class OpportunitiesView:
         """Show the heatmap of ``symbol`` (``pair`` outlined), the list and the focused score."""
         self.heatmap.set_model(presenters.heatmap_model(snapshot, symbol), pair)
         self.list.show(presenters.opportunity_rows(snapshot))
+        title = presenters.vanished_text(snapshot)
+        if title != self._list_title_text:
+            self._list_title_text = title
+            self.list_title.configure(text=title)
         focus = presenters.focus_opportunity(snapshot, symbol, selected_id)
         self.score.show(presenters.score_model(focus, snapshot.min_score))

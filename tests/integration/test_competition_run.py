@@ -39,3 +39,13 @@ def test_with_competitors_their_trades_take_the_edge_octo_saw(tmp_path):
     expected_on = Decimal(on.summary["attribution"]["expected"])
     assert expected_on < expected_off / 2  # what Octo's decisions expected shrank: the edges were taken
     assert Decimal(on.summary["realized_pnl"]) < Decimal(off.summary["realized_pnl"])
+
+
+def test_the_opportunities_gone_before_octos_order_are_counted_with_why(tmp_path):
+    off = run(tmp_path / "off.db", 300.0, ['simulation.preset="off"']).summary
+    on = run(tmp_path / "on.db", 300.0, ['simulation.preset="normal"']).summary
+    assert off["vanished"] == {"taken": 0, "moved": 0}
+    assert on["vanished"]["taken"] > 0
+    # each one is a trade whose entry leg found its price gone: it did not complete as planned
+    incomplete = sum(count for state, count in on["trade_states"].items() if state != "complete")
+    assert sum(on["vanished"].values()) <= on["trades"] and incomplete >= 1

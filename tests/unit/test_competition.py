@@ -15,7 +15,7 @@ from octo_desktop.feeds.simulated import SimulatedMarket
 from tests.fakes.market_schedule import drive
 
 SYMBOL = "BTC/USDT"
-QUIET = ["simulation.dislocations_per_minute=0", "simulation.spoofs_per_minute=0",
+QUIET = ['simulation.preset="off"', "simulation.dislocations_per_minute=0", "simulation.spoofs_per_minute=0",
          "simulation.outages_per_hour=0", "simulation.sequence_gap_probability=0",
          "simulation.competitor_latency_sigma=0", "simulation.competitor_participation=1"]
 
@@ -149,3 +149,17 @@ def test_without_competitors_the_market_has_none_and_publishes_what_it_did_befor
     market = SimulatedMarket(config, 0.0)
     assert not market.competition.active and math.isinf(market.next_race_time())
     assert market.race(100.0) == []
+
+
+def test_the_tape_tells_what_others_took_at_our_price_since_the_decision():
+    from octo_desktop.domain.orderflow import TradeFlow
+
+    flow = TradeFlow(10.0)
+    flow.add(1.0, BUY, 100.0, 2.0)  # before the decision: not counted
+    flow.add(2.0, BUY, 100.5, 1.0)  # a buyer at our limit
+    flow.add(2.1, BUY, 101.5, 4.0)  # above it: not what we wanted
+    flow.add(2.2, SELL, 99.0, 3.0)  # the other side
+    assert flow.traded(BUY, 1.5, 3.0, 100.5) == 1.0
+    assert flow.traded(BUY, 1.5, 3.0, 102.0) == 5.0
+    assert flow.traded(SELL, 1.5, 3.0, 99.0) == 3.0 and flow.traded(SELL, 1.5, 3.0, 99.5) == 0.0
+    assert flow.traded(BUY, 2.05, 3.0, 100.5) == 0.0 and flow.traded(BUY, 0.0, 1.5, 100.0) == 2.0

@@ -60,7 +60,7 @@ def test_stale_quotes_come_more_often_to_slow_venues_and_wake_when_picked_off():
 
 
 def test_a_stale_quote_thins_out_and_without_episodes_nothing_changes():
-    quiet = ["simulation.dislocations_per_minute=0", "simulation.spoofs_per_minute=0",
+    quiet = ['simulation.preset="off"', "simulation.dislocations_per_minute=0", "simulation.spoofs_per_minute=0",
              "simulation.outages_per_hour=0", "market.seed=3"]
     market = SimulatedMarket(builtin_config(quiet + ["simulation.stale_quotes_per_minute=6",
                                                      "simulation.stale_min_s=30", "simulation.stale_max_s=30"]), 0.0)

@@ -915,3 +915,15 @@ def test_thresholds_typed_in_the_window_are_checked_before_they_are_sent(thresho
     from octo_desktop.gui.presenters.account import parse_thresholds
 
     assert parse_thresholds(threshold, score) == expected
+
+
+def test_a_vanished_opportunity_says_why_and_the_list_title_counts_them():
+    from dataclasses import replace as change
+
+    first = snapshot().opportunities[0]
+    gone = change(first, status="vanished", reason="taken first on okx")
+    rows = p.opportunity_rows(snapshot(opportunities=(gone,)))
+    assert rows[0].values[-1] == "gone: taken first on okx" and rows[0].tag == "alert"
+    assert p.vanished_text(snapshot()) == "LIVE OPPORTUNITIES"
+    assert p.vanished_text(snapshot(vanished=frozen_mapping({"taken": 3, "moved": 1}))) == \
+        "LIVE OPPORTUNITIES · gone before our order: 3 taken first, 1 price moved"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -407,6 +408,12 @@ class ArbitrageDesk:
                 episode.last_reason = None
         if trade is not None:
             self.advice.trade_closed(trade)
+            reason = self.trades.vanished_reasons.pop(trade.trade_id, None)
+            if reason is not None:
+                for index, view in enumerate(self._opportunities):
+                    if view.opportunity_id == trade.opportunity_id:
+                        self._opportunities[index] = replace(view, status="vanished", reason=reason)
+                        break
 
     def _open_failed(self, trade: Trade, episode: Episode | None) -> None:
         # The opened entry could not be written: nothing was sent; the opportunity may be looked at again.
@@ -535,6 +542,7 @@ class ArbitrageDesk:
         return {"matrices": frozen_mapping(matrices), "opportunities": tuple(self._opportunities),
                 "trades": self.trades.views(), "trade_count": self.trades.count,
                 "opportunity_count": self.opportunity_count, "rejections": frozen_mapping(self.rejections),
+                "vanished": frozen_mapping(self.trades.vanished),
                 "threshold_bps": self.threshold_bps, "min_score": self.min_score,
                 "signals": self._signals_view(now),
                 "advisor": self.advice.view(self.advisor, config.advisor.budget_ms,
@@ -573,6 +581,7 @@ class ArbitrageDesk:
             "trades": trades.count,
             "opportunities": self.opportunity_count,
             "rejections": dict(sorted(self.rejections.items())),
+            "vanished": {"taken": trades.vanished["taken"], "moved": trades.vanished["moved"]},
             "advisor": self.advice.summary(self.advisor),
             "thresholds_bps": {s: round(t, 3) for s, t in self._thresholds.items()},
             "volatility_bps": {s: round(v.volatility_bps(), 4) for s, v in self._volatility.items()},

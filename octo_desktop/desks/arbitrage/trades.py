@@ -20,7 +20,7 @@ from octo_desktop.config import QUOTE_ASSET
 from octo_desktop.desks.arbitrage.trader import ArbitragePlan, JournalError, LegPlan, RollbackPolicy, TradeRun
 from octo_desktop.desks.arbitrage.views import trade_view
 from octo_desktop.domain.attribution import attribute
-from octo_desktop.domain.fills import OrderRequest, OrderResult
+from octo_desktop.domain.fills import CANCELLED, IOC_LIMIT, MARKET, PARTIALLY_FILLED, OrderRequest, OrderResult
 from octo_desktop.domain.model import BUY, SELL, RollbackStep, Trade, TradeState
 from octo_desktop.domain.snapshot import LIVE, TradeView
 from octo_desktop.storage import StorageError
@@ -32,6 +32,9 @@ RECENT_TRADES = 100
 RECOVERY_WAIT_S = 30.0  # engine seconds a recovered trade waits for its venues' books
 RECOVERY_POLL_S = 0.25
 
+
+# Why an opportunity was gone when an entry order arrived.
+VANISHED = {"taken": "taken first", "moved": "price moved"}
 
 class TradeBook:
     """Open trades (and the books they are working on), recent closed trades, and their journal."""
@@ -52,6 +55,10 @@ class TradeBook:
         self.recent: deque[TradeView] = deque(map(trade_view, state.recent_trades), maxlen=RECENT_TRADES)
         self.count = state.trade_count
         self.states: Counter[str] = Counter(state.trade_states)  # closed trades by final state
+        # Opportunities gone before an entry order arrived, by why (``VANISHED``), in this run; and the
+        # reason of each trade that met one, until it closes.
+        self.vanished: Counter[str] = Counter()
+        self.vanished_reasons: dict[int, str] = {}
         self.next_id = state.next_trade_id
         self.recovered: list[dict] = []  # what recovery did, for the summary and the window
         self._stalled: set[int] = set()  # trades stopped by a journal failure, finished on resume
@@ -176,6 +183,9 @@ class TradeBook:
             field = "arrival_buy_vwap" if request.side == BUY else "arrival_sell_vwap"
             current = replace(current, **{field: result.arrival_vwap})
         self.open[trade.trade_id] = current
+        if request.purpose == "entry" and result.status in (PARTIALLY_FILLED, CANCELLED) \
+                and request.order_type in (IOC_LIMIT, MARKET) and trade.trade_id not in self.vanished_reasons:
+            self._vanished(current, result)
         services.portfolio.ledger.apply_all(result.fills)
         services.quality.record(result)
         payload = {"status": result.status, "filled": format(result.filled_quantity, "f"),
@@ -192,6 +202,18 @@ class TradeBook:
         services.publish(False)
         # The other leg's result may have landed meanwhile: the trade as it stands now has both.
         return self.open.get(trade.trade_id, current)
+
+    def _vanished(self, trade: Trade, result: OrderResult) -> None:
+        # The book at arrival no longer had the decision's price. The tape says whether others took it
+        # (aggressor trades on our side at our limit or better since the decision) or the quote moved away.
+        request = result.request
+        flow = self._services.market.flows.get((request.venue, trade.symbol))
+        limit = request.limit_price if request.limit_price is not None else (
+            trade.decision_buy_vwap if request.side == BUY else trade.decision_sell_vwap)
+        taken = flow is not None and flow.traded(request.side, trade.opened_at, self.now(), limit) > 0
+        kind = "taken" if taken else "moved"
+        self.vanished[kind] += 1
+        self.vanished_reasons[trade.trade_id] = f"{VANISHED[kind]} on {request.venue}"
 
     async def after_step(self, trade: Trade, step: RollbackStep) -> Trade:
         """Journal a rollback step (durable) and show it."""

@@ -95,17 +95,27 @@ OPPORTUNITY_COLUMNS = (("time", 50), ("sym", 30), ("buy→sell", 86), ("net", 40
 
 
 def opportunity_status_text(opportunity: OpportunityView) -> str:
-    """Return the status column: the status, or the reason of a rejection."""
+    """Return the status column: the status, or the reason of a rejection, or why it vanished."""
     if opportunity.status == "rejected" and opportunity.reason:
         return opportunity.reason
+    if opportunity.status == "vanished":
+        return f"gone: {opportunity.reason}" if opportunity.reason else "gone"
     return opportunity.status
+
+
+def vanished_text(snapshot: Snapshot) -> str:
+    """Return the list's title: how many opportunities were gone when Octo's order arrived, and why."""
+    taken, moved = snapshot.vanished.get("taken", 0), snapshot.vanished.get("moved", 0)
+    if not taken and not moved:
+        return "LIVE OPPORTUNITIES"
+    return f"LIVE OPPORTUNITIES · gone before our order: {taken} taken first, {moved} price moved"
 
 
 def opportunity_rows(snapshot: Snapshot, limit: int = 50) -> tuple[Row, ...]:
     """Return the newest opportunities first, keyed by their id."""
     rows = []
     for opp in snapshot.opportunities[:limit]:
-        tag = {"taken": "good", "rejected": "warn"}.get(opp.status, "neutral")
+        tag = {"taken": "good", "rejected": "warn", "vanished": "alert"}.get(opp.status, "neutral")
         rows.append(Row(opp.opportunity_id, (
             format_clock(opp.time), short_symbol(opp.symbol), route(opp.buy_venue, opp.sell_venue),
             format_bps(opp.net_bps), f"{opp.score:.2f}", opportunity_status_text(opp)), tag))
