@@ -24,7 +24,9 @@ SECONDS = 150
 
 
 def market(*extra):
-    overrides = ['symbols.list=["BTC/USDT"]', "simulation.dislocations_per_minute=6", "risk.pair_cooldown_s=5",
+    # Without other arbitrageurs: these tests are about the advisor, on dislocations that wait for it.
+    overrides = ['simulation.preset="off"', 'symbols.list=["BTC/USDT"]', "simulation.dislocations_per_minute=6",
+                 "risk.pair_cooldown_s=5",
                  "simulation.spoofs_per_minute=0"]
     overrides += [f"venues.{v}.enabled={'true' if v in ('binance', 'okx', 'kucoin') else 'false'}"
                   for v in ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")]

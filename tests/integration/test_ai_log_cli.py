@@ -27,8 +27,9 @@ def test_a_headless_openai_run_is_logged_and_ai_log_filters_it(tmp_path):
         server.answer("SKIP", 0.7, "first one is skipped")
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         env.update(PYTHONPATH=str(ROOT), OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test-key")
+        # the market without other arbitrageurs: this is about what the log keeps of each answer
         run = cli("run", "--headless", "--advisor", "openai", "--seconds", "300", "--speed", "max", "--json",
-                  "--db", str(db), env=env)
+                  "--db", str(db), "--set", 'simulation.preset="off"', env=env)
         assert run.returncode == 0, run.stderr
         requests = list(server.requests)
     summary = json.loads(run.stdout.strip().splitlines()[-1])

@@ -26,7 +26,10 @@ from tests.fakes.headless import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 22
-SETTINGS = ["simulation.dislocations_per_minute=12", "risk.pair_cooldown_s=0", "risk.breaker_losing_trades=1000",
+# Without other arbitrageurs, so that trades open (and can be killed in flight) on every dislocation.
+OFF = ('simulation.preset="off"',)
+SETTINGS = [*OFF, "simulation.dislocations_per_minute=12", "risk.pair_cooldown_s=0",
+            "risk.breaker_losing_trades=1000",
             "risk.breaker_failed_legs=1000", "risk.daily_loss_limit_pct=100", "risk.max_open_trades=6",
             "venues.htx.latency_ms_median=400", "venues.htx.latency_ms_p95=900"]
 
@@ -123,21 +126,22 @@ def test_an_interrupted_recovery_never_unwinds_a_position_twice(tmp_path):
     db = tmp_path / "octo.db"
     run = ("run", "--headless", "--seconds", "600", "--seed", "7", "--stream", "--db", str(db))
 
-    first = OctoProcess(*run, kill_after="event=fills")  # the entry leg's fill is committed, nothing else
+    first = OctoProcess(*run, kill_after="event=fills", settings=OFF)  # the entry leg's fill is committed, nothing else
     assert first.finish() == -signal.SIGKILL, first.stderr
     (entry,) = first.fills
     trade_id = entry["trade_id"]
     assert run_octo("halt", "--db", str(db), "--wait", "0").returncode == 3  # the next start is halted
 
-    second = OctoProcess(*run, kill_after="purpose=unwind")  # recovery unwinds the leg: killed mid-recovery
+    # recovery unwinds the leg: killed mid-recovery
+    second = OctoProcess(*run, kill_after="purpose=unwind", settings=OFF)
     assert second.finish() == -signal.SIGKILL, second.stderr
     (trade,) = [t for t in stored_trades(db) if t["trade_id"] == trade_id]
     assert trade["state"] == "open"
     assert [f["purpose"] for f in stored_fills_by_trade(db)[trade_id]] == ["entry", "unwind"]
 
-    third = OctoProcess(*run, kill_after="purpose=unwind")  # a second interrupted recovery
+    third = OctoProcess(*run, kill_after="purpose=unwind", settings=OFF)  # a second interrupted recovery
     third.finish()
-    final = OctoProcess("run", "--headless", "--seconds", "60", "--json", "--db", str(db))
+    final = OctoProcess("run", "--headless", "--seconds", "60", "--json", "--db", str(db), settings=OFF)
     assert final.finish() == 0, final.stderr
 
     fills = stored_fills_by_trade(db)[trade_id]
@@ -157,11 +161,11 @@ def test_an_interrupted_recovery_never_unwinds_a_position_twice(tmp_path):
 def test_the_session_that_recovers_a_trade_counts_its_pnl_once(tmp_path):
     db = tmp_path / "octo.db"
     first = OctoProcess("run", "--headless", "--seconds", "600", "--seed", "7", "--stream", "--db", str(db),
-                        kill_after="event=fills")
+                        kill_after="event=fills", settings=OFF)
     assert first.finish() == -signal.SIGKILL
     assert [t["state"] for t in stored_trades(db)] == ["open"]
 
-    second = OctoProcess("run", "--headless", "--seconds", "120", "--json", "--db", str(db))
+    second = OctoProcess("run", "--headless", "--seconds", "120", "--json", "--db", str(db), settings=OFF)
     assert second.finish() == 0, second.stderr
     summary = second.summary
     trades = stored_trades(db)
@@ -193,14 +197,14 @@ def test_engine_time_after_a_crash_never_goes_back_before_what_is_stored(tmp_pat
     start = str(round(time.time()) + 86_400)
     first = OctoProcess("run", "--headless", "--seconds", "600", "--seed", "7", "--stream", "--db", str(db),
                         "--start-time", start, kill_after="event=trade",
-                        settings=("simulation.dislocations_per_minute=12",))
+                        settings=('simulation.preset="off"', "simulation.dislocations_per_minute=12"))
     assert first.finish() == -signal.SIGKILL
     before = times_by_row(db)
     latest = max(t for rows in before.values() for _, t in rows)
     assert latest > float(start) + 1.0
 
     second = OctoProcess("run", "--headless", "--seconds", "60", "--stream", "--json", "--db", str(db),
-                         settings=("simulation.dislocations_per_minute=12",))
+                         settings=('simulation.preset="off"', "simulation.dislocations_per_minute=12"))
     assert second.finish() == 0, second.stderr
 
     after = times_by_row(db)

@@ -26,7 +26,8 @@ START = 19_700 * DAY - 600.0  # ten minutes before a UTC midnight, on a housekee
 
 
 def market(venues, *extra):
-    overrides = ['symbols.list=["BTC/USDT"]', "simulation.dislocations_per_minute=8",
+    # Without other arbitrageurs: these tests measure Octo's own execution and risk on the sweeps alone.
+    overrides = ['simulation.preset="off"', 'symbols.list=["BTC/USDT"]', "simulation.dislocations_per_minute=8",
                  "execution.post_only_min_latency_ms=600000", "risk.venue_max_latency_ms=100000"]
     overrides += [f"venues.{v}.enabled={'true' if v in venues else 'false'}" for v in
                   ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")]

@@ -67,7 +67,7 @@ def test_books_stay_valid_l2_ladders_with_depth_growing_away_from_the_touch():
 
 
 def test_calm_market_has_negative_net_spreads_after_fees():
-    config = load_config(overrides=["simulation.dislocations_per_minute=0"])
+    config = load_config(overrides=['simulation.preset="off"', "simulation.dislocations_per_minute=0"])
     market = SimulatedMarket(config, 0.0)
     keeper = BookKeeper(config, market)
     worst = -1e9

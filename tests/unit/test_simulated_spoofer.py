@@ -41,7 +41,8 @@ class Watcher:
 
 
 def watch(rate_per_minute, seconds=SECONDS, seed=7):
-    config = load_config(None, [f"simulation.spoofs_per_minute={rate_per_minute}",
+    # Without other arbitrageurs (whose orders, like Octo's, may hit a spoof): the spoofers alone.
+    config = load_config(None, ['simulation.preset="off"', f"simulation.spoofs_per_minute={rate_per_minute}",
                                 "simulation.dislocations_per_minute=3"])  # price jumps through spoofs, too
     market = SimulatedMarket(config, 0.0, seed=seed)
     watcher = Watcher(config, market)
@@ -121,7 +122,7 @@ def test_a_market_without_spoofers_raises_few_false_alarms(calm):
 
 
 def test_spoofers_leave_the_market_unchanged_when_switched_off():
-    config = load_config(None, ["simulation.spoofs_per_minute=0"])
+    config = load_config(None, ['simulation.preset="off"', "simulation.spoofs_per_minute=0"])
     events = []
 
     drive(SimulatedMarket(config, 0.0, seed=7), 30.0, events.append)
@@ -133,7 +134,8 @@ def test_spoofers_leave_the_market_unchanged_when_switched_off():
 
 
 def test_our_order_taking_a_spoofed_level_hits_the_spoof_and_ends_it():
-    config = load_config(None, ["simulation.spoofs_per_minute=120", "simulation.sequence_gap_probability=0",
+    config = load_config(None, ['simulation.preset="off"', "simulation.spoofs_per_minute=120",
+                                "simulation.sequence_gap_probability=0",
                                 "simulation.outages_per_hour=0"])
     market = SimulatedMarket(config, 0.0, seed=7)
     watcher = Watcher(config, market)
