@@ -32,6 +32,7 @@ class QuoteView(Protocol):
 
     bids: dict[int, float]
     asks: dict[int, float]
+    version: int  # changes whenever bids or asks do
 
     def price(self, k: int) -> float: ...
 
@@ -128,6 +129,7 @@ class Competition:
         self._racing: set[tuple[str, str, str, str]] = set()  # (competitor, symbol, venue, side) of open legs
         self.log: deque[RaceRecord] = deque(maxlen=RACE_LOG_LENGTH)
         self.races = 0
+        self._tops: dict[tuple[str, str], tuple[int, float, float]] = {}  # best ask and bid by book version
 
     @property
     def active(self) -> bool:
@@ -146,10 +148,23 @@ class Competition:
         if not self.competitors:
             return 0
         tops = {}
+        low_ask, high_bid = math.inf, -math.inf
+        cache = self._tops
         for venue, q in quotes.items():
-            if q.asks and q.bids:
-                tops[venue] = (q.price(min(q.asks)), q.price(max(q.bids)))
+            cached = cache.get((symbol, venue))
+            if cached is None or cached[0] != q.version:
+                cached = cache[(symbol, venue)] = (q.version, q.price(min(q.asks)) if q.asks else math.nan,
+                                                   q.price(max(q.bids)) if q.bids else math.nan)
+            _, ask, bid = cached
+            if ask == ask and bid == bid:  # both sides quoted
+                tops[venue] = (ask, bid)
+                if ask < low_ask:
+                    low_ask = ask
+                if bid > high_bid:
+                    high_bid = bid
         fee, edge = self.fee, self.edge_bps
+        if not tops or (high_bid * (1.0 - fee) - low_ask * (1.0 + fee)) / low_ask * BPS < edge:
+            return 0  # even the best bid against the best ask does not pay: nearly always
         crossed = []
         for buy_venue, (ask, _) in tops.items():
             for sell_venue, (_, bid) in tops.items():

@@ -125,7 +125,7 @@ class SpoofRecord:
 class _Quote:
     """One venue's book for one symbol, on an integer price grid (price = index * step)."""
 
-    __slots__ = ("venue", "symbol", "index", "step", "decimals", "lot", "bids", "asks", "sequence",
+    __slots__ = ("venue", "symbol", "index", "step", "decimals", "lot", "bids", "asks", "sequence", "version",
                  "basis_bps", "last_time", "dislocation", "next_dislocation", "needs_snapshot",
                  "touch_usdt", "bid_depleted", "ask_depleted", "spoof", "next_spoof")
 
@@ -140,6 +140,7 @@ class _Quote:
         self.bids: dict[int, float] = {}
         self.asks: dict[int, float] = {}
         self.sequence = 0
+        self.version = 0  # changes with bids or asks (competitors cache the touch by it)
         self.basis_bps = 0.0
         self.last_time = math.nan
         self.dislocation: _Dislocation | None = None
@@ -478,6 +479,7 @@ class SimulatedMarket:
         """Take ``(level, size)`` out of ``q`` for a taker of ``side``; note the changes and print the trades."""
         book, depleted = (q.asks, q.ask_depleted) if side == BUY else (q.bids, q.bid_depleted)
         spoof_side = "ask" if side == BUY else "bid"
+        q.version += 1
         for k, size in taken:
             if k not in book:
                 continue
@@ -547,6 +549,7 @@ class SimulatedMarket:
     # --- helpers --------------------------------------------------------------------------------
     def _publish(self, q: _Quote, bid_changes: dict[int, float], ask_changes: dict[int, float],
                  exchange_time: float, now: float, rng: random.Random) -> list[MarketEvent]:
+        q.version += 1
         if q.needs_snapshot:
             q.needs_snapshot = False
             q.sequence += 1

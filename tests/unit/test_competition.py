@@ -104,7 +104,7 @@ def test_limits_are_the_edge_the_competitor_asks_for_after_its_fees():
 
 class _Quote:
     def __init__(self, bids, asks, step=0.5):
-        self.bids, self.asks, self.step = bids, asks, step
+        self.bids, self.asks, self.step, self.version = bids, asks, step, 0
 
     def price(self, k):
         return k * self.step
