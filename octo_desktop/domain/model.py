@@ -262,16 +262,34 @@ class Trade:
 
     @property
     def realized_pnl(self) -> Decimal:
-        """Quote proceeds of every sell minus cost of every buy, minus every fee valued in quote.
+        """Quote proceeds of every sell minus cost of every buy, minus every fee valued in quote, for the
+        quantity that was both bought and sold.
 
-        Entry and unwind fills of a closed trade leave no net base position beyond the fee taken
-        in base and any remainder too small to unwind (below the venue's minimums), so this is the
-        trade's realized P&L in the quote asset.
+        Entry and unwind fills of a closed trade normally leave no net base position. One that is left
+        (an unwind that timed out, a remainder below the venue's lot size) is inventory, not profit: it
+        is taken out at the average price of the side it came from (a short of 0.33 ETH sold at 3026
+        is 1002 USDT received and still owed), so the account's equity, marked to market, carries it.
         """
         cash = Decimal(0)
+        bought = sold = Decimal(0)
+        net = Decimal(0)  # bought minus sold; a fee taken in base is in ``fees_in_quote`` already
         for f in self.fills:
-            cash += f.notional if f.side == SELL else -f.notional
+            if f.side == SELL:
+                cash += f.notional
+                sold += f.notional
+                net -= f.quantity
+            else:
+                cash -= f.notional
+                bought += f.notional
+                net += f.quantity
+        if net > 0:  # still long: what it cost is held, not lost
+            cash += net * bought / self._side_quantity(BUY)
+        elif net < 0:  # still short: what it brought is owed, not earned
+            cash += net * sold / self._side_quantity(SELL)
         return cash - self.fees_in_quote
+
+    def _side_quantity(self, side: str) -> Decimal:
+        return sum((f.quantity for f in self.fills if f.side == side), Decimal(0))
 
     def with_fills(self, fills: tuple[Fill, ...]) -> "Trade":
         return replace(self, fills=self.fills + fills)

@@ -96,3 +96,25 @@ def test_a_market_float_enters_the_ledger_as_the_decimal_a_trader_reads():
     assert notional(Decimal("0.03333"), 60012.5) == Decimal("2000.216625")
     assert cents(Decimal("2000.215")) == Decimal("2000.22") and cents(Decimal("2000.225")) == Decimal("2000.22")
     assert exact(float("nan")).is_nan()
+
+
+def _trade_with(*fills):
+    from octo_desktop.domain.model import Fill
+
+    made = tuple(Fill(1, venue, "ETH/USDT", side, Decimal(price), Decimal(quantity), Decimal(fee), "USDT", "taker",
+                      MARKET, 1.0, purpose) for venue, side, price, quantity, fee, purpose in fills)
+    return Trade(trade_id=1, opportunity_id=1, symbol="ETH/USDT", buy_venue="gate", sell_venue="mexc",
+                 planned_quantity=Decimal("1"), opened_at=0.0, expected_bps=10.0, fills=made)
+
+
+def test_a_position_left_open_is_inventory_not_profit():
+    # The sell leg filled, the buy leg found nothing and the unwind never answered: 3026 USDT received
+    # for 1 ETH still owed is not a gain of 3026.
+    short = _trade_with(("mexc", SELL, "3026", "1", "1.5", "entry"))
+    assert short.net_quantity == -1 and short.realized_pnl == Decimal("-1.5")
+    # Bought 1 at 100, unwound 0.6 at 99: the 0.4 still held is worth what it cost; 0.6 lost 1 each.
+    long = _trade_with(("gate", BUY, "100", "1", "0.1", "entry"), ("gate", SELL, "99", "0.6", "0.06", "unwind"))
+    assert long.net_quantity == Decimal("0.4") and long.realized_pnl == Decimal("-0.6") - Decimal("0.16")
+    # Flat: every unit bought was sold, and the P&L is the cash.
+    flat = _trade_with(("gate", BUY, "100", "1", "0.1", "entry"), ("mexc", SELL, "101", "1", "0.1", "entry"))
+    assert flat.net_quantity == 0 and flat.realized_pnl == Decimal("1") - Decimal("0.2")

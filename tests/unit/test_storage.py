@@ -142,7 +142,10 @@ def test_trade_update_keeps_latest_state_and_exact_money(store):
     assert state.trade_count == 1
     (loaded,) = state.recent_trades
     assert loaded == closed
-    assert state.realized_pnl == closed.realized_pnl == Decimal("-0.5689673000")
+    # Bought 0.005 BTC (0.000005 of it taken as the fee) and sold the 0.004995 received: flat. Cash
+    # 300.6495495 - 300.61725 = 0.0322995, less the 0.30064955 USDT fee; the base fee is the
+    # 0.000005 BTC not sold, so it is not charged a second time.
+    assert state.realized_pnl == closed.realized_pnl == Decimal("-0.2683500500")
     assert state.fees_in_quote == Decimal("0.6012668000")
     assert state.fees_in_quote == closed.fees_in_quote
 
@@ -444,7 +447,7 @@ def test_trades_csv_has_the_header_and_exact_rows(store):
         "state,expected_bps,realized_pnl,fees,note,buy_order_type,sell_order_type,expected_edge,latency_decay,"
         "slippage,rollback_loss\n"
         '1,1700000000.25,1700000002.25,BTC/USDT,binance,okx,0.01000000,0.00499500,partial,7.25,'
-        '-0.5689673000,0.6012668000,"sold less, ""unwound""",,,'
+        '-0.2683500500,0.6012668000,"sold less, ""unwound""",,,'
         f"{parts.expected:f},{parts.latency_decay:f},{parts.slippage:f},{parts.rollback:f}\n"
         "2,1700000000.25,,BTC/USDT,binance,okx,0.01000000,0,open,7.25,0,0,,,,,,,\n"
     )

@@ -224,7 +224,12 @@ class TradeRun:
         quantity = floor_to_lot(abs(excess), spec.lot_size)
         if quantity > 0:
             expires = self._hooks.now() + self._hooks.timeout_s(venue)
-            await self._step("unwind", venue, side, quantity, MARKET, None, expires)
+            result = await self._step("unwind", venue, side, quantity, MARKET, None, expires)
+            left = quantity - result.filled_quantity
+            if left > 0:  # kept as inventory, at its cost (``Trade.realized_pnl``); equity marks it
+                base = self.trade.symbol.split("/")[0]
+                self.notes.append(f"{left} {base} left {'long' if excess > 0 else 'short'} on {venue}: "
+                                  f"the unwind {result.status}")
         residual = abs(excess) - quantity
         if residual:
             self.notes.append(f"{residual} left as inventory (below the lot size)")
