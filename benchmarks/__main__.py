@@ -33,6 +33,7 @@ BENCHMARKS = {
     "startup": "benchmarks.startup",
     "memory": "benchmarks.memory",
     "shutdown": "benchmarks.shutdown",
+    "competition": "benchmarks.competition",
 }
 
 

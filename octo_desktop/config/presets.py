@@ -2,7 +2,7 @@
 
 A preset fills in the ``[simulation]`` competitor keys; any of those keys written in the config file or
 with ``--set`` wins over the preset. ``off`` is the market without competitors: every dislocation lives
-its natural life and an order 10-50 ms late always finds it, so arbitrage looks like free money there;
+its natural life and an order 20-110 ms late always finds it, so arbitrage looks like free money there;
 it is kept for comparison and to reproduce runs from before competitors existed.
 
 A swept venue's market makers requote once they are picked off: a competitor leg that fills its whole
@@ -14,10 +14,11 @@ What the others assume (latencies are from a venue's publication to the competit
 venue, one way, medians; each competitor draws its own per venue around them):
 
 - ``calm``: no co-located firm on these pairs; one bot in the venue's cloud region (20 ms) and two
-  retail-grade bots (120 ms). Octo at its configured 10-50 ms wins most races.
-- ``normal``: two co-located professionals (3 ms, paying 2 bps a leg and racing for 3 bps net),
-  three regional bots and four retail-grade ones; each races for 70 % of what it sees. Most
-  dislocations are closed before a 10-50 ms order lands; some are left to the slower ones.
+  retail-grade bots (120 ms). Octo at its configured 20-110 ms wins most races.
+- ``normal``: one co-located professional (3 ms, paying 2 bps a leg and racing for 3 bps net),
+  two regional bots and three retail-grade ones; each trades half of the routes. A route the
+  professional trades is closed before a 20-110 ms order lands; on the others Octo races the regional
+  bots, and its own speed decides.
 - ``competitive``: five professionals at 1 ms paying 1 bp and racing for 1.5 bps net, five regional
   bots at 10 ms, five retail-grade at 60 ms, all racing for 90 %: what a liquid major pair looks like.
 """

@@ -135,16 +135,16 @@ class SimulationConfig:
     # defaults are the "normal" preset). Three classes by speed; each competitor gets its own latency
     # to each venue around its class's median.
     preset: str = "normal"  # "off" (nobody else trades), "calm", "normal", "competitive"
-    fast_competitors: int = 2  # co-located professionals
+    fast_competitors: int = 1  # co-located professionals
     fast_latency_ms: float = 3.0  # median time from a venue's publication to their order at a venue
-    medium_competitors: int = 3  # cloud-hosted bots in the venue's region
+    medium_competitors: int = 2  # cloud-hosted bots in the venue's region
     medium_latency_ms: float = 20.0
-    slow_competitors: int = 4  # retail-grade bots
+    slow_competitors: int = 3  # retail-grade bots
     slow_latency_ms: float = 120.0
     competitor_latency_sigma: float = 0.35  # lognormal spread of one competitor's latency, per venue and per race
     competitor_fee_bps: float = 2.0  # their taker fee per leg (VIP tiers, rebates)
     competitor_edge_bps: float = 3.0  # the net edge after both fees below which they do not race
-    competitor_participation: float = 0.7  # the chance a competitor races for a given opportunity
+    competitor_participation: float = 0.5  # the share of routes (symbol, buy venue, sell venue) each one trades
     competitor_max_notional_usdt: float = 30_000.0  # what one competitor takes in one race
     competitor_impact: float = 0.5  # share of a sweep one full competitor fill closes (the venue requotes)
     # Informed moves: one venue moves first for good, the others follow after their own lag.

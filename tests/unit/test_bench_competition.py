@@ -61,7 +61,10 @@ def test_the_command_sets_the_seed_preset_start_and_every_latency(tmp_path):
     assert f"--config {tmp_path / 'c.toml'}" in joined and f"--db {tmp_path / 'run.db'}" in joined
     sets = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--set"]
     assert sets[0] == 'simulation.preset="competitive"'
-    assert _settings(sets[1:]) == _settings(competition.latency_overrides(5.0, LATENCIES))
+    risk = [s for s in sets[1:] if s.startswith("risk.")]
+    assert risk == list(competition.RISK_OFF)  # the halts off: the race decides, not the breaker
+    assert _settings([s for s in sets[1:] if not s.startswith("risk.")]) == \
+        _settings(competition.latency_overrides(5.0, LATENCIES))
 
 
 @pytest.mark.parametrize("pnls, expected", [
