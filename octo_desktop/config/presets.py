@@ -14,7 +14,8 @@ What the others assume (latencies are from a venue's publication to the competit
 venue, one way, medians; each competitor draws its own per venue around them):
 
 - ``calm``: no co-located firm on these pairs; one bot in the venue's cloud region (20 ms) and two
-  retail-grade bots (120 ms). Octo at its configured 20-110 ms wins most races.
+  retail-grade bots (120 ms). Octo at its configured 20-110 ms wins the races the regional bot does
+  not run.
 - ``normal``: one co-located professional (3 ms, paying 2 bps a leg and racing for 3 bps net),
   two regional bots and three retail-grade ones; each trades half of the routes. A route the
   professional trades is closed before a 20-110 ms order lands; on the others Octo races the regional
