@@ -25,7 +25,8 @@ def test_quick_suite_runs_every_benchmark_and_writes_its_results(tmp_path):
     assert json.loads(out.read_text()) == document
     assert document["quick"] is True and document["machine"]["cores"] >= 1
     results = document["results"]
-    assert set(results) == {"book", "latency", "spread", "replay", "gui", "startup", "memory", "shutdown"}
+    assert set(results) == {"book", "latency", "spread", "replay", "gui", "startup", "memory", "shutdown",
+                            "competition"}
     for name, result in results.items():
         assert "skipped" not in result, f"{name}: {result.get('skipped')}"
 
@@ -60,6 +61,11 @@ def test_quick_suite_runs_every_benchmark_and_writes_its_results(tmp_path):
     shutdown = results["shutdown"]  # each run checked its exit code, its summary and the stored trades
     assert len(shutdown["runs"]) == 2 and {r["signal"] for r in shutdown["runs"]} == {"SIGTERM", "SIGINT"}
     assert 0 < shutdown["stop_s"]["median"] and all(r["stopped_by"] == r["signal"] for r in shutdown["runs"])
+
+    competition = results["competition"]  # every point ran, against competitors, and was read back
+    assert competition["errors"] == [] and [p["scale"] for p in competition["total"]] == [0.5, 1.0, 2.0, 5.0]
+    assert all(p["races"] > 0 and p["closed"] == p["trades"] for p in competition["per_seed"][0]["points"])
+    assert isinstance(competition["monotone"], bool)
 
     memory = results["memory"]
     assert memory["last_mark_s"] > memory["first_mark_s"] and memory["rss_first_mb"] > 0
