@@ -71,12 +71,13 @@ def latency_overrides(scale: float, latencies: dict[str, tuple[float, float]]) -
 
 
 def command(seed: int, seconds: float, preset: str, scale: float, latencies: dict[str, tuple[float, float]],
-            db: Path, config: Path) -> list[str]:
-    """Return the argv of one headless run at ``scale``."""
+            db: Path, config: Path, settings: tuple[str, ...] = ()) -> list[str]:
+    """Return the argv of one headless run at ``scale``; ``settings`` are further ``--set`` values
+    (the same on every point)."""
     argv = [sys.executable, "-m", "octo_desktop", "run", "--headless", "--seconds", f"{seconds:g}",
             "--seed", str(seed), "--speed", "max", "--start-time", str(START_TIME), "--json",
             "--config", str(config), "--db", str(db), "--set", f'simulation.preset="{preset}"']
-    for setting in (*RISK_OFF, *latency_overrides(scale, latencies)):
+    for setting in (*RISK_OFF, *settings, *latency_overrides(scale, latencies)):
         argv += ["--set", setting]
     return argv
 
@@ -159,7 +160,7 @@ def parse_summary(stdout: str) -> dict:
 
 
 def run_point(seed: int, scale: float, seconds: float, preset: str,
-              latencies: dict[str, tuple[float, float]]) -> dict:
+              latencies: dict[str, tuple[float, float]], settings: tuple[str, ...] = ()) -> dict:
     """Run one point in a throwaway folder; return its figures, or its error line."""
     point: dict = {"seed": seed, "scale": scale}
     began = time.perf_counter()
@@ -170,7 +171,7 @@ def run_point(seed: int, scale: float, seconds: float, preset: str,
         config.write_text("", encoding="utf-8")
         db = folder / "run.db"
         try:
-            done = subprocess.run(command(seed, seconds, preset, scale, latencies, db, config), cwd=ROOT,
+            done = subprocess.run(command(seed, seconds, preset, scale, latencies, db, config, settings), cwd=ROOT,
                                   capture_output=True, text=True, timeout=timeout)
             if done.returncode != 0:
                 point["error"] = f"exit {done.returncode}: " + _last_line(done.stderr, "no error output")[:300]
@@ -205,7 +206,8 @@ def run_point(seed: int, scale: float, seconds: float, preset: str,
 
 
 def run(quick: bool = False, seconds: float | None = None, seeds: tuple[int, ...] | list[int] | None = None,
-        preset: str = PRESET, scales: tuple[float, ...] | list[float] | None = None) -> dict:
+        preset: str = PRESET, scales: tuple[float, ...] | list[float] | None = None,
+        settings: tuple[str, ...] | list[str] = ()) -> dict:
     """Sweep the scales on each seed (interleaved per seed); return a JSON-ready dict."""
     seconds = float(seconds if seconds is not None else (QUICK_SECONDS if quick else FULL_SECONDS))
     seeds = tuple(int(s) for s in (seeds if seeds is not None else (QUICK_SEEDS if quick else SEEDS)))
@@ -216,7 +218,7 @@ def run(quick: bool = False, seconds: float | None = None, seeds: tuple[int, ...
     began = time.perf_counter()
     per_seed = []
     for seed in seeds:
-        points = [run_point(seed, scale, seconds, preset, latencies) for scale in scales]
+        points = [run_point(seed, scale, seconds, preset, latencies, tuple(settings)) for scale in scales]
         per_seed.append({"seed": seed, "points": points,
                          "monotone": is_monotone([p.get("realized_pnl") for p in points])})
     total = [dict(aggregate([entry["points"][index] for entry in per_seed]), scale=scale)
@@ -225,6 +227,7 @@ def run(quick: bool = False, seconds: float | None = None, seeds: tuple[int, ...
     return {
         "name": "competition",
         "preset": preset,
+        "settings": list(settings),
         "engine_seconds": seconds,
         "start_time": START_TIME,
         "seeds": list(seeds),
@@ -298,10 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default=PRESET, help=f"simulation preset of the competitors (default {PRESET})")
     parser.add_argument("--scales", type=lambda text: _numbers(text, float), metavar="X,Y",
                         help=f"latency scales (default {','.join(f'{s:g}' for s in SCALES)})")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="a further config value for every point, as with run --set (repeatable)")
     args = parser.parse_args(argv)
     if args.scales is not None and any(s <= 0 for s in args.scales):
         parser.error("latency scales must be positive")
-    result = run(args.quick, args.seconds, args.seeds, args.preset, args.scales)
+    result = run(args.quick, args.seconds, args.seeds, args.preset, args.scales, args.settings)
     print(json.dumps(result) if args.json else report(result))
     return 0
 

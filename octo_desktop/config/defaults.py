@@ -89,6 +89,8 @@ def _plain(value: Any) -> Any:
         return float(value)
     if isinstance(value, dict) or hasattr(value, "items"):
         return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple):  # TOML's array; a scripted shock is written as its text
+        return [item if isinstance(item, (str, int, float, bool)) else str(item) for item in value]
     return value
 
 

@@ -20,7 +20,7 @@ from octo_desktop.config.paths import default_config_path
 from octo_desktop.config.presets import PRESETS
 from octo_desktop.config.schema import (
     ADVISOR_FAILURE_POLICIES, ADVISOR_KINDS, MARKET_KINDS, QUOTE_ASSET, RULES, SECTIONS, VENUE_IDS, Config,
-    ConfigError, SymbolMarket, VenueConfig,
+    ConfigError, Shock, SymbolMarket, VenueConfig,
 )
 from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.money import exact
@@ -239,7 +239,8 @@ def build(tree: dict, source: str) -> Config:
     symbol_list, markets = _markets(tree["symbols"])
     venues = _venues(tree["venues"], symbol_list, tree["symbols"]["specs"])
 
-    simulation = _section("simulation", tree["simulation"])
+    simulation = _section("simulation", tree["simulation"],
+                          shocks=_shocks(tree["simulation"].get("shocks", []), venues, symbol_list))
     _at_least(simulation, "spoof_max_depth", "spoof_min_depth", "simulation")
     if simulation.spoof_max_depth >= simulation.levels:
         raise ConfigError("simulation.spoof_max_depth: must be < simulation.levels")
@@ -297,6 +298,32 @@ def _markets(symbols_tree: Mapping) -> tuple[list[str], dict[str, SymbolMarket]]
         markets[symbol] = SymbolMarket(symbol=symbol, **{
             key: _number(spec, key, path, rule.low, rule.high) for key, rule in RULES["symbol"].items()})
     return symbol_list, markets
+
+
+def _shocks(entries: Any, venues: Mapping, symbol_list: list[str]) -> tuple[Shock, ...]:
+    """Return the scripted dislocations, each written ``"AT_S VENUE SYMBOL BPS HOLD_S"``."""
+    if not isinstance(entries, (list, tuple)):
+        raise ConfigError('simulation.shocks: must be a list like ["30 okx ETH/USDT -80 5"] '
+                          "(at seconds, venue, symbol, bps, held seconds)")
+    shocks = []
+    for index, entry in enumerate(entries):
+        where = f"simulation.shocks[{index}]"
+        parts = entry.split() if isinstance(entry, str) else []
+        if len(parts) != 5:
+            raise ConfigError(f'{where}: {entry!r} is not "AT_S VENUE SYMBOL BPS HOLD_S", e.g. "30 okx ETH/USDT -80 5"')
+        at_text, venue, symbol, bps_text, hold_text = parts
+        try:
+            at_s, bps, hold_s = float(at_text), float(bps_text), float(hold_text)
+        except ValueError:
+            raise ConfigError(f"{where}: {entry!r}: seconds, bps and held seconds must be numbers") from None
+        if not all(math.isfinite(x) for x in (at_s, bps, hold_s)) or at_s < 0 or hold_s <= 0 or not 0 < abs(bps) < 5000:
+            raise ConfigError(f"{where}: {entry!r}: needs at >= 0 s, held > 0 s and 0 < |bps| < 5000")
+        if venue not in venues:
+            raise ConfigError(f"{where}: {entry!r}: {venue!r} is not an enabled venue")
+        if symbol not in symbol_list:
+            raise ConfigError(f"{where}: {entry!r}: {symbol!r} is not in symbols.list")
+        shocks.append(Shock(at_s, venue, symbol, bps, hold_s))
+    return tuple(sorted(shocks, key=lambda shock: shock.at_s))
 
 
 def _venues(venues_tree: Mapping, symbol_list: list[str], specs_tree: Mapping) -> dict[str, VenueConfig]:

@@ -104,6 +104,22 @@ class SymbolMarket:
 
 
 @dataclass(frozen=True, slots=True)
+class Shock:
+    """A scripted dislocation of the simulated market, written ``"AT_S VENUE SYMBOL BPS HOLD_S"``: ``at_s``
+    engine seconds after the start, ``venue``'s ``symbol`` is swept by ``bps`` (negative: down) and held
+    ``hold_s`` before it reverts, unless other arbitrageurs close it first."""
+
+    at_s: float
+    venue: str
+    symbol: str
+    bps: float
+    hold_s: float
+
+    def __str__(self) -> str:
+        return f"{self.at_s:g} {self.venue} {self.symbol} {self.bps:g} {self.hold_s:g}"
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationConfig:
     """Parameters of the simulated market."""
 
@@ -146,7 +162,8 @@ class SimulationConfig:
     competitor_edge_bps: float = 3.0  # the net edge after both fees below which they do not race
     competitor_participation: float = 0.5  # the share of routes (symbol, buy venue, sell venue) each one trades
     competitor_max_notional_usdt: float = 30_000.0  # what one competitor takes in one race
-    competitor_impact: float = 0.5  # share of a sweep one full competitor fill closes (the venue requotes)
+    competitor_impact: float = 0.4  # share of a sweep one full competitor fill closes (the venue requotes)
+    competitor_cooldown_s: float = 0.1  # after a race, a competitor leaves that symbol alone this long (inventory, risk)
     # Informed moves: one venue moves first for good, the others follow after their own lag.
     informed_moves_per_minute: float = 0.4  # across all symbols
     informed_min_bps: float = 15.0
@@ -158,6 +175,8 @@ class SimulationConfig:
     stale_min_s: float = 1.0
     stale_max_s: float = 5.0
     stale_thin_factor: float = 0.2  # its levels keep this share of their size
+    # Scripted dislocations ("AT_S VENUE SYMBOL BPS HOLD_S"), besides the random ones: drills and tests.
+    shocks: tuple[Shock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +280,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "competitor_latency_sigma": Rule(0.0, 3.0), "competitor_fee_bps": Rule(0.0, 100),
         "competitor_edge_bps": Rule(0.0, 1000), "competitor_participation": Rule(0.0, 1.0),
         "competitor_max_notional_usdt": Rule(1.0, 1e9), "competitor_impact": Rule(0.0, 1.0),
+        "competitor_cooldown_s": Rule(0.0, 3600),
         "informed_moves_per_minute": Rule(0.0, 600), "informed_min_bps": Rule(0.0, 5000),
         "informed_max_bps": Rule(0.0, 5000), "follower_lag_min_ms": Rule(0.0, 60000),
         "follower_lag_max_ms": Rule(0.0, 60000), "stale_quotes_per_minute": Rule(0.0, 600),

@@ -118,11 +118,13 @@ class Competition:
     """The population, its races in flight and the record of what each leg took."""
 
     def __init__(self, competitors: tuple[Competitor, ...], fee_bps: float, edge_bps: float,
-                 max_notional: float, rng: random.Random) -> None:
+                 max_notional: float, rng: random.Random, cooldown_s: float = 0.0) -> None:
         self.competitors = competitors
         self.fee = fee_bps / BPS
         self.edge_bps = edge_bps
         self.max_notional = max_notional
+        self.cooldown_s = cooldown_s
+        self._resting: dict[tuple[str, str], float] = {}  # (competitor, symbol) -> when it races that symbol again
         self._rng = rng
         self._heap: list[tuple[float, int, Leg]] = []
         self._sequence = 0
@@ -143,7 +145,9 @@ class Competition:
         """Look at ``symbol`` across the venues now; start a race for every competitor that wants one.
 
         Each competitor takes the best crossed route it trades whose venues it is not already racing on
-        for this symbol (one order per book at a time). Return how many races started.
+        for this symbol (one order per book at a time), unless it raced this symbol less than
+        ``cooldown_s`` ago: one race moves its inventory, and it rebalances and rechecks its risk before
+        the next. Return how many races started.
         """
         if not self.competitors:
             return 0
@@ -176,9 +180,11 @@ class Competition:
             return 0
         crossed.sort(key=lambda c: -c[0])
         started = 0
-        busy = self._racing
+        busy, resting = self._racing, self._resting
         for competitor in self.competitors:
             name = competitor.name
+            if resting.get((name, symbol), -math.inf) > now:
+                continue
             for _net, buy_venue, sell_venue, ask, bid in crossed:
                 route = (symbol, buy_venue, sell_venue)
                 buy_key, sell_key = (name, symbol, buy_venue, BUY), (name, symbol, sell_venue, SELL)
@@ -191,6 +197,8 @@ class Competition:
                     continue
                 busy.add(buy_key)
                 busy.add(sell_key)
+                if self.cooldown_s > 0:
+                    resting[(name, symbol)] = now + self.cooldown_s
                 self.races += 1
                 started += 1
                 for venue, side, limit in ((buy_venue, BUY, high), (sell_venue, SELL, low)):

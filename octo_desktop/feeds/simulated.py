@@ -216,7 +216,7 @@ class SimulatedMarket:
                              sim.competitor_latency_sigma, sim.competitor_participation, self.venues, self.symbols,
                              self._competition_rng),
             sim.competitor_fee_bps, sim.competitor_edge_bps, sim.competitor_max_notional_usdt,
-            self._competition_rng)
+            self._competition_rng, sim.competitor_cooldown_s)
         self.informed = InformedMoves(self.venues, self.symbols, sim.informed_moves_per_minute, sim.informed_min_bps,
                                       sim.informed_max_bps, sim.follower_lag_min_ms / 1000.0,
                                       sim.follower_lag_max_ms / 1000.0,
@@ -583,6 +583,9 @@ def _exponential(rng: random.Random, rate: float) -> float:
     return rng.expovariate(rate) if rate > 0 else math.inf
 
 
+RECENT_FILLS = 20  # competitor legs that took something, in the run summary
+
+
 class SimulatedFeed:
     """Drive a ``SimulatedMarket`` on the runtime clock: each venue publishes on a timer of its own.
 
@@ -600,6 +603,7 @@ class SimulatedFeed:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._race_timer: asyncio.TimerHandle | None = None  # the next competitor order's arrival
         self._race_at = math.inf
+        self._shocks: list[asyncio.TimerHandle] = []
         self._health = MappingProxyType({venue: ConnectionHealth(SIMULATED) for venue in market.venues})
 
     async def run(self) -> None:
@@ -609,12 +613,24 @@ class SimulatedFeed:
             for venue in market.venues:
                 self._batch(market.snapshots(venue, clock.now()))
                 self._timers[venue] = clock.call_later(market.next_interval(venue), self._tick, venue)
+            started = clock.now()
+            for shock in market.sim.shocks:
+                self._shocks.append(clock.call_at(started + shock.at_s, self._shock, shock))
             await asyncio.get_running_loop().create_future()  # until cancelled
         finally:
             for timer in self._timers.values():
                 timer.cancel()
             if self._race_timer is not None:
                 self._race_timer.cancel()
+            for timer in self._shocks:
+                timer.cancel()
+
+    def _shock(self, shock) -> None:
+        # A scripted dislocation (simulation.shocks), published like any update; the competitors see it.
+        now = self._clock.now()
+        if not self.market.is_in_outage(shock.venue, now):
+            self._batch(self.market.dislocate(shock.venue, shock.symbol, shock.bps, shock.hold_s, now))
+            self._arm_race()
 
     def _tick(self, venue: str) -> None:
         # A timer rather than a task per venue: the same instants, without a task step per tick.
@@ -662,7 +678,12 @@ class SimulatedFeed:
             "races": competition.races,
             "legs": len(legs), "legs_filled": len(filled),
             "taken_usdt": round(sum(leg.filled * leg.average for leg in filled), 2),
-            "informed_moves": len(self.market.informed.log), "stale_quotes": len(self.market.stale.log)}}
+            "informed_moves": len(self.market.informed.log), "stale_quotes": len(self.market.stale.log),
+            # Who took what, last first: the races a trader lost can be looked up against its own orders.
+            "recent_fills": [{"competitor": leg.competitor, "kind": leg.kind, "venue": leg.venue,
+                              "symbol": leg.symbol, "side": leg.side, "seen_at": leg.seen_at,
+                              "arrived_at": leg.arrived_at, "quantity": leg.quantity, "filled": leg.filled,
+                              "average": leg.average} for leg in reversed(filled[-RECENT_FILLS:])]}}
 
     def connection_health(self) -> Mapping[str, ConnectionHealth]:
         """Simulated venues have no connection; an outage shows as stale books."""

@@ -17,7 +17,8 @@ from tests.fakes.market_schedule import drive
 SYMBOL = "BTC/USDT"
 QUIET = ['simulation.preset="off"', "simulation.dislocations_per_minute=0", "simulation.spoofs_per_minute=0",
          "simulation.outages_per_hour=0", "simulation.sequence_gap_probability=0",
-         "simulation.competitor_latency_sigma=0", "simulation.competitor_participation=1"]
+         "simulation.competitor_latency_sigma=0", "simulation.competitor_participation=1",
+         "simulation.competitor_cooldown_s=0"]
 
 
 class Books:
@@ -163,3 +164,24 @@ def test_the_tape_tells_what_others_took_at_our_price_since_the_decision():
     assert flow.traded(BUY, 1.5, 3.0, 102.0) == 5.0
     assert flow.traded(SELL, 1.5, 3.0, 99.0) == 3.0 and flow.traded(SELL, 1.5, 3.0, 99.5) == 0.0
     assert flow.traded(BUY, 2.05, 3.0, 100.5) == 0.0 and flow.traded(BUY, 0.0, 1.5, 100.0) == 2.0
+
+
+def test_after_a_race_a_competitor_leaves_that_symbol_alone_for_its_cooldown():
+    quotes = {"a": _Quote({199: 2.0}, {200: 1.0}), "b": _Quote({204: 3.0}, {205: 1.0})}
+    routes = frozenset({(SYMBOL, "a", "b"), ("ETH/USDT", "a", "b")})
+    pro = Competitor("fast-1", "fast", {"a": 0.001, "b": 0.001}, 0.0, routes)
+    competition = Competition((pro,), fee_bps=2.0, edge_bps=3.0, max_notional=1e9, rng=random.Random(1),
+                              cooldown_s=0.1)
+    assert competition.spot(SYMBOL, quotes, 10.0) == 1
+    for leg in competition.due(10.001):
+        competition.done(leg)
+    # Its legs are done and the route still crosses, but it is rebalancing: nothing until 10.1 ...
+    assert competition.spot(SYMBOL, quotes, 10.05) == 0
+    assert competition.spot("ETH/USDT", quotes, 10.05) == 1  # ... on this symbol only
+    assert competition.spot(SYMBOL, quotes, 10.1) == 1
+    # Without a cooldown it races again as soon as its legs are done.
+    eager = Competition((pro,), fee_bps=2.0, edge_bps=3.0, max_notional=1e9, rng=random.Random(1))
+    assert eager.spot(SYMBOL, quotes, 10.0) == 1
+    for leg in eager.due(10.001):
+        eager.done(leg)
+    assert eager.spot(SYMBOL, quotes, 10.001) == 1

@@ -59,6 +59,9 @@ class TradeBook:
         # reason of each trade that met one, until it closes.
         self.vanished: Counter[str] = Counter()
         self.vanished_reasons: dict[int, str] = {}
+        # The entry legs of open trades the book refused (the price was gone when the order arrived): a
+        # lost race, not a failed leg for the circuit breaker; what it costs counts as a loss.
+        self._refused_by_book: dict[int, set[str]] = {}
         self.next_id = state.next_trade_id
         self.recovered: list[dict] = []  # what recovery did, for the summary and the window
         self._stalled: set[int] = set()  # trades stopped by a journal failure, finished on resume
@@ -184,8 +187,10 @@ class TradeBook:
             current = replace(current, **{field: result.arrival_vwap})
         self.open[trade.trade_id] = current
         if request.purpose == "entry" and result.status in (PARTIALLY_FILLED, CANCELLED) \
-                and request.order_type in (IOC_LIMIT, MARKET) and trade.trade_id not in self.vanished_reasons:
-            self._vanished(current, result)
+                and request.order_type in (IOC_LIMIT, MARKET):
+            self._refused_by_book.setdefault(trade.trade_id, set()).add(request.side)
+            if trade.trade_id not in self.vanished_reasons:
+                self._vanished(current, result)
         services.portfolio.ledger.apply_all(result.fills)
         services.quality.record(result)
         payload = {"status": result.status, "filled": format(result.filled_quantity, "f"),
@@ -276,7 +281,9 @@ class TradeBook:
         self._drop_books(trade)
         pnl = trade.realized_pnl
         services.portfolio.book_closed(pnl, trade.fees_in_quote, attribute(trade))
-        failed_legs = sum(1 for side in (BUY, SELL) if trade.quantity(side) < trade.planned_quantity)
+        refused = self._refused_by_book.pop(trade.trade_id, set())
+        failed_legs = sum(1 for side in (BUY, SELL)
+                          if trade.quantity(side) < trade.planned_quantity and side not in refused)
         services.risk.on_trade_closed(now, symbol=trade.symbol, buy_venue=trade.buy_venue,
                                       sell_venue=trade.sell_venue, pnl=pnl,
                                       realized_total=services.portfolio.realized_pnl, failed_legs=failed_legs)
