@@ -396,7 +396,7 @@ class OctoApp(ctk.CTk):
         config_path = Path(config.source) if read else default_config_path()
         return presenters.welcome_model(self._market, len(config.venue_names), len(config.symbols),
                                         Path(self.runtime.database_path), default_data_dir() / "recordings",
-                                        config_path, read or config_path.exists())
+                                        config_path, read or config_path.exists(), config.simulation.preset)
 
     def show_welcome(self) -> None:
         """Show the welcome (first start, or the control bar's About button); raise it if already open."""

@@ -46,6 +46,7 @@ def test_first_start_shows_the_welcome_and_dismissing_it_is_remembered(session_f
     text = " ".join(_texts(dialog))
     assert "paper" in text and "no exchange keys" in text
     assert "simulated market" in text  # it says which market is running
+    assert "Other arbitrageurs trade it too" in text  # and that others race Octo there
     assert str(tmp_path / "octo.db") in text  # and where the trader's data is
     assert "recordings" in text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -927,3 +928,16 @@ def test_a_vanished_opportunity_says_why_and_the_list_title_counts_them():
     assert p.vanished_text(snapshot()) == "LIVE OPPORTUNITIES"
     assert p.vanished_text(snapshot(vanished=frozen_mapping({"taken": 3, "moved": 1}))) == \
         "LIVE OPPORTUNITIES · gone before our order: 3 taken first, 1 price moved"
+
+
+def test_the_welcome_says_whether_others_trade_the_simulated_market():
+    def market_paragraph(market, preset):
+        model = p.welcome_model(market, 8, 3, Path("/d/octo.db"), Path("/d/rec"), Path("/c/config.toml"), True,
+                                preset)
+        return model.paragraphs[2]
+
+    assert 'Other arbitrageurs trade it too (simulation.preset = "normal")' in market_paragraph("simulated", "normal")
+    assert "gone and why" in market_paragraph("simulated", "competitive")
+    assert 'Nobody else trades it (simulation.preset = "off")' in market_paragraph("simulated", "off")
+    assert "arbitrageurs" not in market_paragraph("live", "normal")  # the live market has the real ones
+    assert "arbitrageurs" not in market_paragraph("replay", "normal")

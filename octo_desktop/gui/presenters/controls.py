@@ -189,16 +189,29 @@ MARKET_WELCOME = {
 }
 
 
+COMPETITION_WELCOME = {
+    "off": 'Nobody else trades it (simulation.preset = "off"): every chance waits for Octo\'s order, which '
+           "no real market does.",
+    "other": 'Other arbitrageurs trade it too (simulation.preset = "{preset}"), most of them faster than Octo: '
+             "they take many chances before Octo's order arrives, so some trades are refused, unwound or lose. "
+             "The opportunity list says which chances were gone and why.",
+}
+
+
 def welcome_model(market: str, venues: int, symbols: int, database: Path, recordings: Path,
-                  config_path: Path, config_exists: bool) -> WelcomeModel:
-    """Return the welcome for a session on ``market`` and the places its data and settings live."""
+                  config_path: Path, config_exists: bool, preset: str = "") -> WelcomeModel:
+    """Return the welcome for a session on ``market`` and the places its data and settings live;
+    ``preset`` is the simulated market's competition preset."""
+    where = MARKET_WELCOME.get(market, MARKET_WELCOME["simulated"]).format(venues=venues, symbols=symbols)
+    if market == "simulated" and preset:
+        where += " " + COMPETITION_WELCOME["off" if preset == "off" else "other"].format(preset=preset)
     paragraphs = (
         "Octo watches the order books of many crypto venues at once, finds where the same asset can be "
         "bought on one venue and sold on another for more than every cost, and trades those chances.",
         "It trades on paper: no order reaches an exchange and no exchange keys are needed. Each fill is "
         "simulated against the books after the venue's latency, with taker fees, lot sizes, partial fills "
         "and the risk limits, so the P&L it shows is one you could really have made.",
-        MARKET_WELCOME.get(market, MARKET_WELCOME["simulated"]).format(venues=venues, symbols=symbols),
+        where,
         "Ctrl+K (or the kill switch at the top right) halts trading at once. Closing the window stops "
         "everything; your trades, balances and settings are kept for the next start.",
     )
