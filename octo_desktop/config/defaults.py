@@ -55,9 +55,26 @@ VENUE_SYMBOL_OVERRIDES = {
     ("htx", "SOL/USDT"): {"min_notional": 10.0},
 }
 
-# Withdrawal fees per asset and network (configured, not used yet: the treasury desk will move funds).
+# Chains as venues see them, as of 2026-12: the block time, and the confirmations venues wait for before a
+# deposit is credited for trading and before it can be withdrawn again. Confirmation counts are within the
+# ranges the venues' and payment processors' help pages give (CEX.IO, CryptoPay, WhiteBIT: BTC 1-3, ERC20 12,
+# BEP20 15, TRC20 1-20, SOL 1); unlock thresholds follow what OKX (minWdUnlockConfirm) and Bitget
+# (withdrawConfirm) report beside their credit thresholds. Block times are the chains' targets.
+CHAINS = {
+    "BTC": {"block_time_s": 600.0, "credit_confirmations": 2, "unlock_confirmations": 3, "random_blocks": True},
+    "ERC20": {"block_time_s": 12.0, "credit_confirmations": 12, "unlock_confirmations": 64, "random_blocks": False},
+    "TRC20": {"block_time_s": 3.0, "credit_confirmations": 20, "unlock_confirmations": 20, "random_blocks": False},
+    "BEP20": {"block_time_s": 3.0, "credit_confirmations": 15, "unlock_confirmations": 15, "random_blocks": False},
+    "SOL": {"block_time_s": 0.4, "credit_confirmations": 1, "unlock_confirmations": 32, "random_blocks": False},
+    "ARBITRUM": {"block_time_s": 0.25, "credit_confirmations": 20, "unlock_confirmations": 64,
+                 "random_blocks": False},
+}
+
+# Withdrawal fees per asset and chain (fixed, in the asset), as the base tiers of the venues' fee pages
+# showed them in 2026-12; a venue's own figures below. ``withdrawal_fees`` in a venue's table overrides
+# the fee alone; ``networks`` sets any part of a route (fee, fee_share, minimum, withdraw, deposit).
 WITHDRAWAL_FEES = {
-    "USDT": {"TRC20": 1.0, "ERC20": 4.0, "SOL": 1.0},
+    "USDT": {"TRC20": 1.0, "ERC20": 4.0, "SOL": 1.0, "BEP20": 0.8},
     "BTC": {"BTC": 0.0002},
     "ETH": {"ERC20": 0.0012, "ARBITRUM": 0.0001},
     "SOL": {"SOL": 0.008},
@@ -67,6 +84,18 @@ WITHDRAWAL_OVERRIDES = {
     "htx": {"USDT": {"TRC20": 1.2}, "BTC": {"BTC": 0.0004}},
     "mexc": {"BTC": {"BTC": 0.0003}},
 }
+# The smallest withdrawal per asset and chain, in the asset.
+WITHDRAWAL_MINIMUMS = {
+    "USDT": {"TRC20": 10.0, "ERC20": 20.0, "SOL": 5.0, "BEP20": 10.0},
+    "BTC": {"BTC": 0.001},
+    "ETH": {"ERC20": 0.01, "ARBITRUM": 0.002},
+    "SOL": {"SOL": 0.1},
+}
+# Median seconds from a withdrawal request to its broadcast (review and batching), by venue.
+WITHDRAWAL_PROCESSING_S = {"binance": 60.0, "okx": 90.0, "bybit": 120.0, "kucoin": 180.0, "gate": 240.0,
+                           "mexc": 300.0, "bitget": 150.0, "htx": 300.0}
+# The central wallet (self-custody) and what it holds when a database is created.
+WALLET = {"USDT": 20000.0, "BTC": 0.1}
 
 # US dollars per million tokens (input, output), from OpenAI's published price list; "default" prices a
 # model missing from the table (conservatively, as gpt-4o). A local model server costs nothing: give its
@@ -112,9 +141,13 @@ def default_tree() -> dict:
         fees = copy.deepcopy(WITHDRAWAL_FEES)
         for asset, networks in WITHDRAWAL_OVERRIDES.get(name, {}).items():
             fees.setdefault(asset, {}).update(networks)
+        networks = {asset: {chain: {"fee": fee, "fee_share": 0.0, "minimum": WITHDRAWAL_MINIMUMS[asset][chain],
+                                    "withdraw": True, "deposit": True} for chain, fee in chains.items()}
+                    for asset, chains in fees.items()}
         venues[name] = {"enabled": True, "taker_fee": taker, "maker_fee": maker, "latency_ms_median": float(p50),
                         "latency_ms_p95": float(p95), "update_hz": float(hz), "quote_lag_ms": float(lag),
-                        "basis_bias_bps": bias, "symbols": overrides, "withdrawal_fees": fees, "ccxt": {}}
+                        "basis_bias_bps": bias, "withdrawal_processing_s": WITHDRAWAL_PROCESSING_S[name],
+                        "symbols": overrides, "withdrawal_fees": {}, "networks": networks, "ccxt": {}}
     tree: dict[str, Any] = {
         "market": dict(MARKET_DEFAULTS),
         "symbols": {"list": list(SYMBOLS), "specs": copy.deepcopy(SYMBOLS)},
@@ -123,6 +156,8 @@ def default_tree() -> dict:
     for name in SECTIONS:
         tree[name] = section_defaults(name)
     tree["advisor"]["prices"] = copy.deepcopy(ADVISOR_PRICES)
+    tree["treasury"]["chains"] = copy.deepcopy(CHAINS)
+    tree["treasury"]["wallet"] = dict(WALLET)
     return tree
 
 

@@ -7,6 +7,7 @@ an unknown key, a wrong type or a value out of range is a ``ConfigError`` naming
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import tomllib
 from dataclasses import fields
@@ -24,6 +25,7 @@ from octo_desktop.config.schema import (
 )
 from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.money import exact
+from octo_desktop.treasury.networks import Chain, Network
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
@@ -135,7 +137,10 @@ def _split_key(key: str) -> list[str]:
 
 # Tables whose keys are user-chosen (symbols, assets, networks), so new keys are allowed there.
 _OPEN_TABLES = {"advisor.prices", "symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
-                "venues.*.withdrawal_fees.*", "account.base_per_venue"}
+                "venues.*.withdrawal_fees.*", "account.base_per_venue", "venues.*.networks", "venues.*.networks.*",
+                "treasury.chains", "treasury.wallet"}
+_ROUTE_KEYS = ("fee", "fee_share", "minimum", "withdraw", "deposit")
+_CHAIN_KEYS = ("block_time_s", "credit_confirmations", "unlock_confirmations", "random_blocks")
 _VENUE_SYMBOL_KEYS = {"tick_size", "lot_size", "min_notional"}
 
 
@@ -237,7 +242,8 @@ def build(tree: dict, source: str) -> Config:
         raise ConfigError(f"market.kind: must be one of {', '.join(MARKET_KINDS)}, got {market.get('kind')!r}")
     seed = _checked("market", market, "seed", "market")
     symbol_list, markets = _markets(tree["symbols"])
-    venues = _venues(tree["venues"], symbol_list, tree["symbols"]["specs"])
+    chains = _chains(tree["treasury"].get("chains", {}))
+    venues = _venues(tree["venues"], symbol_list, tree["symbols"]["specs"], chains)
 
     simulation = _section("simulation", tree["simulation"],
                           shocks=_shocks(tree["simulation"].get("shocks", []), venues, symbol_list))
@@ -274,10 +280,19 @@ def build(tree: dict, source: str) -> Config:
     _at_least(execution, "timeout_max_s", "timeout_min_s", "execution")
     spoofing = _section("spoofing", tree["spoofing"])
     advisor = _advisor(tree["advisor"])
+    treasury_tree = tree["treasury"]
+    wallet_tree = treasury_tree.get("wallet", {})
+    if not isinstance(wallet_tree, dict):
+        raise ConfigError("treasury.wallet: must be a table of asset = amount")
+    treasury = _section("treasury", treasury_tree, chains=MappingProxyType(chains), wallet=MappingProxyType(
+        {asset: _decimal(wallet_tree, asset, "treasury.wallet") for asset in wallet_tree}))
+    if treasury.inner_band >= treasury.upper_band:
+        raise ConfigError(f"treasury.inner_band: must be < upper_band ({treasury.upper_band:g}), "
+                          f"got {treasury.inner_band:g}")
     return Config(market=market["kind"], seed=seed, symbols=tuple(symbol_list), markets=MappingProxyType(markets),
                   venues=MappingProxyType(venues), simulation=simulation, strategy=strategy, risk=risk,
                   account=account, source=source, live=live, execution=execution, spoofing=spoofing,
-                  advisor=advisor)
+                  advisor=advisor, treasury=treasury)
 
 
 def _markets(symbols_tree: Mapping) -> tuple[list[str], dict[str, SymbolMarket]]:
@@ -326,7 +341,73 @@ def _shocks(entries: Any, venues: Mapping, symbol_list: list[str]) -> tuple[Shoc
     return tuple(sorted(shocks, key=lambda shock: shock.at_s))
 
 
-def _venues(venues_tree: Mapping, symbol_list: list[str], specs_tree: Mapping) -> dict[str, VenueConfig]:
+@functools.cache
+def _builtin_networks() -> dict:
+    # Read only: tells a built-in route (its figures dated in defaults.py) from one the config changed.
+    return {name: venue["networks"] for name, venue in default_tree()["venues"].items()}
+
+
+def _chains(tree: Any) -> dict[str, Chain]:
+    """Return the chains of ``[treasury.chains]``: block time and the two confirmation thresholds."""
+    if not isinstance(tree, dict):
+        raise ConfigError("treasury.chains: must be a table of chain = {block_time_s, credit_confirmations, ...}")
+    chains = {}
+    for name, values in tree.items():
+        path = f"treasury.chains.{name}"
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: must be a table with {', '.join(_CHAIN_KEYS)}")
+        unknown = sorted(set(values) - set(_CHAIN_KEYS))
+        if unknown:
+            raise ConfigError(f"{path}.{unknown[0]}: unknown key (a chain has {', '.join(_CHAIN_KEYS)})")
+        numbers = {key: _checked("chain", values, key, path) for key in RULES["chain"]}
+        random_blocks = values.get("random_blocks", False)
+        if not isinstance(random_blocks, bool):
+            raise ConfigError(f"{path}.random_blocks: must be true or false")
+        if numbers["unlock_confirmations"] < numbers["credit_confirmations"]:
+            raise ConfigError(f"{path}.unlock_confirmations: must be >= credit_confirmations")
+        chains[name] = Chain(name, random_blocks=random_blocks, **numbers)
+    return chains
+
+
+def _networks(venue_name: str, venue: Mapping, path: str, chains: Mapping[str, Chain]) -> dict:
+    """Return asset -> chain -> ``Network`` for one venue: its ``networks`` table, with the fees of its
+    ``withdrawal_fees`` table (the older, fee-only form) laid over them."""
+    builtin = _builtin_networks().get(venue_name, {})
+    tree = copy.deepcopy(venue.get("networks", {}))
+    fees = venue.get("withdrawal_fees", {})
+    for where, table in (("networks", tree), ("withdrawal_fees", fees)):
+        if not isinstance(table, dict) or not all(isinstance(routes, dict) for routes in table.values()):
+            raise ConfigError(f"{path}.{where}: must be a table of asset = {{chain = ...}}")
+    for asset, routes in fees.items():
+        for chain in routes:
+            tree.setdefault(asset, {}).setdefault(chain, {})["fee"] = routes[chain]
+    result: dict[str, Any] = {}
+    for asset, routes in tree.items():
+        networks = {}
+        for chain, route in routes.items():
+            where = f"{path}.networks.{asset}.{chain}"
+            if chain not in chains:
+                raise ConfigError(f"{where}: unknown chain; known chains: {', '.join(chains)} "
+                                  f"(add one under [treasury.chains.{chain}])")
+            if not isinstance(route, dict):
+                raise ConfigError(f"{where}: must be a table with {', '.join(_ROUTE_KEYS)}")
+            unknown = sorted(set(route) - set(_ROUTE_KEYS))
+            if unknown:
+                raise ConfigError(f"{where}.{unknown[0]}: unknown key (a network has {', '.join(_ROUTE_KEYS)})")
+            values = {"fee": 0.0, "fee_share": 0.0, "minimum": 0.0, "withdraw": True, "deposit": True, **route}
+            for flag in ("withdraw", "deposit"):
+                if not isinstance(values[flag], bool):
+                    raise ConfigError(f"{where}.{flag}: must be true or false")
+            numbers = {key: _checked("network", values, key, where) for key in RULES["network"]}
+            source = "built-in, 2026-12" if builtin.get(asset, {}).get(chain) == values else "config"
+            networks[chain] = Network(venue_name, asset, chains[chain], numbers["fee"], numbers["fee_share"],
+                                      numbers["minimum"], values["withdraw"], values["deposit"], source)
+        result[asset] = MappingProxyType(networks)
+    return result
+
+
+def _venues(venues_tree: Mapping, symbol_list: list[str], specs_tree: Mapping,
+            chains: Mapping[str, Chain]) -> dict[str, VenueConfig]:
     venues = {}
     for name, venue in venues_tree.items():
         path = f"venues.{name}"
@@ -344,12 +425,9 @@ def _venues(venues_tree: Mapping, symbol_list: list[str], specs_tree: Mapping) -
             symbols[symbol] = SymbolSpec(symbol=symbol, tick_size=_decimal(merged, "tick_size", spath, positive=True),
                                          lot_size=_decimal(merged, "lot_size", spath, positive=True),
                                          min_notional=_decimal(merged, "min_notional", spath))
-        fees = {}
-        for asset, networks in venue["withdrawal_fees"].items():
-            if not isinstance(networks, dict):
-                raise ConfigError(f"{path}.withdrawal_fees.{asset}: must be a table of network = fee")
-            fees[asset] = MappingProxyType({net: _decimal(networks, net, f"{path}.withdrawal_fees.{asset}")
-                                            for net in networks})
+        networks = _networks(name, venue, path, chains)
+        fees = {asset: MappingProxyType({chain: route.fee for chain, route in routes.items()})
+                for asset, routes in networks.items()}
         checked = {key: _checked("venue", venue, key, path) for key in RULES["venue"]}
         if checked["latency_ms_p95"] < checked["latency_ms_median"]:
             raise ConfigError(f"{path}.latency_ms_p95: must be >= latency_ms_median ({checked['latency_ms_median']})")
@@ -357,7 +435,8 @@ def _venues(venues_tree: Mapping, symbol_list: list[str], specs_tree: Mapping) -
         if not isinstance(ccxt, dict):
             raise ConfigError(f"{path}.ccxt: must be a table of ccxt constructor options")
         venues[name] = VenueConfig(name=name, symbols=MappingProxyType(symbols), withdrawal_fees=MappingProxyType(fees),
-                                   ccxt=MappingProxyType(copy.deepcopy(ccxt)), **checked)
+                                   ccxt=MappingProxyType(copy.deepcopy(ccxt)), networks=MappingProxyType(networks),
+                                   **checked)
     if not venues:
         raise ConfigError("venues: enable at least one venue (two or more to find spreads)")
     return venues

@@ -19,6 +19,7 @@ from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.risk import RiskLimits
 from octo_desktop.domain.spoofing import SpoofingSettings
 from octo_desktop.domain.money import exact
+from octo_desktop.treasury.networks import Chain, Network
 
 VENUE_IDS = ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")
 MARKET_KINDS = ("simulated", "live")
@@ -76,8 +77,11 @@ class VenueConfig:
     quote_lag_ms: float
     basis_bias_bps: float
     symbols: Mapping[str, SymbolSpec]
-    withdrawal_fees: Mapping[str, Mapping[str, Decimal]]  # not used yet: the treasury desk will move funds
+    withdrawal_fees: Mapping[str, Mapping[str, Decimal]]  # asset -> chain -> fixed fee (also in ``networks``)
     ccxt: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # deep-merged into ccxt's config
+    # asset -> chain -> the venue's withdrawal route (fees, minimum, open or not, where the figures came from)
+    networks: Mapping[str, Mapping[str, Network]] = field(default_factory=lambda: MappingProxyType({}))
+    withdrawal_processing_s: float = 120.0  # median time from a withdrawal request to its broadcast
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +257,25 @@ class AccountConfig:
     base_per_venue: Mapping[str, Decimal] = field(default_factory=dict)  # asset -> amount; missing: worth quote
 
 
+@dataclass(frozen=True, slots=True)
+class TreasuryConfig:
+    """Funds across venues: transfers, the central wallet, rebalancing (``[treasury]``)."""
+
+    carry_bps_per_hour: float = 2.0  # what capital earns trading, per hour: the cost of funds in flight
+    rebalance: bool = True  # move funds automatically toward the targets
+    rebalance_interval_s: float = 300.0
+    upper_band: float = 0.5  # act when a balance is off its target by more than this share of it ...
+    inner_band: float = 0.2  # ... and refill only to within this share (never ping-pong)
+    max_fee_share: float = 0.01  # a transfer's fee may be at most this share of its amount
+    horizon_s: float = 3600.0  # the edge a transfer restores is counted over this horizon
+    flow_window_s: float = 3600.0  # targets and forecasts from the opportunity flow over this window
+    floor_share: float = 0.25  # every venue's target is at least this share of an even split
+    min_transfer_usdt: float = 200.0  # smaller moves are not worth a transfer
+    collect_profit: bool = True  # sweep what is above the targets to the central wallet
+    chains: Mapping[str, Chain] = field(default_factory=lambda: MappingProxyType({}))
+    wallet: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))  # initial wallet funds
+
+
 # How each numeric key is checked. A key missing here is not a number (bool, string, table).
 RULES: dict[str, dict[str, Rule]] = {
     "market": {"seed": _i(0, SEED_MAX)},
@@ -260,7 +283,7 @@ RULES: dict[str, dict[str, Rule]] = {
                "level_spacing_bps": Rule(0.01, 100.0), "touch_size_usdt": Rule(1.0), "trade_notional_usdt": Rule(1.0)},
     "venue": {"taker_fee": _d(0.0, 0.05), "maker_fee": _d(-0.01, 0.05), "latency_ms_median": Rule(0.1, 60000),
               "latency_ms_p95": Rule(0.1, 60000), "update_hz": Rule(0.1, 1000), "quote_lag_ms": Rule(0.0, 10000),
-              "basis_bias_bps": Rule(-100, 100)},
+              "basis_bias_bps": Rule(-100, 100), "withdrawal_processing_s": Rule(0.0, 86400)},
     "live": {"rest_poll_interval_s": Rule(0.05, 3600), "reconnect_initial_s": Rule(0.01, 3600),
              "reconnect_max_s": Rule(0.01, 86400), "request_timeout_s": Rule(0.1, 600)},
     "simulation": {
@@ -316,13 +339,20 @@ RULES: dict[str, dict[str, Rule]] = {
         "wait_s": Rule(0.0, 3600), "recent_outcomes": _i(0, 100), "temperature": Rule(0.0, 2.0),
         "max_output_tokens": _i(16, 100000)},
     "account": {"quote_per_venue": _d()},
+    "treasury": {"carry_bps_per_hour": Rule(0.0, 10000), "rebalance_interval_s": Rule(1.0, 86400 * 7),
+                 "upper_band": Rule(0.0, 10.0), "inner_band": Rule(0.0, 10.0), "max_fee_share": Rule(0.0, 1.0),
+                 "horizon_s": Rule(1.0, 86400 * 365), "flow_window_s": Rule(1.0, 86400 * 30),
+                 "floor_share": Rule(0.0, 1.0), "min_transfer_usdt": Rule(0.0, 1e9)},
+    "chain": {"block_time_s": Rule(0.01, 86400), "credit_confirmations": _i(1, 100000),
+              "unlock_confirmations": _i(1, 100000)},
+    "network": {"fee": _d(0.0, 1e9), "fee_share": _d(0.0, 0.5), "minimum": _d(0.0, 1e12)},
 }
 
 # The sections a plain table of keys builds (name in the file -> class); the others have tables of
 # their own (symbols, venues, strategy.weights, advisor.prices, account.base_per_venue).
 SECTIONS = {"live": LiveConfig, "simulation": SimulationConfig, "strategy": StrategyConfig, "risk": RiskLimits,
             "execution": ExecutionConfig, "spoofing": SpoofingSettings, "advisor": AdvisorConfig,
-            "account": AccountConfig}
+            "account": AccountConfig, "treasury": TreasuryConfig}
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +373,7 @@ class Config:
     execution: ExecutionConfig = ExecutionConfig()
     spoofing: SpoofingSettings = SpoofingSettings()
     advisor: AdvisorConfig = field(default_factory=AdvisorConfig)
+    treasury: TreasuryConfig = field(default_factory=TreasuryConfig)
 
     @property
     def venue_names(self) -> tuple[str, ...]:

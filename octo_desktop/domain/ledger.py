@@ -15,7 +15,7 @@ class InsufficientBalance(ValueError):
 
 
 class Ledger:
-    """Balances per venue and asset; every change comes from a fill."""
+    """Balances per venue and asset; every change comes from a fill or a transfer."""
 
     def __init__(self, balances: Mapping[str, Mapping[str, Decimal]]) -> None:
         self._balances: dict[str, dict[str, Decimal]] = {
@@ -61,6 +61,16 @@ class Ledger:
             assets[base] = assets.get(base, ZERO) - fill.quantity
             assets[quote] = assets.get(quote, ZERO) + notional
         assets[fill.fee_asset] = assets.get(fill.fee_asset, ZERO) - fill.fee
+
+    def move_out(self, venue: str, asset: str, amount: Decimal) -> None:
+        """Take ``amount`` of ``asset`` off ``venue``: a withdrawal's amount and fee (treasury)."""
+        assets = self._balances.setdefault(venue, {})
+        assets[asset] = assets.get(asset, ZERO) - amount
+
+    def move_in(self, venue: str, asset: str, amount: Decimal) -> None:
+        """Add ``amount`` of ``asset`` to ``venue``: a deposit credited (treasury)."""
+        assets = self._balances.setdefault(venue, {})
+        assets[asset] = assets.get(asset, ZERO) + amount
 
     def apply_all(self, fills: Iterable[Fill]) -> None:
         """Apply fills in order."""

@@ -1,0 +1,1 @@
+"""Treasury: funds across venues (pure model)."""
