@@ -21,6 +21,7 @@ from octo_desktop.config import (
 )
 from octo_desktop.domain.model import BookUpdate
 from octo_desktop.desks.arbitrage import ArbitrageDesk
+from octo_desktop.desks.treasury.desk import TreasuryDesk
 from octo_desktop.engine.kernel import Kernel
 from octo_desktop.engine.recorder import OwnFillMarker, Recorder
 from octo_desktop.engine.runtime import Runtime
@@ -95,7 +96,9 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
         desk = ArbitrageDesk(services, state, advisor=make_advisor(config), log_opportunities=source.log_opportunities,
                              fill_listener=(lambda result: listener(fill_event(result))) if listener else None,
                              trade_listener=(lambda trade: listener(trade_event(trade))) if listener else None)
-        return [desk]
+        treasury = TreasuryDesk(services, state,
+                                transfer_listener=(lambda t: listener(transfer_event(t))) if listener else None)
+        return [desk, treasury]
 
     if source.kind == "replay":
         replay_path = str(source.replay.path)
@@ -124,6 +127,14 @@ def trade_event(trade) -> dict:
             "sell_venue": trade.sell_venue, "state": str(trade.state), "planned": format(trade.planned_quantity, "f"),
             "matched": format(trade.matched_quantity, "f"), "realized_pnl": format(trade.realized_pnl, "f"),
             "steps": [step.detail for step in trade.steps]}
+
+
+def transfer_event(transfer) -> dict:
+    """Return a transfer's change of state as one JSON-ready event."""
+    return {"event": "transfer", "transfer_id": transfer.transfer_id, "state": str(transfer.state),
+            "asset": transfer.asset, "from_venue": transfer.from_venue, "to_venue": transfer.to_venue,
+            "network": transfer.chain, "amount": format(transfer.amount, "f"), "fee": format(transfer.fee, "f"),
+            "confirmations": transfer.confirmations, "purpose": transfer.purpose}
 
 
 def build_runtime(config: Config, db_path: str | Path | None = None, speed: float | None = 1.0,

@@ -156,7 +156,8 @@ def run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
                         help="engine clock start, unix seconds (default: now)")
     parser.add_argument("--json", action="store_true", **kw, help="print the headless summary as one JSON object")
     parser.add_argument("--stream", action="store_true", **kw,
-                        help="headless: print one JSON line per fill and per closed trade as each is committed")
+                        help="headless: print one JSON line per fill, per closed trade and per change of a "
+                             "transfer's state as each is committed")
     parser.add_argument("--startup-check", action="store_true", **kw,
                         help="open the window, wait for the first frame and the charts, print the launch "
                              "timings as one JSON object and close (checks a build; measures start-up)")
@@ -165,7 +166,7 @@ def run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for every command, each declared by its own module."""
     # Imported here: the command modules import this one for the option groups.
-    from octo_desktop.cli import ai_log, bench, config_command, control, doctor, export, record, replay, run
+    from octo_desktop.cli import ai_log, bench, config_command, control, doctor, export, record, replay, run, treasury
 
     parser = _Parser(prog=PROG, description="Octo: cross-venue crypto arbitrage terminal, trading on paper. "
                                             "Without a command, opens the terminal on the simulated market.")
@@ -173,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_options(parser)
     parser.set_defaults(func=run.run)  # no command: the window (or --headless)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in (run, ai_log, export, record, replay, control, doctor, bench, config_command):  # --help's order
+    for command in (run, ai_log, export, record, replay, control, treasury, doctor, bench, config_command):  # --help's order
         command.add_parser(subparsers)
         if command is control:
             control.add_set_parser(subparsers)

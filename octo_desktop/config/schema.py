@@ -257,6 +257,9 @@ class AccountConfig:
     base_per_venue: Mapping[str, Decimal] = field(default_factory=dict)  # asset -> amount; missing: worth quote
 
 
+WALLET = "wallet"  # the central wallet's name in the ledger, beside the venues
+
+
 @dataclass(frozen=True, slots=True)
 class TreasuryConfig:
     """Funds across venues: transfers, the central wallet, rebalancing (``[treasury]``)."""
@@ -401,4 +404,6 @@ class Config:
                     amount = (raw / lot).to_integral_value(rounding="ROUND_FLOOR") * lot
                 balances[base] = amount
             result[venue] = balances
+        if self.treasury.wallet:  # the central wallet (self-custody): reserves, and where profit is collected
+            result[WALLET] = dict(self.treasury.wallet)
         return result

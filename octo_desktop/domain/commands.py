@@ -7,6 +7,7 @@ its own thread. Names are imperative (events, by contrast, are in the past tense
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -83,3 +84,17 @@ class ControlReplay(Command):
     paused: bool | None = None
     speed: float | None = None
     set_speed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTransfer(Command):
+    """Move ``amount`` of ``asset`` from one venue (or the central wallet) to another, on ``network`` or on
+    the cheapest one both ends support (the treasury desk)."""
+
+    from_venue: str
+    to_venue: str
+    asset: str
+    amount: Decimal
+    network: str | None = None
+    purpose: str = "manual"  # "manual", "rebalance" or "collect"
+    control_id: int | None = None  # set from the command line (``octo_desktop treasury transfer``)

@@ -281,6 +281,38 @@ class AdvisorView:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferView:
+    """One transfer as the window shows it."""
+
+    transfer_id: int
+    asset: str
+    from_venue: str
+    to_venue: str
+    network: str
+    amount: Decimal
+    fee: Decimal
+    state: str
+    purpose: str
+    requested_at: float
+    confirmations: int
+    credit_confirmations: int
+    unlock_confirmations: int
+    expected_credit_at: float  # the scheduled time of the credit confirmation
+    credited_at: float | None
+    note: str  # the network chosen and the alternatives
+
+
+@dataclass(frozen=True, slots=True)
+class TreasuryView:
+    """Funds across venues: transfers (open first, then the recent ones), what is in flight, the wallet."""
+
+    transfers: tuple[TransferView, ...]
+    in_flight: Mapping[str, Mapping[str, Decimal]]  # source venue -> asset -> amount leaving it
+    counts: Mapping[str, int]  # state -> transfers
+    wallet: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the GUI shows, as of one instant on the engine's clock."""
 
@@ -323,3 +355,4 @@ class Snapshot:
     spoof_count: int = 0  # detected in this run
     advisor: AdvisorView | None = None
     vanished: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # why -> opportunities
+    treasury: TreasuryView | None = None

@@ -31,6 +31,16 @@ class Portfolio:
         self.initial_balances = initial_balances
         self.ledger = Ledger(initial_balances)
         self.ledger.apply_all(state.fills)
+        # Transfers (the treasury desk's): a withdrawal took amount + fee from its source, a credit gave the
+        # destination the amount; what is withdrawn and not yet credited is in flight, in no venue's balance.
+        self.in_flight: dict[str, Decimal] = {}  # asset -> amount
+        for transfer in getattr(state, "transfers", ()):
+            if transfer.withdrawn_at is not None:
+                self.ledger.move_out(transfer.from_venue, transfer.asset, transfer.debit)
+                if transfer.credited_at is None:
+                    self.in_flight[transfer.asset] = self.in_flight.get(transfer.asset, Decimal(0)) + transfer.amount
+            if transfer.credited_at is not None:
+                self.ledger.move_in(transfer.to_venue, transfer.asset, transfer.amount)
         self.marks: dict[str, float] = dict(initial_prices)  # base asset -> price in the quote asset
         self.realized_pnl: Decimal = state.realized_pnl  # closed trades only
         self.fees: Decimal = state.fees_in_quote
@@ -53,6 +63,18 @@ class Portfolio:
         self.fees += fees
         self.attribution = self.attribution + attribution
 
+    def withdraw(self, venue: str, asset: str, amount: Decimal, fee: Decimal) -> None:
+        """A transfer left ``venue``: it pays ``amount + fee``; ``amount`` is in flight until credited."""
+        self.ledger.move_out(venue, asset, amount + fee)
+        self.in_flight[asset] = self.in_flight.get(asset, Decimal(0)) + amount
+
+    def credit(self, venue: str, asset: str, amount: Decimal) -> None:
+        """A transfer in flight arrived: ``venue`` has ``amount`` more, and it is no longer in flight."""
+        self.in_flight[asset] = self.in_flight.get(asset, Decimal(0)) - amount
+        if not self.in_flight[asset]:
+            del self.in_flight[asset]
+        self.ledger.move_in(venue, asset, amount)
+
     def sample(self, now: float) -> None:
         """Add a P&L curve point once per engine second; store one (and the clock) every 10 s."""
         if now - self._last_point < PNL_INTERVAL_S:
@@ -67,9 +89,10 @@ class Portfolio:
 
     # --- readings -----------------------------------------------------------------------------------
     def equity(self) -> float:
-        """Return every balance valued at the marks, in the quote asset, as a float (the curve, the window)."""
+        """Return every balance and what is in flight valued at the marks, in the quote asset, as a float (the
+        curve, the window)."""
         total = 0.0
-        for assets in self.ledger.balances().values():
+        for assets in (*self.ledger.balances().values(), self.in_flight):
             for asset, amount in assets.items():
                 total += float(amount) * (1.0 if asset == QUOTE_ASSET else self.marks.get(asset, 0.0))
         return total
@@ -78,7 +101,7 @@ class Portfolio:
         """Return every balance valued at the marks, exactly (money: the daily loss rule reads it)."""
         total = Decimal(0)
         prices: dict[str, Decimal] = {}  # each mark converted once, not once per venue
-        for assets in self.ledger.balances().values():
+        for assets in (*self.ledger.balances().values(), self.in_flight):
             for asset, amount in assets.items():
                 if asset == QUOTE_ASSET:
                     total += amount
@@ -101,6 +124,8 @@ class Portfolio:
     def exposure_usdt(self) -> dict[str, Decimal]:
         """Return each base asset's net inventory against the initial balances, valued at its mark."""
         totals = self.ledger.totals()
+        for asset, amount in self.in_flight.items():  # moving funds is no change of inventory
+            totals[asset] = totals.get(asset, Decimal(0)) + amount
         initial: dict[str, Decimal] = {}
         for assets in self.initial_balances.values():
             for asset, amount in assets.items():

@@ -16,11 +16,12 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Callable
 
 from octo_desktop.config import ConfigError, check_engine_start
 
-from octo_desktop.domain.commands import Command, Halt, Resume, SetMinScore, SetThreshold, Shutdown
+from octo_desktop.domain.commands import Command, Halt, RequestTransfer, Resume, SetMinScore, SetThreshold, Shutdown
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop, new_event_loop
 from octo_desktop.engine.frame_gate import FrameGate
@@ -293,6 +294,10 @@ def _control_commands(reader) -> list[Command]:
             setting = _setting_command(reason, control_id)
             if setting is not None:
                 commands.append(setting)
+        elif command == "transfer":
+            transfer = _transfer_command(reason, control_id)
+            if transfer is not None:
+                commands.append(transfer)
         else:
             log.warning("ignoring unknown control command %r", command)
     return commands
@@ -308,4 +313,16 @@ def _setting_command(payload: str, control_id: int) -> Command | None:
         return SETTABLE[data["key"]](float(data["value"]), control_id=control_id)
     except (ValueError, KeyError, TypeError):
         log.warning("ignoring a malformed set command %r", payload)
+        return None
+
+
+def _transfer_command(payload: str, control_id: int) -> Command | None:
+    # ``octo_desktop treasury transfer`` posts {"from", "to", "asset", "amount", "network"} (checked there).
+    try:
+        data = json.loads(payload)
+        amount = Decimal(str(data["amount"]))
+        return RequestTransfer(str(data["from"]), str(data["to"]), str(data["asset"]), amount,
+                               data.get("network") or None, control_id=control_id)
+    except (ValueError, KeyError, TypeError, ArithmeticError):
+        log.warning("ignoring a malformed transfer command %r", payload)
         return None

@@ -6,7 +6,9 @@ writes CSV, ``lock`` keeps one engine per database. Import from the package, not
 """
 
 from octo_desktop.storage.errors import StorageError
-from octo_desktop.storage.export import FILL_COLUMNS, TRADE_COLUMNS, write_fills_csv, write_trades_csv
+from octo_desktop.storage.export import (
+    FILL_COLUMNS, TRADE_COLUMNS, TRANSFER_COLUMNS, write_fills_csv, write_trades_csv, write_transfers_csv,
+)
 from octo_desktop.storage.lock import DatabaseInUse
 from octo_desktop.storage.queries import (
     EQUITY_HISTORY,
@@ -15,10 +17,12 @@ from octo_desktop.storage.queries import (
     ControlReader,
     JournalEntry,
     StoredState,
+    TreasuryRecord,
     control_answer,
     inspect_database,
     post_control,
     read_advice,
+    read_treasury,
 )
 from octo_desktop.storage.tables import SCHEMA_VERSION
 from octo_desktop.storage.writer import Store, open_store
@@ -36,11 +40,15 @@ __all__ = [
     "Store",
     "StoredState",
     "TRADE_COLUMNS",
+    "TRANSFER_COLUMNS",
+    "TreasuryRecord",
     "control_answer",
     "inspect_database",
     "open_store",
     "post_control",
     "read_advice",
+    "read_treasury",
     "write_fills_csv",
     "write_trades_csv",
+    "write_transfers_csv",
 ]

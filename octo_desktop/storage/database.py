@@ -171,6 +171,8 @@ _MIGRATIONS = {
     # 1 -> 2: order ids on fills (unique with their sequence), execution details on trades. The new
     # tables (journal, risk_events, control) are created by create_all.
     # 2 -> 3: only new tables (advice, advisor_days, spoof_events), created by create_all.
+    # 3 -> 4: only a new table (transfers), created by create_all.
+    3: (),
     2: (),
     1: (
         "ALTER TABLE fills ADD COLUMN order_id TEXT NOT NULL DEFAULT ''",

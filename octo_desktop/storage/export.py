@@ -1,4 +1,4 @@
-"""CSV exports of fills and trades, read through a connection of their own (any thread).
+"""CSV exports of fills, trades and transfers, read through a connection of their own (any thread).
 
 Exports show what is committed: call ``Store.flush()`` first to include what is still queued.
 Money is written as exact decimal text (``0.00000001``, never ``1E-8``); times as engine-clock unix
@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from octo_desktop.storage.database import _describe, _open_reader
 from octo_desktop.storage.errors import StorageError
-from octo_desktop.storage.tables import FillRow, TradeRow
+from octo_desktop.storage.tables import FillRow, TradeRow, TransferRow
 from octo_desktop.storage.writer import Store
 
 FILL_COLUMNS = ("time", "trade_id", "venue", "symbol", "side", "price", "quantity", "fee", "fee_asset",
@@ -27,6 +27,8 @@ TRADE_COLUMNS = ("trade_id", "opened_at", "closed_at", "symbol", "buy_venue", "s
                  "planned_quantity", "matched_quantity", "state", "expected_bps", "realized_pnl", "fees",
                  "note", "buy_order_type", "sell_order_type", "expected_edge", "latency_decay", "slippage",
                  "rollback_loss")
+TRANSFER_COLUMNS = ("time", "transfer_id", "asset", "from_venue", "to_venue", "network", "amount", "fee",
+                    "fee_asset", "state", "credited_at")
 
 
 def write_fills_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
@@ -60,6 +62,25 @@ def write_trades_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
                              _text(row.realized_pnl), _text(row.fees_in_quote), row.note,
                              row.buy_order_type or "", row.sell_order_type or "", _text(row.expected_edge),
                              _text(row.latency_decay), _text(row.slippage), _text(row.rollback_loss)))
+            count += 1
+    return count
+
+
+def write_transfers_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
+    """Write every transfer, by transfer id, as CSV with a header row; return the number of transfers.
+
+    ``time`` is when it was requested; ``credited_at`` is empty while it is in flight (or was cancelled)."""
+    with _reading(store_or_path) as conn:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(TRANSFER_COLUMNS)
+        tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+        if "transfers" not in tables:  # a database from before transfers: none to write
+            return 0
+        count = 0
+        for row in conn.execute(select(TransferRow.__table__).order_by(TransferRow.transfer_id)):
+            writer.writerow((repr(row.requested_at), row.transfer_id, row.asset, row.from_venue, row.to_venue,
+                             row.network, _text(row.amount), _text(row.fee), row.fee_asset, row.state,
+                             "" if row.credited_at is None else repr(row.credited_at)))
             count += 1
     return count
 

@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.domain.attribution import Attribution
 from octo_desktop.domain.model import Decision, Fill, Trade, TradeState
+from octo_desktop.domain.ledger import Ledger
+from octo_desktop.treasury.transfers import Transfer, in_flight
 from octo_desktop.storage.database import (
     _check_header,
     _create_engine,
@@ -29,7 +31,9 @@ from octo_desktop.storage.database import (
     _validate,
 )
 from octo_desktop.storage.errors import StorageError
-from octo_desktop.storage.rows import _advice_from_row, _decision_from_row, _float_or_nan, _trade_from_row
+from octo_desktop.storage.rows import (
+    _advice_from_row, _decision_from_row, _float_or_nan, _trade_from_row, _transfer_from_row,
+)
 from octo_desktop.storage.tables import (
     AdviceRow,
     AdvisorDayRow,
@@ -45,6 +49,7 @@ from octo_desktop.storage.tables import (
     SettingRow,
     SpoofEventRow,
     TradeRow,
+    TransferRow,
 )
 
 log = logging.getLogger(__name__)
@@ -90,6 +95,7 @@ class StoredState:
     # Newest first: time, venue, symbol, side, price, size, lifetime_s, traded, distance_bps.
     spoof_events: tuple[tuple, ...] = ()
     trade_states: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # closed trades by state
+    transfers: tuple[Transfer, ...] = ()  # every transfer, oldest first: balances are rebuilt from them
     # The latest engine time stored anywhere (clock, journal, trades, fills, decisions, curves, events),
     # None for a new database: a restart's clock never starts before it.
     latest_time: float | None = None
@@ -220,6 +226,8 @@ def _load(conn: Connection) -> StoredState:
         advisor_days=MappingProxyType(advisor_days),
         spoof_events=spoof_events,
         trade_states=MappingProxyType(trade_states),
+        transfers=tuple(_transfer_from_row(row) for row in conn.execute(
+            select(TransferRow.__table__).order_by(TransferRow.transfer_id))),
         latest_time=_latest_time(conn, meta),
     )
 
@@ -228,7 +236,7 @@ def _load(conn: Connection) -> StoredState:
 # not engine time and are left out.
 _TIME_COLUMNS = (JournalRow.time, TradeRow.opened_at, TradeRow.closed_at, FillRow.time, DecisionRow.time,
                  EquityRow.time, BalanceRow.time, RiskEventRow.time, AdviceRow.time, SpoofEventRow.time,
-                 ControlRow.handled_at)
+                 ControlRow.handled_at, TransferRow.requested_at, TransferRow.credited_at, TransferRow.unlocked_at)
 
 
 def _latest_time(conn: Connection, meta: Mapping[str, str]) -> float | None:
@@ -271,6 +279,46 @@ def read_advice(path: str | Path, *, verdict: str | None = None, advisor: str | 
     finally:
         engine.dispose()
     return tuple(_advice_from_row(row) for row in rows), days
+
+
+@dataclass(frozen=True, slots=True)
+class TreasuryRecord:
+    """What the database says about funds: balances rebuilt from the initial funding, every fill and every
+    transfer (as the engine rebuilds them), and every transfer, oldest first."""
+
+    balances: dict[str, dict[str, Decimal]]  # venue (and the central wallet) -> asset -> amount
+    in_flight: dict[str, dict[str, Decimal]]  # source venue -> asset -> amount withdrawn, not yet credited
+    transfers: tuple[Transfer, ...]
+    initialized: bool
+
+
+def read_treasury(path: str | Path) -> TreasuryRecord:
+    """Read the balances and transfers of the database at ``path`` (read-only, committed data)."""
+    engine = _open_reader(path)
+    try:
+        tables, meta = _read_meta(engine, Path(path))
+        with engine.connect() as conn:
+            initial: dict[str, dict[str, Decimal]] = {}
+            if "initial_balances" in tables:
+                for row in conn.execute(select(InitialBalanceRow)):
+                    initial.setdefault(row.venue, {})[row.asset] = row.amount
+            ledger = Ledger(initial)
+            if "fills" in tables:
+                ledger.apply_all(Fill(*row) for row in conn.execute(select(*_FILL_COLUMNS).order_by(FillRow.id)))
+            transfers: tuple[Transfer, ...] = ()
+            if "transfers" in tables:
+                transfers = tuple(_transfer_from_row(row) for row in conn.execute(
+                    select(TransferRow.__table__).order_by(TransferRow.transfer_id)))
+    except DBAPIError as exc:
+        raise StorageError(_describe(exc, Path(path), "read")) from exc
+    finally:
+        engine.dispose()
+    for transfer in transfers:
+        if transfer.withdrawn_at is not None:
+            ledger.move_out(transfer.from_venue, transfer.asset, transfer.debit)
+        if transfer.credited_at is not None:
+            ledger.move_in(transfer.to_venue, transfer.asset, transfer.amount)
+    return TreasuryRecord(ledger.balances(), in_flight(transfers), transfers, "initialized_at" in meta)
 
 
 def inspect_database(path: str | Path) -> dict[str, Any]:

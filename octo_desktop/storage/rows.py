@@ -12,6 +12,7 @@ from octo_desktop.domain.advice import AdviceRecord
 from octo_desktop.domain.attribution import attribute
 from octo_desktop.domain.model import Decision, Fill, RollbackStep, Route, Trade, TradeState
 from octo_desktop.domain.money import exact
+from octo_desktop.treasury.transfers import Schedule, Transfer, TransferState
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -190,3 +191,37 @@ def _advice_from_row(row: Any) -> AdviceRecord:
         tokens_in=row.tokens_in, tokens_out=row.tokens_out, cost_usd=row.cost_usd, fallback=row.fallback,
         trade_id=row.trade_id, outcome=row.outcome, realized_pnl=row.realized_pnl,
         realized_bps=row.realized_bps)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Transfers.
+# ---------------------------------------------------------------------------------------------------
+def _optional_time(value: float | None, what: str) -> float | None:
+    return None if value is None else _finite(value, what)
+
+
+def _transfer_row(transfer: Transfer) -> dict[str, Any]:
+    schedule = transfer.schedule
+    return {
+        "transfer_id": int(transfer.transfer_id), "asset": _text(transfer.asset, "transfer asset"),
+        "from_venue": _text(transfer.from_venue, "transfer source"), "to_venue": _text(transfer.to_venue,
+                                                                                       "transfer destination"),
+        "network": _text(transfer.chain, "transfer network"), "amount": _exact(transfer.amount, "transfer amount"),
+        "fee": _exact(transfer.fee, "transfer fee"), "fee_asset": _text(transfer.fee_asset, "transfer fee asset"),
+        "purpose": _text(transfer.purpose, "transfer purpose"), "state": str(transfer.state),
+        "requested_at": _finite(transfer.requested_at, "transfer time"),
+        "broadcast_at": _finite(schedule.broadcast_at, "transfer broadcast time"),
+        "blocks": json.dumps([_finite(when, "confirmation time") for when in schedule.blocks]),
+        "credit_confirmations": int(schedule.credit_confirmations), "confirmations": int(transfer.confirmations),
+        "withdrawn_at": _optional_time(transfer.withdrawn_at, "withdrawal time"),
+        "credited_at": _optional_time(transfer.credited_at, "credit time"),
+        "unlocked_at": _optional_time(transfer.unlocked_at, "unlock time"), "note": _text(transfer.note, "note"),
+    }
+
+
+def _transfer_from_row(row: Any) -> Transfer:
+    schedule = Schedule(row.broadcast_at, tuple(json.loads(row.blocks)), row.credit_confirmations)
+    return Transfer(row.transfer_id, row.asset, row.from_venue, row.to_venue, row.network, row.amount, row.fee,
+                    row.requested_at, schedule, purpose=row.purpose, state=TransferState(row.state),
+                    confirmations=row.confirmations, withdrawn_at=row.withdrawn_at, credited_at=row.credited_at,
+                    unlocked_at=row.unlocked_at, note=row.note)

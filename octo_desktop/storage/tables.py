@@ -19,7 +19,8 @@ from sqlalchemy.types import TypeDecorator
 
 # 2: order ids on fills, execution details on trades, journal, risk events, control
 # 3: the AI log (advice), the advisor's daily spend, spoofing events
-SCHEMA_VERSION = 3
+# 4: transfers between venues and the central wallet
+SCHEMA_VERSION = 4
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -121,6 +122,39 @@ class FillRow(Base):
     purpose: Mapped[str] = mapped_column(Text)
     order_id: Mapped[str] = mapped_column(Text, default="", server_default="")  # schema 2
     fill_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # schema 2: index within its order
+
+
+class TransferRow(Base):
+    """One transfer of an asset between venues (or the central wallet), upserted as its state changes.
+
+    The row is the transfer's write-ahead record: it is committed (synced) before the source is debited,
+    and its schedule (broadcast time, every confirmation's time) is stored with it, so a transfer
+    resumed after a crash follows the same times and credits once. Balances are rebuilt from it:
+    ``withdrawn_at`` set means the source paid ``amount + fee``, ``credited_at`` set means the
+    destination received ``amount``.
+    """
+
+    __tablename__ = "transfers"
+
+    transfer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    asset: Mapped[str] = mapped_column(Text)
+    from_venue: Mapped[str] = mapped_column(Text)
+    to_venue: Mapped[str] = mapped_column(Text)
+    network: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+    fee: Mapped[Decimal] = mapped_column(DecimalText)
+    fee_asset: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, index=True)
+    requested_at: Mapped[float] = mapped_column(Float)
+    broadcast_at: Mapped[float] = mapped_column(Float)  # scheduled
+    blocks: Mapped[str] = mapped_column(Text)  # JSON list of scheduled confirmation times
+    credit_confirmations: Mapped[int] = mapped_column(Integer)
+    confirmations: Mapped[int] = mapped_column(Integer)
+    withdrawn_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    credited_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unlocked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class DecisionRow(Base):

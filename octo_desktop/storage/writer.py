@@ -50,6 +50,7 @@ from octo_desktop.storage.rows import (
     _pnl_decimal,
     _text,
     _trade_row,
+    _transfer_row,
 )
 from octo_desktop.storage.tables import (
     AdviceRow,
@@ -65,6 +66,7 @@ from octo_desktop.storage.tables import (
     SettingRow,
     SpoofEventRow,
     TradeRow,
+    TransferRow,
 )
 
 log = logging.getLogger(__name__)
@@ -75,11 +77,18 @@ _RETRY_MAX_S = 2.0
 
 
 class _Journal(NamedTuple):
-    # A queued journal entry: its rows, and the future the writer resolves once they are committed.
-    row: dict[str, Any]
+    # A queued journal entry: its rows, and the future the writer resolves once they are committed. A
+    # transfer's write-ahead record is its row alone (``row`` None).
+    row: dict[str, Any] | None
     fill_rows: list[dict[str, Any]]
     trade_row: dict[str, Any] | None
     future: Future[None]
+    transfer_row: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        if self.row is None and self.transfer_row is not None:
+            return f"transfer {self.transfer_row['transfer_id']} ({self.transfer_row['state']})"
+        return f"journal entry {self.row['kind']} of trade {self.row['trade_id']}"
 
 
 def open_store(path: str | Path, *, busy_timeout_ms: int = 5000,
@@ -103,6 +112,7 @@ _UPSERT_DECISION = _upsert(DecisionRow, ["opportunity_id"])
 _UPSERT_SETTING = _upsert(SettingRow, ["key"])
 _UPSERT_ADVICE = _upsert(AdviceRow, ["advice_id"])
 _UPSERT_ADVISOR_DAY = _upsert(AdvisorDayRow, ["day"])
+_UPSERT_TRANSFER = _upsert(TransferRow, ["transfer_id"])
 
 
 class Store:
@@ -257,6 +267,23 @@ class Store:
             raise StorageError(f"journal entry {kind} of trade {trade_id} not committed within {timeout:g} s: "
                                f"{self._last_error or 'the writer is busy'}") from None
 
+    def submit_transfer(self, transfer) -> Future[None]:
+        """Queue an upsert of ``transfer`` (a ``treasury.transfers.Transfer``) as a write-ahead record;
+        return its commit's future, resolved once it is committed and synced (see ``submit_journal``)."""
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()
+        entry = ("journal", _Journal(None, [], None, future, _transfer_row(transfer)))
+        with self._lock:
+            self._put_locked(*entry)
+            stopped = self._stopped
+        if stopped:
+            self._fail_unwritten([entry])
+        return future
+
+    def record_transfer(self, transfer) -> None:
+        """Queue an upsert of ``transfer`` (its progress: confirmations) without waiting for the disk."""
+        self._put("transfer", _transfer_row(transfer))
+
     def record_risk_event(self, time: float, from_state: str, to_state: str, trigger: str, reason: str) -> None:
         """Queue one risk transition for the risk_events table."""
         self._put("risk_event", {"time": _finite(time, "risk event time"), "from_state": from_state,
@@ -388,8 +415,7 @@ class Store:
             reason = self._last_error or f"the writer of {self._path} stopped"
         for kind, payload in entries:
             if kind == "journal" and not payload.future.done():
-                payload.future.set_exception(StorageError(f"journal entry {payload.row['kind']} of trade "
-                                                          f"{payload.row['trade_id']} not committed: {reason}"))
+                payload.future.set_exception(StorageError(f"{payload.describe()} not committed: {reason}"))
 
     def _write_with_retry(self, batch: list[tuple[str, Any]]) -> bool:
         delay = _RETRY_FIRST_S
@@ -431,6 +457,7 @@ class Store:
         advice: dict[int, dict] = {}
         advisor_days: dict[str, dict] = {}
         spoofs: list[dict] = []
+        transfers: dict[int, dict] = {}
         for kind, payload in batch:
             if kind == "advice":
                 advice[payload["advice_id"]] = payload
@@ -439,10 +466,15 @@ class Store:
             elif kind == "spoof":
                 spoofs.append(payload)
             elif kind == "journal":
-                journal.append(payload.row)
+                if payload.row is not None:
+                    journal.append(payload.row)
                 fills.extend(payload.fill_rows)
                 if payload.trade_row is not None:
                     trades[payload.trade_row["trade_id"]] = payload.trade_row
+                if payload.transfer_row is not None:
+                    transfers[payload.transfer_row["transfer_id"]] = payload.transfer_row
+            elif kind == "transfer":
+                transfers[payload["transfer_id"]] = payload
             elif kind == "risk_event":
                 risk_events.append(payload)
             elif kind == "control":
@@ -510,6 +542,8 @@ class Store:
                     conn.execute(_UPSERT_ADVISOR_DAY, list(advisor_days.values()))
                 if spoofs:
                     conn.execute(SpoofEventRow.__table__.insert(), spoofs)
+                if transfers:
+                    conn.execute(_UPSERT_TRANSFER, list(transfers.values()))
         except BaseException:
             # After a disk or I/O error the connection may be unusable: start afresh next attempt.
             self._connection = None

@@ -129,11 +129,17 @@ def _refusal(network: Network, arrival: Network | None, amount: Decimal) -> str:
         return f"{arrival.venue} has deposits of {where} disabled"
     if amount < network.minimum:
         return f"{amount:f} {network.asset} is below {network.venue}'s {network.chain.name} minimum of " \
-               f"{network.minimum:f}"
+               f"{plain(network.minimum)}"
     if network.fee_for(amount) >= amount:
         return f"the {network.chain.name} fee of {network.fee_for(amount):f} {network.asset} is not less than " \
                f"the amount"
     return ""
+
+
+def plain(amount: Decimal) -> str:
+    """An amount as the trader writes it: ``10``, ``0.002`` (no exponent, no trailing zeros)."""
+    text = format(amount.normalize(), "f")
+    return text
 
 
 def choose_route(asset: str, amount: Decimal, source: Mapping[str, Network], destination: Mapping[str, Network],

@@ -1,6 +1,7 @@
 """A transfer's life on the engine clock, and what each step does to the balances. Pure and seeded.
 
     requested -> withdrawn -> broadcast -> confirming (1..n blocks) -> credited -> unlocked
+    requested -> cancelled (only at a restart that finds the source's balance gone: nothing moved)
 
 - *withdrawn*: the source venue takes ``amount + fee`` at once (the request is accepted);
 - *broadcast*: after the venue's processing time (withdrawals are batched and reviewed), the
@@ -42,6 +43,7 @@ class TransferState(str, Enum):
     CONFIRMING = "confirming"  # some confirmations, fewer than the credit threshold
     CREDITED = "credited"  # the destination has the amount to trade
     UNLOCKED = "unlocked"  # it can be withdrawn again: done
+    CANCELLED = "cancelled"  # accepted but never withdrawn (the balance was gone at a restart): nothing moved
 
     def __str__(self) -> str:
         return self.value
@@ -139,7 +141,7 @@ class Transfer:
         """When its state next changes (inf: it is done)."""
         if self.state == TransferState.REQUESTED:
             return self.requested_at
-        if self.state == TransferState.UNLOCKED:
+        if self.state in (TransferState.UNLOCKED, TransferState.CANCELLED):
             return math.inf
         if self.state == TransferState.WITHDRAWN:
             return self.schedule.broadcast_at
@@ -192,9 +194,12 @@ def advance(transfer: Transfer, now: float) -> list[Step]:
                     state = TransferState.CONFIRMING
             current = replace(current, confirmations=count, state=state,
                               credited_at=at if credit else current.credited_at)
-            if count == len(schedule.blocks):
-                current = replace(current, state=TransferState.UNLOCKED, unlocked_at=at)
             steps.append(Step(current, current.state, at, credit=credit))
+        if current.state == TransferState.CREDITED and current.confirmations == len(schedule.blocks):
+            # At the unlock threshold; the same block as the credit when the two thresholds are equal.
+            at = schedule.unlocked_at
+            current = replace(current, state=TransferState.UNLOCKED, unlocked_at=at)
+            steps.append(Step(current, TransferState.UNLOCKED, at))
     return steps
 
 

@@ -100,3 +100,15 @@ def test_a_schedule_needs_a_credit_threshold_within_its_blocks():
         Schedule(0.0, (1.0, 2.0), 3)
     with pytest.raises(ValueError):
         Schedule(0.0, (1.0,), 0)
+
+
+def test_equal_thresholds_credit_then_unlock_on_the_same_block_even_when_resumed_between_them():
+    schedule = Schedule(110.0, (113.0, 116.0), 2)  # credited and unlocked at the second block
+    withdrawn = advance(transfer(schedule), 100.0)[-1].transfer
+    steps = advance(withdrawn, 116.0)
+    assert [(s.state, s.at, s.credit) for s in steps] == [
+        (TransferState.BROADCAST, 110.0, 0), (TransferState.CONFIRMING, 113.0, 0),
+        (TransferState.CREDITED, 116.0, Decimal("1000")), (TransferState.UNLOCKED, 116.0, 0)]
+    credited = steps[2].transfer  # stored as credited, then the process died before the unlock
+    (unlock,) = advance(credited, 116.0)
+    assert unlock.state == TransferState.UNLOCKED and unlock.credit == 0 and unlock.transfer.unlocked_at == 116.0

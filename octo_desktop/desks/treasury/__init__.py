@@ -1,0 +1,1 @@
+"""The treasury desk: funds across venues and the central wallet."""
