@@ -272,9 +272,8 @@ class TreasuryConfig:
     max_fee_share: float = 0.01  # a transfer's fee may be at most this share of its amount
     horizon_s: float = 3600.0  # the edge a transfer restores is counted over this horizon
     flow_window_s: float = 3600.0  # targets and forecasts from the opportunity flow over this window
-    floor_share: float = 0.25  # every venue's target is at least this share of an even split
-    min_transfer_usdt: float = 200.0  # smaller moves are not worth a transfer
-    collect_profit: bool = True  # sweep what is above the targets to the central wallet
+    floor_share: float = 0.5  # every venue's target is at least this share of an even split
+    min_transfer_usdt: float = 1000.0  # smaller moves are not worth a transfer
     chains: Mapping[str, Chain] = field(default_factory=lambda: MappingProxyType({}))
     wallet: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))  # initial wallet funds
 

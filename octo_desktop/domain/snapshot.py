@@ -303,6 +303,19 @@ class TransferView:
 
 
 @dataclass(frozen=True, slots=True)
+class RebalanceView:
+    """One rebalancing decision: the move considered, whether it was made, and why."""
+
+    time: float
+    asset: str
+    from_venue: str
+    to_venue: str
+    amount: Decimal
+    made: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class TreasuryView:
     """Funds across venues: transfers (open first, then the recent ones), what is in flight, the wallet."""
 
@@ -310,6 +323,10 @@ class TreasuryView:
     in_flight: Mapping[str, Mapping[str, Decimal]]  # source venue -> asset -> amount leaving it
     counts: Mapping[str, int]  # state -> transfers
     wallet: Mapping[str, Decimal]
+    targets: Mapping[tuple[str, str], Decimal] = field(default_factory=lambda: MappingProxyType({}))  # (venue, asset)
+    forecast: tuple[tuple[str, str, float | None, str], ...] = ()  # (venue, asset, seconds to dry, text), soonest first
+    rebalance_log: tuple[RebalanceView, ...] = ()  # newest first
+    rebalance: bool = True  # automatic rebalancing on
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ as in ``fee + carry * confirmations * block time``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_UP, Decimal
-from typing import Mapping
+from typing import Iterable, Mapping
 
 AMOUNT_QUANTUM = Decimal("0.00000001")  # fees are rounded up to this, in the asset withdrawn
 HOUR = 3600.0
@@ -134,6 +134,20 @@ def _refusal(network: Network, arrival: Network | None, amount: Decimal) -> str:
         return f"the {network.chain.name} fee of {network.fee_for(amount):f} {network.asset} is not less than " \
                f"the amount"
     return ""
+
+
+def wallet_networks(venue_networks: Iterable[Mapping[str, Network]], wallet: str) -> dict[str, Network]:
+    """The central wallet's routes for one asset: every chain some venue offers, at the lowest fee any venue
+    charges on it (a self-custody wallet pays the chain, not a venue's margin), with no minimum, always open."""
+    chains: dict[str, Network] = {}
+    for networks in venue_networks:
+        for name, network in networks.items():
+            best = chains.get(name)
+            if best is None or network.fee < best.fee:
+                chains[name] = replace(network, venue=wallet, minimum=Decimal(0), fee_share=Decimal(0),
+                                       withdraw_enabled=True, deposit_enabled=True,
+                                       source=f"the lowest venue fee on {name}")
+    return chains
 
 
 def plain(amount: Decimal) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from octo_desktop.domain.commands import Halt, Resume, SaveSetting
 from octo_desktop.gui import theme
-from octo_desktop.gui.pages import DESK_PAGES, ArbitragePage
+from octo_desktop.gui.pages import DESK_PAGES, ArbitragePage, TreasuryPage
 from tests.fakes.desk_pages import FakeDeskPage, RecordingArbitragePage
 from tests.fakes.fake_market import FakeRuntime
 from tests.fakes.window import FakeWindowSession
@@ -43,9 +43,10 @@ def charts_drawn(page) -> list[tuple[int, int]]:
     return [(slot.surface.blits, slot.surface.full_draws) for slot in page.charts]
 
 
-def test_the_arbitrage_desk_is_the_first_and_only_page_of_the_registry():
-    assert DESK_PAGES == (ArbitragePage,)
+def test_the_arbitrage_desk_is_the_first_page_of_the_registry_and_the_treasury_the_second():
+    assert DESK_PAGES == (ArbitragePage, TreasuryPage)
     assert ArbitragePage.key == "arbitrage" and ArbitragePage.title == "Arbitrage"
+    assert TreasuryPage.key == "treasury" and TreasuryPage.title == "Treasury"
 
 
 def test_clicking_a_tab_shows_its_page_and_only_the_page_shown_renders(desks):

@@ -26,11 +26,12 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from octo_desktop.config import QUOTE_ASSET, WALLET
+from octo_desktop.desks.treasury.rebalancer import Rebalancer
 from octo_desktop.domain.commands import Command, RequestTransfer
 from octo_desktop.domain.ledger import InsufficientBalance
-from octo_desktop.domain.snapshot import TransferView, TreasuryView, frozen_mapping
+from octo_desktop.domain.snapshot import RebalanceView, TransferView, TreasuryView, frozen_mapping
 from octo_desktop.storage import StorageError
-from octo_desktop.treasury.networks import Network, RouteQuote, TransferRefused, choose_route
+from octo_desktop.treasury.networks import Network, RouteQuote, TransferRefused, choose_route, wallet_networks
 from octo_desktop.treasury.transfers import Transfer, TransferState, advance, draw_schedule, in_flight
 
 RECENT_TRANSFERS = 50
@@ -55,6 +56,10 @@ class TreasuryDesk:
         self._rng = random.Random(config.seed * 1_000_003 + 4)
         self._accepting = True
         self._starting: set[int] = set()  # accepted, its write-ahead record not yet durable
+        self.assets = tuple(sorted({a for v in config.venues.values() for a in v.networks}))
+        self.rebalancer = Rebalancer(lambda: services.rules.config, services.portfolio, self.request, self.quote,
+                                     self.incoming)
+        self.skipped = 0  # rebalancing moves considered and not made
 
     # --- the desk protocol ------------------------------------------------------------------------
     def start(self) -> None:
@@ -69,8 +74,18 @@ class TreasuryDesk:
         """Books do not move funds."""
 
     def on_clock(self, now: float) -> None:
-        """Advance every open transfer to ``now``."""
+        """Advance every open transfer to ``now``; rebalance when due."""
         self._advance_all(now)
+        services = self._services
+        if not self._accepting:
+            return
+        for record in self.rebalancer.on_clock(now, self.assets, services.risk.is_halted):
+            if not record.made:
+                self.skipped += 1
+            verb = "moved" if record.made else "not moved"
+            services.activity.note(now, f"rebalance {record.asset} {record.from_venue} -> {record.to_venue} "
+                                        f"{record.amount:f}: {verb} ({record.reason})", record.made,
+                                   buy_venue=record.to_venue, sell_venue=record.from_venue)
 
     def handle(self, command: Command) -> bool:
         if not isinstance(command, RequestTransfer):
@@ -109,6 +124,12 @@ class TreasuryDesk:
                    if t.state in (TransferState.REQUESTED, TransferState.WITHDRAWN, TransferState.BROADCAST,
                                   TransferState.CONFIRMING))
 
+    def incoming(self, venue: str, asset: str) -> Decimal:
+        """What the transfers not yet credited are bringing to ``venue`` in ``asset``."""
+        return sum((t.amount for t in self.transfers.values() if t.to_venue == venue and t.asset == asset
+                    and t.state in (TransferState.REQUESTED, TransferState.WITHDRAWN, TransferState.BROADCAST,
+                                    TransferState.CONFIRMING)), Decimal(0))
+
     # --- quoting and requesting -------------------------------------------------------------------
     def networks(self, venue: str, asset: str) -> Mapping[str, Network]:
         """Return ``venue``'s withdrawal networks for ``asset`` (the wallet's: every chain a venue offers,
@@ -117,15 +138,7 @@ class TreasuryDesk:
         if venue != WALLET:
             spec = config.venues.get(venue)
             return spec.networks.get(asset, {}) if spec is not None else {}
-        chains: dict[str, Network] = {}
-        for spec in config.venues.values():
-            for name, network in spec.networks.get(asset, {}).items():
-                best = chains.get(name)
-                if best is None or network.fee < best.fee:
-                    chains[name] = replace(network, venue=WALLET, minimum=Decimal(0), fee_share=Decimal(0),
-                                           withdraw_enabled=True, deposit_enabled=True,
-                                           source=f"the lowest venue fee on {name}")
-        return chains
+        return wallet_networks((spec.networks.get(asset, {}) for spec in config.venues.values()), WALLET)
 
     def quote(self, from_venue: str, to_venue: str, asset: str, amount: Decimal,
               network: str | None = None) -> tuple[RouteQuote, list[RouteQuote]]:
@@ -269,15 +282,32 @@ class TreasuryDesk:
         views = tuple(transfer_view(t, config.treasury.chains) for t in ordered[:RECENT_TRANSFERS])
         flying = in_flight(self.transfers.values())
         wallet = self._services.portfolio.ledger.balances().get(WALLET, {})
+        rebalancer = self.rebalancer
+        log = tuple(RebalanceView(r.time, r.asset, r.from_venue, r.to_venue, r.amount, r.made, r.reason)
+                    for r in list(rebalancer.log)[:RECENT_TRANSFERS])
         return {"treasury": TreasuryView(views, frozen_mapping({v: frozen_mapping(a) for v, a in flying.items()}),
-                                         frozen_mapping(self.counts()), frozen_mapping(dict(wallet)))}
+                                         frozen_mapping(self.counts()), frozen_mapping(dict(wallet)),
+                                         frozen_mapping(dict(rebalancer.targets)), tuple(rebalancer.forecast_rows),
+                                         log, config.treasury.rebalance)}
 
     def summary(self) -> dict[str, Any]:
         flying = in_flight(self.transfers.values())
         wallet = self._services.portfolio.ledger.balances().get(WALLET, {})
         return {"transfers": self.counts(),
                 "in_flight": {v: {a: format(x, "f") for a, x in assets.items()} for v, assets in flying.items()},
-                "wallet": {a: format(x, "f") for a, x in sorted(wallet.items())}}
+                "wallet": {a: format(x, "f") for a, x in sorted(wallet.items())},
+                "rebalance": {"made": self.rebalancer.made, "not_made": self.skipped,
+                              "transfer_fees_usdt": str(self.fees_usdt())}}
+
+    def fees_usdt(self) -> Decimal:
+        """What the transfers withdrawn so far paid in fees, valued at the current marks."""
+        marks = self._services.portfolio.marks
+        total = Decimal(0)
+        for t in self.transfers.values():
+            if t.withdrawn_at is not None:
+                price = 1.0 if t.asset == QUOTE_ASSET else marks.get(t.asset, 0.0)
+                total += t.fee * Decimal(repr(price))
+        return total.quantize(Decimal("0.01"))
 
 
 def describe(transfer: Transfer) -> str:

@@ -7,7 +7,8 @@ selects the page at that place.
 from __future__ import annotations
 
 from octo_desktop.gui.pages.arbitrage import ArbitragePage
+from octo_desktop.gui.pages.treasury import TreasuryPage
 
-DESK_PAGES = (ArbitragePage,)
+DESK_PAGES = (ArbitragePage, TreasuryPage)
 
-__all__ = ["DESK_PAGES", "ArbitragePage"]
+__all__ = ["DESK_PAGES", "ArbitragePage", "TreasuryPage"]

@@ -1,0 +1,226 @@
+"""Automatic rebalancing: where the opportunity flow uses each asset up, and moving funds there before it runs out.
+
+Every 30 engine seconds the rebalancer samples each venue's balance of each asset. Every
+``treasury.rebalance_interval_s`` (or at once when a venue's runway is shorter than that interval), for
+each asset:
+
+1. *flow*: the rate at which each venue's balance is used up over ``flow_window_s`` (the least-squares
+   slope of its samples; a balance that grows uses nothing);
+2. *targets*: the venues' total split in proportion to that flow, each venue keeping at least
+   ``floor_share`` of an even split (``treasury.rebalance.targets_from_flow``);
+3. *plan*: only when a venue is beyond the upper band around its target, refill the venues below the
+   inner band from those above it (``plan_rebalance``): funds never ping-pong;
+4. *gate*: a move is made only when its fee is at most ``max_fee_share`` of its amount and below the
+   edge it restores over ``horizon_s``: the account's realized P&L per unit of the asset used up, times
+   what the destination would use of the amount within the horizon.
+
+Each decision, made or not, goes to the rebalance log with its reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable
+
+from octo_desktop.config import QUOTE_ASSET
+from octo_desktop.treasury.networks import TransferRefused
+from octo_desktop.treasury.rebalance import (
+    consumption_rate, plan_rebalance, runway_text, seconds_to_dry, targets_from_flow, worth_moving,
+)
+
+SAMPLE_INTERVAL_S = 30.0
+MIN_HISTORY_S = 600.0  # rebalance only on flows measured over at least this long
+LOG_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceRecord:
+    """One rebalancing decision: the move considered, whether it was made, and why."""
+
+    time: float
+    asset: str
+    from_venue: str
+    to_venue: str
+    amount: Decimal
+    made: bool
+    reason: str
+
+
+class Rebalancer:
+    """Samples balances, forecasts runways, and proposes the transfers that keep every venue funded."""
+
+    def __init__(self, config_of: Callable[[], object], portfolio, transfer: Callable, quote: Callable,
+                 incoming: Callable[[str, str], Decimal]) -> None:
+        """``transfer(from, to, asset, amount, network, purpose, now)`` requests a transfer (raises
+        TransferRefused); ``quote(from, to, asset, amount)`` prices one (the same, without requesting);
+        ``incoming(venue, asset)`` is what open transfers are bringing there (counted as if arrived, so
+        that a deficit is never refilled twice)."""
+        self._config_of = config_of
+        self._incoming = incoming
+        self._portfolio = portfolio
+        self._transfer = transfer
+        self._quote = quote
+        self._samples: dict[tuple[str, str], deque[tuple[float, Decimal]]] = {}
+        self._pnl: deque[tuple[float, Decimal]] = deque()
+        self._last_sample = -math.inf
+        self._last_run = -math.inf
+        self.log: deque[RebalanceRecord] = deque(maxlen=LOG_LENGTH)
+        self.made = 0
+        self._declined: dict[tuple[str, str, str], float] = {}  # (asset, from, to) -> when last logged as not made
+        self.targets: dict[tuple[str, str], Decimal] = {}  # (venue, asset) -> target, as of the last sample
+        self.forecast_rows: list[tuple[str, str, float | None, str]] = []  # as of the last sample
+
+    def on_clock(self, now: float, assets: tuple[str, ...], halted: bool) -> list[RebalanceRecord]:
+        """Sample when due; rebalance when the interval passed or a runway is short. Return new records."""
+        config = self._config_of()
+        settings = config.treasury
+        if now - self._last_sample >= SAMPLE_INTERVAL_S:
+            self._sample(now, config, assets, settings.flow_window_s)
+            self._refresh_views(now, config, assets)
+        if not settings.rebalance or halted:
+            return []
+        if self._last_run == -math.inf:
+            self._last_run = now  # the first plan waits one interval, and for enough history below
+        if not self._samples or now - min(samples[0][0] for samples in self._samples.values()) < MIN_HISTORY_S:
+            return []  # flows measured over less than this are noise, not where the edges are
+        due = now - self._last_run >= settings.rebalance_interval_s
+        if not due and now - self._last_run >= SAMPLE_INTERVAL_S:
+            due = any(runway is not None and runway < settings.rebalance_interval_s
+                      for runway in self.runways(now).values())
+        if not due:
+            return []
+        self._last_run = now
+        records = []
+        for asset in assets:
+            records += self._rebalance(asset, now, config)
+        return [record for record in records if record is not None]
+
+    # --- forecast ---------------------------------------------------------------------------------
+    def runways(self, now: float) -> dict[tuple[str, str], float | None]:
+        """(venue, asset) -> seconds until it runs dry at the flow window's rate (None: not being used up)."""
+        window = self._config_of().treasury.flow_window_s
+        return {key: seconds_to_dry(samples, window, now) for key, samples in self._samples.items()}
+
+    def forecast(self, now: float) -> list[tuple[str, str, float | None, str]]:
+        """(venue, asset, seconds, text), soonest dry first: "binance USDT: 40 min at the last hour's rate"."""
+        window = self._config_of().treasury.flow_window_s
+        rows = [(venue, asset, seconds, runway_text(venue, asset, seconds, window))
+                for (venue, asset), seconds in self.runways(now).items()]
+        rows.sort(key=lambda row: (row[2] is None, row[2] if row[2] is not None else 0.0, row[0], row[1]))
+        return rows
+
+    def _refresh_views(self, now: float, config, assets: tuple[str, ...]) -> None:
+        # What the window shows: each venue's target and runway, recomputed with each sample (not per frame).
+        settings = config.treasury
+        ledger = self._portfolio.ledger
+        targets = {}
+        for asset in assets:
+            venues = config.venue_names
+            total = sum((max(Decimal(0), ledger.balance(v, asset)) + self._incoming(v, asset) for v in venues),
+                        Decimal(0))
+            rates = {v: consumption_rate(self._samples.get((v, asset), ()), settings.flow_window_s, now) or 0.0
+                     for v in venues}
+            for venue, target in targets_from_flow(rates, total, settings.floor_share).items():
+                targets[(venue, asset)] = target
+        self.targets = targets
+        self.forecast_rows = self.forecast(now)
+
+    # --- internals --------------------------------------------------------------------------------
+    def _sample(self, now: float, config, assets: tuple[str, ...], window: float) -> None:
+        self._last_sample = now
+        ledger = self._portfolio.ledger
+        for venue in config.venue_names:
+            for asset in assets:
+                samples = self._samples.setdefault((venue, asset), deque())
+                samples.append((now, ledger.balance(venue, asset)))
+                while samples and samples[0][0] < now - window:
+                    samples.popleft()
+        self._pnl.append((now, self._portfolio.realized_pnl))
+        while self._pnl and self._pnl[0][0] < now - window:
+            self._pnl.popleft()
+
+    def _price(self, asset: str) -> float:
+        return 1.0 if asset == QUOTE_ASSET else self._portfolio.marks.get(asset, math.nan)
+
+    def _rebalance(self, asset: str, now: float, config) -> list[RebalanceRecord]:
+        settings = config.treasury
+        price = self._price(asset)
+        if not (math.isfinite(price) and price > 0):
+            return []
+        venues = config.venue_names
+        ledger = self._portfolio.ledger
+        balances = {v: max(Decimal(0), ledger.available(v, asset)) + self._incoming(v, asset) for v in venues}
+        total = sum(balances.values(), Decimal(0))
+        if total <= 0:
+            return []
+        rates = {v: consumption_rate(self._samples.get((v, asset), ()), settings.flow_window_s, now) or 0.0
+                 for v in venues}
+        targets = targets_from_flow(rates, total, settings.floor_share)
+        minimum = Decimal(repr(settings.min_transfer_usdt / price))
+        moves = plan_rebalance(balances, targets, settings.upper_band, settings.inner_band, minimum)
+        per_usdt = self._pnl_per_turnover(config)
+        records = []
+        for move in moves:
+            amount = _round_amount(move.amount, asset)
+            if amount <= 0:
+                continue
+            try:
+                chosen, _ = self._quote(move.from_venue, move.to_venue, asset, amount)
+            except TransferRefused as exc:
+                records.append(self._record(now, asset, move.from_venue, move.to_venue, amount, False, str(exc)))
+                continue
+            amount_usdt = amount * Decimal(repr(price))
+            fee_usdt = chosen.fee_quote
+            # The edge it restores: the P&L the account makes per USDT of turnover, times what the destination
+            # would use of the amount within the horizon at its rate.
+            usable = min(float(amount), rates.get(move.to_venue, 0.0) * settings.horizon_s) * price
+            edge = Decimal(repr(max(0.0, per_usdt * usable)))
+            ok, why = worth_moving(amount_usdt, fee_usdt, settings.max_fee_share, edge, asset=QUOTE_ASSET)
+            if ok:
+                try:
+                    self._transfer(move.from_venue, move.to_venue, asset, amount, None, "rebalance", now)
+                except TransferRefused as exc:
+                    ok, why = False, str(exc)
+            if ok:
+                self.made += 1
+            target = targets.get(move.to_venue, Decimal(0))
+            context = (f"{move.to_venue} has {balances[move.to_venue]:.4f}, target {target:.4f} "
+                       f"{asset}; {why}")
+            records.append(self._record(now, asset, move.from_venue, move.to_venue, amount, ok, context))
+        return records
+
+    def _pnl_per_turnover(self, config) -> float:
+        """The account's realized P&L over the flow window per USDT of turnover in that window: half of
+        every balance's absolute changes between samples (a unit leaving one venue arrives at another),
+        valued at the marks. 0 before two samples, or when nothing turned over."""
+        if len(self._pnl) < 2:
+            return 0.0
+        pnl = float(self._pnl[-1][1] - self._pnl[0][1])
+        turnover = 0.0
+        for (venue, asset), samples in self._samples.items():
+            price = self._price(asset)
+            if not math.isfinite(price):
+                continue
+            values = [float(balance) for _, balance in samples]
+            turnover += sum(abs(b - a) for a, b in zip(values, values[1:])) * price / 2.0
+        return pnl / turnover if turnover > 0 else 0.0
+
+    def _record(self, now, asset, source, destination, amount, made, reason) -> RebalanceRecord | None:
+        # A move not made is logged once per interval: the next plans would only repeat it.
+        key = (asset, source, destination)
+        if not made:
+            if now - self._declined.get(key, -math.inf) < self._config_of().treasury.rebalance_interval_s:
+                return None
+            self._declined[key] = now
+        record = RebalanceRecord(now, asset, source, destination, amount, made, reason)
+        self.log.appendleft(record)
+        return record
+
+
+def _round_amount(amount: Decimal, asset: str) -> Decimal:
+    """A transfer amount as a venue accepts it: 2 decimals for the quote asset, 6 for the others."""
+    quantum = Decimal("0.01") if asset == QUOTE_ASSET else Decimal("0.000001")
+    return amount.quantize(quantum, rounding="ROUND_FLOOR")
