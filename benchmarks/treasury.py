@@ -1,8 +1,8 @@
 """Rebalancing against none: trades per hour and realized P&L net of transfer costs over hours of the default market.
 
-    python -m benchmarks.treasury [--quick] [--json] [--hours N] [--seed S]
+    python -m benchmarks.treasury [--quick] [--json] [--hours N] [--seed S] [--preset normal|off|...]
 
-The same default simulated market (seed 7, a fixed start) runs twice for 4 engine hours (``--quick``: 1),
+The same simulated market (seed 7, a fixed start; ``--preset``, "normal" by default) runs twice for 4 engine hours (``--quick``: 1),
 each as one ``run --headless --speed max --json`` in a subprocess on a fresh database with an empty config
 file: once with ``treasury.rebalance`` on (the default), once off. The risk engine's halts are off for both
 (its breaker and daily loss limit would decide the comparison themselves). For each: trades per engine hour
@@ -41,7 +41,7 @@ def trades_per_hour(trades_csv: str, hours: int) -> list[int]:
     return counts
 
 
-def run_point(rebalance: bool, hours: float, seed: int) -> dict:
+def run_point(rebalance: bool, hours: float, seed: int, preset: str = "normal") -> dict:
     """One run; return its figures or its error line."""
     point: dict = {"rebalance": rebalance}
     began = time.perf_counter()
@@ -52,7 +52,8 @@ def run_point(rebalance: bool, hours: float, seed: int) -> dict:
         db = folder / "run.db"
         argv = [sys.executable, "-m", "octo_desktop", "run", "--headless", "--seconds", f"{hours * 3600:g}",
                 "--seed", str(seed), "--speed", "max", "--start-time", str(START_TIME), "--json", "--config",
-                str(config), "--db", str(db), "--set", f"treasury.rebalance={'true' if rebalance else 'false'}"]
+                str(config), "--db", str(db), "--set", f"treasury.rebalance={'true' if rebalance else 'false'}",
+                "--set", f'simulation.preset="{preset}"']
         for setting in RISK_OFF:
             argv += ["--set", setting]
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600 + hours * 3600)
@@ -78,19 +79,20 @@ def run_point(rebalance: bool, hours: float, seed: int) -> dict:
     return point
 
 
-def run(quick: bool = False, hours: float | None = None, seed: int = 7) -> dict:
+def run(quick: bool = False, hours: float | None = None, seed: int = 7, preset: str = "normal") -> dict:
     hours = float(hours if hours is not None else (QUICK_HOURS if quick else HOURS))
     if hours < 1 or not float(hours).is_integer():
         raise ValueError("hours must be a whole number of at least 1")
     began = time.perf_counter()
-    points = [run_point(True, hours, seed), run_point(False, hours, seed)]
-    return {"name": "treasury", "hours": hours, "seed": seed, "start_time": START_TIME, "points": points,
+    points = [run_point(True, hours, seed, preset), run_point(False, hours, seed, preset)]
+    return {"name": "treasury", "hours": hours, "seed": seed, "preset": preset, "start_time": START_TIME,
+            "points": points,
             "benchmark_wall_s": round(time.perf_counter() - began, 1)}
 
 
 def report(result: dict) -> str:
-    lines = [f"treasury: {result['hours']:g} engine hours of the default market, seed {result['seed']}, "
-             "with rebalancing and without (risk halts off); P&L in USDT"]
+    lines = [f"treasury: {result['hours']:g} engine hours of the simulated market (preset {result['preset']!r}), "
+             f"seed {result['seed']}, with rebalancing and without (risk halts off); P&L in USDT"]
     for p in result["points"]:
         label = "rebalancing" if p["rebalance"] else "none"
         if "error" in p:
@@ -110,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--hours", type=float, help=f"engine hours per run (default {HOURS:g})")
     parser.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
+    parser.add_argument("--preset", default="normal", help="simulation preset (default normal; off: no competitors)")
     args = parser.parse_args(argv)
     try:
-        result = run(args.quick, args.hours, args.seed)
+        result = run(args.quick, args.hours, args.seed, args.preset)
     except ValueError as exc:
         parser.error(str(exc))
     print(json.dumps(result) if args.json else report(result))

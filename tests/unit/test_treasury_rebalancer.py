@@ -1,0 +1,98 @@
+"""The rebalancer on a real ledger: it waits for enough flow history, refills where the flow uses an asset
+up, counts what is in flight so a deficit is refilled once, and keeps the moves its cost gate refuses out."""
+
+from decimal import Decimal
+
+from octo_desktop.config import builtin_config
+from octo_desktop.desks.treasury.rebalancer import MIN_HISTORY_S, SAMPLE_INTERVAL_S, Rebalancer
+from octo_desktop.domain.ledger import Ledger
+from octo_desktop.treasury.networks import choose_route
+
+VENUES = ("binance", "okx", "bybit")
+
+
+class Account:
+    """The parts of ``Portfolio`` the rebalancer reads."""
+
+    def __init__(self):
+        self.ledger = Ledger({v: {"USDT": Decimal("10000")} for v in VENUES})
+        self.marks = {"BTC": 60000.0, "ETH": 3000.0, "SOL": 150.0}
+        self.realized_pnl = Decimal(0)
+
+
+def make(overrides=()):
+    config = builtin_config(["venues.kucoin.enabled=false", "venues.gate.enabled=false", "venues.mexc.enabled=false",
+                             "venues.bitget.enabled=false", "venues.htx.enabled=false", *overrides])
+    account = Account()
+    sent, flying = [], {}
+
+    def quote(source, destination, asset, amount):
+        return choose_route(asset, amount, config.venues[source].networks[asset],
+                            config.venues[destination].networks[asset], 1.0, config.treasury.carry_bps_per_hour,
+                            60.0)
+
+    def transfer(source, destination, asset, amount, network, purpose, now):
+        sent.append((source, destination, asset, amount, purpose))
+        account.ledger.move_out(source, asset, amount)  # withdrawn at once (the fee aside), credited later
+        flying[destination] = flying.get(destination, Decimal(0)) + amount
+
+    rebalancer = Rebalancer(lambda: config, account, transfer, quote,
+                            lambda venue, asset: flying.get(venue, Decimal(0)) if asset == "USDT" else Decimal(0))
+    return rebalancer, account, sent, flying
+
+
+def drain(account, now, rate_per_s, venue="okx", source="binance"):
+    """The opportunity flow: ``venue`` spends USDT that ``source`` earns, and the account makes money."""
+    step = Decimal(repr(rate_per_s * SAMPLE_INTERVAL_S))
+    account.ledger.move_out(venue, "USDT", min(step, account.ledger.balance(venue, "USDT")))
+    account.ledger.move_in(source, "USDT", step)
+    account.realized_pnl += Decimal("0.5")
+
+
+def test_it_waits_for_enough_history_then_refills_the_venue_the_flow_drains_once():
+    rebalancer, account, sent, flying = make()
+    start = 1_000.0
+    now = start
+    while now < start + MIN_HISTORY_S:
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        drain(account, now, 12.0)  # okx loses 360 USDT every 30 s
+        now += SAMPLE_INTERVAL_S
+    assert sent == []  # ten minutes of flow are not enough to act on
+    while now < start + 1800 and not sent:
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        drain(account, now, 12.0)
+        now += SAMPLE_INTERVAL_S
+    assert sent and sent[0][:3] == ("binance", "okx", "USDT") and sent[0][4] == "rebalance"
+    to_okx = [move for move in sent if move[1] == "okx"]
+    # The same deficit is not refilled again while the transfers are in flight: they count as arrived.
+    # (As the flow stops, the targets even out, and a donor may be refilled in turn: that is not okx.)
+    for _ in range(30):
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        now += SAMPLE_INTERVAL_S
+    assert [move for move in sent if move[1] == "okx"] == to_okx
+    assert rebalancer.made == len(sent) and any(r.made for r in rebalancer.log)
+    assert rebalancer.forecast(now)[0][3].startswith("okx USDT: ")
+
+
+def test_nothing_moves_while_halted_or_when_rebalancing_is_off_or_the_edge_does_not_pay():
+    for overrides, halted in (((), True), (("treasury.rebalance=false",), False)):
+        rebalancer, account, sent, _ = make(overrides)
+        now = 0.0
+        for _ in range(100):
+            rebalancer.on_clock(now, ("USDT",), halted=halted)
+            drain(account, now, 12.0)
+            now += SAMPLE_INTERVAL_S
+        assert sent == [] and rebalancer.made == 0
+    # A flow that makes no money: no move restores an edge worth its fee; the refusal is logged once per interval.
+    rebalancer, account, sent, _ = make()
+    now = 0.0
+    for _ in range(100):
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        drain(account, now, 12.0)
+        account.realized_pnl = Decimal(0)
+        now += SAMPLE_INTERVAL_S
+    assert sent == [] and rebalancer.log
+    reasons = [r.reason for r in rebalancer.log]
+    assert all(not r.made for r in rebalancer.log) and "is not covered by the 0.0 USDT edge" in reasons[0]
+    times = sorted(r.time for r in rebalancer.log if (r.from_venue, r.to_venue) == ("binance", "okx"))
+    assert all(later - earlier >= 300.0 for earlier, later in zip(times, times[1:]))
