@@ -11,8 +11,8 @@ each asset:
 3. *plan*: only when a venue is beyond the upper band around its target, refill the venues below the
    inner band from those above it (``plan_rebalance``): funds never ping-pong;
 4. *gate*: a move is made only when its fee is at most ``max_fee_share`` of its amount and below the
-   edge it restores over ``horizon_s``: the account's realized P&L per unit of the asset used up, times
-   what the destination would use of the amount within the horizon.
+   edge it restores over ``horizon_s``: the account's realized P&L per USDT of turnover, times the part
+   of the destination's need over the horizon that its balance (and what is on its way) would not cover.
 
 Each decision, made or not, goes to the rebalance log with its reason.
 """
@@ -174,9 +174,12 @@ class Rebalancer:
                 continue
             amount_usdt = amount * Decimal(repr(price))
             fee_usdt = chosen.fee_quote
-            # The edge it restores: the P&L the account makes per USDT of turnover, times what the destination
-            # would use of the amount within the horizon at its rate.
-            usable = min(float(amount), rates.get(move.to_venue, 0.0) * settings.horizon_s) * price
+            # The edge it restores: the P&L the account makes per USDT of turnover, times the part of the
+            # destination's need over the horizon (its rate) that what it has and what is on its way to it
+            # would not cover: only a venue that would run dry loses trades without the move.
+            need = rates.get(move.to_venue, 0.0) * settings.horizon_s
+            shortfall = max(0.0, need - float(balances[move.to_venue]))
+            usable = min(float(amount), shortfall) * price
             edge = Decimal(repr(max(0.0, per_usdt * usable)))
             ok, why = worth_moving(amount_usdt, fee_usdt, settings.max_fee_share, edge, asset=QUOTE_ASSET)
             if ok:
