@@ -51,3 +51,19 @@ class DeskPage(Protocol):
 
     def reset(self) -> None:
         """Forget what the page learnt from the snapshots of a runtime the window no longer polls."""
+
+
+OUTER_PAD, INNER_PAD = 6, 3  # pixels between a column and the window's edge, and between two columns
+
+
+def place_columns(frame, columns, weights) -> None:
+    """Grid a page's columns side by side in row 0 of ``frame``: each gets at least what its content asks
+    for (so no table is ever squeezed and clipped), and spare width goes by ``weights``."""
+    last = len(columns) - 1
+    for index, column in enumerate(columns):
+        column.grid(row=0, column=index, sticky="nsew",
+                    padx=(OUTER_PAD if index == 0 else INNER_PAD, OUTER_PAD if index == last else INNER_PAD))
+    frame.grid_rowconfigure(0, weight=1)
+    frame.update_idletasks()
+    for index, (column, weight) in enumerate(zip(columns, weights)):
+        frame.grid_columnconfigure(index, weight=weight, minsize=column.winfo_reqwidth())

@@ -29,7 +29,7 @@ from octo_desktop.config import QUOTE_ASSET, WALLET
 from octo_desktop.desks.treasury.rebalancer import Rebalancer
 from octo_desktop.domain.commands import Command, RequestTransfer
 from octo_desktop.domain.ledger import InsufficientBalance
-from octo_desktop.domain.snapshot import RebalanceView, TransferView, TreasuryView, frozen_mapping
+from octo_desktop.domain.snapshot import TransferView, TreasuryView, frozen_mapping
 from octo_desktop.storage import StorageError
 from octo_desktop.treasury.networks import Network, RouteQuote, TransferRefused, choose_route, wallet_networks
 from octo_desktop.treasury.transfers import Transfer, TransferState, advance, draw_schedule, in_flight
@@ -283,8 +283,7 @@ class TreasuryDesk:
         flying = in_flight(self.transfers.values())
         wallet = self._services.portfolio.ledger.balances().get(WALLET, {})
         rebalancer = self.rebalancer
-        log = tuple(RebalanceView(r.time, r.asset, r.from_venue, r.to_venue, r.amount, r.made, r.reason)
-                    for r in list(rebalancer.log)[:RECENT_TRANSFERS])
+        log = tuple(list(rebalancer.log)[:RECENT_TRANSFERS])
         return {"treasury": TreasuryView(views, frozen_mapping({v: frozen_mapping(a) for v, a in flying.items()}),
                                          frozen_mapping(self.counts()), frozen_mapping(dict(wallet)),
                                          frozen_mapping(dict(rebalancer.targets)), tuple(rebalancer.forecast_rows),

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
 from octo_desktop.config import QUOTE_ASSET
+from octo_desktop.domain.snapshot import RebalanceView
 from octo_desktop.treasury.networks import TransferRefused
 from octo_desktop.treasury.rebalance import (
     consumption_rate, plan_rebalance, runway_text, seconds_to_dry, targets_from_flow, worth_moving,
@@ -36,17 +36,7 @@ MIN_HISTORY_S = 600.0  # rebalance only on flows measured over at least this lon
 LOG_LENGTH = 200
 
 
-@dataclass(frozen=True, slots=True)
-class RebalanceRecord:
-    """One rebalancing decision: the move considered, whether it was made, and why."""
-
-    time: float
-    asset: str
-    from_venue: str
-    to_venue: str
-    amount: Decimal
-    made: bool
-    reason: str
+RebalanceRecord = RebalanceView  # one decision: the move considered, whether it was made, and why
 
 
 class Rebalancer:

@@ -14,7 +14,7 @@ from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import theme
 from octo_desktop.gui.account_view import AccountView
 from octo_desktop.gui.book_view import BookView
-from octo_desktop.gui.desk_page import DeskContext
+from octo_desktop.gui.desk_page import DeskContext, place_columns
 from octo_desktop.gui.market_view import MarketView
 from octo_desktop.gui.opportunities_view import OpportunitiesView
 from octo_desktop.gui.presenters.book import choose_pair
@@ -22,7 +22,6 @@ from octo_desktop.gui.presenters.opportunities import find_opportunity
 from octo_desktop.gui.threshold_dialog import ThresholdDialog
 
 COLUMN_WEIGHTS = (2, 3, 4, 3)  # how market, opportunities, book and account share spare width
-OUTER_PAD, INNER_PAD = 6, 3  # pixels between a column and the window's edge, and between two columns
 PAIR_SWITCH_INTERVAL_S = 2.0  # "follow best" changes the charted pair at most this often
 
 
@@ -61,16 +60,7 @@ class ArbitragePage:
         self.account_view = AccountView(frame, self._venues, config.assets, on_thresholds=self.edit_thresholds)
         self.columns = (self.market_view.frame, self.opportunities_view.frame, self.book_view.frame,
                         self.account_view.frame)
-        last = len(self.columns) - 1
-        for index, column in enumerate(self.columns):
-            column.grid(row=0, column=index, sticky="nsew",
-                        padx=(OUTER_PAD if index == 0 else INNER_PAD, OUTER_PAD if index == last else INNER_PAD))
-        frame.grid_rowconfigure(0, weight=1)
-        # Each column gets at least what its content asks for (so no table is ever squeezed and
-        # clipped), and spare width goes by weight.
-        frame.update_idletasks()
-        for index, (column, weight) in enumerate(zip(self.columns, COLUMN_WEIGHTS)):
-            frame.grid_columnconfigure(index, weight=weight, minsize=column.winfo_reqwidth())
+        place_columns(frame, self.columns, COLUMN_WEIGHTS)
         self.heatmap = self.opportunities_view.heatmap
         self.depth_chart = self.book_view.depth
         self.pnl_chart = self.account_view.pnl

@@ -17,12 +17,11 @@ from octo_desktop.config import WALLET
 from octo_desktop.domain.commands import RequestTransfer
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import theme
-from octo_desktop.gui.desk_page import DeskContext
+from octo_desktop.gui.desk_page import DeskContext, place_columns
 from octo_desktop.gui.presenters import treasury as present
 from octo_desktop.gui.widgets import CachedLabel, LabelTable, ListView, panel, section_label
 
 COLUMN_WEIGHTS = (4, 5, 3, 4)
-OUTER_PAD, INNER_PAD = 6, 3
 
 
 class TreasuryPage:
@@ -47,14 +46,7 @@ class TreasuryPage:
         frame = tk.Frame(parent, bg=theme.WINDOW_BG)
         self.columns = (self._build_funds(frame), self._build_transfers(frame), self._build_ticket(frame),
                         self._build_rebalance(frame))
-        last = len(self.columns) - 1
-        for index, column in enumerate(self.columns):
-            column.grid(row=0, column=index, sticky="nsew",
-                        padx=(OUTER_PAD if index == 0 else INNER_PAD, OUTER_PAD if index == last else INNER_PAD))
-        frame.grid_rowconfigure(0, weight=1)
-        frame.update_idletasks()
-        for index, (column, weight) in enumerate(zip(self.columns, COLUMN_WEIGHTS)):
-            frame.grid_columnconfigure(index, weight=weight, minsize=column.winfo_reqwidth())
+        place_columns(frame, self.columns, COLUMN_WEIGHTS)
         self.frame = frame
         self.update_preview()
         return frame
