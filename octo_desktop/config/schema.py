@@ -274,6 +274,7 @@ class TreasuryConfig:
     flow_window_s: float = 3600.0  # targets and forecasts from the opportunity flow over this window
     floor_share: float = 0.5  # every venue's target is at least this share of an even split
     min_transfer_usdt: float = 1000.0  # smaller moves are not worth a transfer
+    collect_profit: bool = True  # move realized profit to the central wallet, from venues over their targets
     chains: Mapping[str, Chain] = field(default_factory=lambda: MappingProxyType({}))
     wallet: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))  # initial wallet funds
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 from octo_desktop.config import builtin_config
 from octo_desktop.desks.treasury.rebalancer import MIN_HISTORY_S, SAMPLE_INTERVAL_S, Rebalancer
 from octo_desktop.domain.ledger import Ledger
-from octo_desktop.treasury.networks import choose_route
+from octo_desktop.config import WALLET
+from octo_desktop.treasury.networks import choose_route, wallet_networks
 
 VENUES = ("binance", "okx", "bybit")
 
@@ -21,15 +22,19 @@ class Account:
 
 
 def make(overrides=()):
-    config = builtin_config(["venues.kucoin.enabled=false", "venues.gate.enabled=false", "venues.mexc.enabled=false",
+    config = builtin_config(["treasury.collect_profit=false", "venues.kucoin.enabled=false", "venues.gate.enabled=false", "venues.mexc.enabled=false",
                              "venues.bitget.enabled=false", "venues.htx.enabled=false", *overrides])
     account = Account()
     sent, flying = [], {}
 
+    def networks(venue, asset):
+        if venue == WALLET:
+            return wallet_networks((v.networks[asset] for v in config.venues.values()), WALLET)
+        return config.venues[venue].networks[asset]
+
     def quote(source, destination, asset, amount):
-        return choose_route(asset, amount, config.venues[source].networks[asset],
-                            config.venues[destination].networks[asset], 1.0, config.treasury.carry_bps_per_hour,
-                            60.0)
+        return choose_route(asset, amount, networks(source, asset), networks(destination, asset), 1.0,
+                            config.treasury.carry_bps_per_hour, 60.0)
 
     def transfer(source, destination, asset, amount, network, purpose, now):
         sent.append((source, destination, asset, amount, purpose))
@@ -96,3 +101,22 @@ def test_nothing_moves_while_halted_or_when_rebalancing_is_off_or_the_edge_does_
     assert all(not r.made for r in rebalancer.log) and "is not covered by the 0.0 USDT edge" in reasons[0]
     times = sorted(r.time for r in rebalancer.log if (r.from_venue, r.to_venue) == ("binance", "okx"))
     assert all(later - earlier >= 300.0 for earlier, later in zip(times, times[1:]))
+
+
+def test_realized_profit_is_collected_to_the_wallet_once_it_reaches_the_minimum_and_not_twice():
+    rebalancer, account, sent, _ = make(["treasury.collect_profit=true"])
+    now = 0.0
+    for _ in range(30):  # 15 minutes of a flow that makes 0.5 USDT per sample
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        drain(account, now, 1.0)
+        now += SAMPLE_INTERVAL_S
+    assert not [m for m in sent if m[1] == WALLET]  # 15 USDT of profit: under the 1000 minimum
+    account.realized_pnl += Decimal("1500")
+    while now < 3000.0:
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        now += SAMPLE_INTERVAL_S
+    collected = [m for m in sent if m[1] == WALLET]
+    assert len(collected) == 1 and collected[0][4] == "collect"
+    assert collected[0][3] <= account.realized_pnl and collected[0][3] >= Decimal("1000")
+    assert rebalancer.collected == collected[0][3]
+    assert collected[0][0] == "binance"  # the flow piles USDT up there: the most over its target

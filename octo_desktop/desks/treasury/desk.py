@@ -57,8 +57,10 @@ class TreasuryDesk:
         self._accepting = True
         self._starting: set[int] = set()  # accepted, its write-ahead record not yet durable
         self.assets = tuple(sorted({a for v in config.venues.values() for a in v.networks}))
+        collected = sum((t.amount for t in self.transfers.values()
+                         if t.purpose == "collect" and t.withdrawn_at is not None), Decimal(0))
         self.rebalancer = Rebalancer(lambda: services.rules.config, services.portfolio, self.request, self.quote,
-                                     self.incoming)
+                                     self.incoming, collected)
         self.skipped = 0  # rebalancing moves considered and not made
 
     # --- the desk protocol ------------------------------------------------------------------------

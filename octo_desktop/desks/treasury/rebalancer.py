@@ -24,7 +24,7 @@ from collections import deque
 from decimal import Decimal
 from typing import Callable
 
-from octo_desktop.config import QUOTE_ASSET
+from octo_desktop.config import QUOTE_ASSET, WALLET
 from octo_desktop.domain.snapshot import RebalanceView
 from octo_desktop.treasury.networks import TransferRefused
 from octo_desktop.treasury.rebalance import (
@@ -43,13 +43,14 @@ class Rebalancer:
     """Samples balances, forecasts runways, and proposes the transfers that keep every venue funded."""
 
     def __init__(self, config_of: Callable[[], object], portfolio, transfer: Callable, quote: Callable,
-                 incoming: Callable[[str, str], Decimal]) -> None:
+                 incoming: Callable[[str, str], Decimal], collected: Decimal = Decimal(0)) -> None:
         """``transfer(from, to, asset, amount, network, purpose, now)`` requests a transfer (raises
         TransferRefused); ``quote(from, to, asset, amount)`` prices one (the same, without requesting);
         ``incoming(venue, asset)`` is what open transfers are bringing there (counted as if arrived, so
         that a deficit is never refilled twice)."""
         self._config_of = config_of
         self._incoming = incoming
+        self.collected = collected  # realized P&L already moved to the central wallet (its transfers' amounts)
         self._portfolio = portfolio
         self._transfer = transfer
         self._quote = quote
@@ -86,7 +87,44 @@ class Rebalancer:
         records = []
         for asset in assets:
             records += self._rebalance(asset, now, config)
+        if settings.collect_profit and QUOTE_ASSET in assets:
+            records.append(self._collect(now, config))
         return [record for record in records if record is not None]
+
+    def _collect(self, now: float, config) -> RebalanceRecord | None:
+        """Move realized profit not yet collected to the central wallet, from the venue with the most quote
+        asset over its ceiling band, once it reaches the minimum transfer."""
+        settings = config.treasury
+        profit = self._portfolio.realized_pnl - self.collected
+        if profit < Decimal(repr(settings.min_transfer_usdt)):
+            return None
+        ledger = self._portfolio.ledger
+        surplus = {}
+        for venue in config.venue_names:
+            target = self.targets.get((venue, QUOTE_ASSET))
+            if target is not None:
+                surplus[venue] = ledger.available(venue, QUOTE_ASSET) - target * Decimal(repr(1 + settings.inner_band))
+        if not surplus:
+            return None
+        venue = max(sorted(surplus), key=lambda v: surplus[v])
+        amount = _round_amount(min(profit, surplus[venue]), QUOTE_ASSET)
+        if amount < Decimal(repr(settings.min_transfer_usdt)):
+            return self._record(now, QUOTE_ASSET, venue, WALLET, max(amount, Decimal(0)), False,
+                                f"{profit:.2f} {QUOTE_ASSET} of profit to collect, but no venue has that much over "
+                                f"its target band ({venue}: {surplus[venue]:.2f})")
+        try:
+            chosen, _ = self._quote(venue, WALLET, QUOTE_ASSET, amount)
+            if chosen.fee > amount * Decimal(repr(settings.max_fee_share)):
+                raise TransferRefused(f"fee {chosen.fee:f} {QUOTE_ASSET} is above "
+                                      f"{settings.max_fee_share:.1%} of {amount:f}")
+            self._transfer(venue, WALLET, QUOTE_ASSET, amount, None, "collect", now)
+        except TransferRefused as exc:
+            return self._record(now, QUOTE_ASSET, venue, WALLET, amount, False, f"profit not collected: {exc}")
+        self.collected += amount
+        self.made += 1
+        return self._record(now, QUOTE_ASSET, venue, WALLET, amount, True,
+                            f"profit collected: {self._portfolio.realized_pnl:.2f} {QUOTE_ASSET} realized, "
+                            f"{self.collected:.2f} now in the wallet's keeping; {venue} had the most over its target")
 
     # --- forecast ---------------------------------------------------------------------------------
     def runways(self, now: float) -> dict[tuple[str, str], float | None]:
