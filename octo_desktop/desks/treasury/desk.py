@@ -56,6 +56,8 @@ class TreasuryDesk:
         self._rng = random.Random(config.seed * 1_000_003 + 4)
         self._accepting = True
         self._starting: set[int] = set()  # accepted, its write-ahead record not yet durable
+        self._version = 0  # bumped on every change of a transfer
+        self._view: tuple[tuple, TreasuryView] | None = None  # the snapshot's view, and what it was built from
         self.assets = tuple(sorted({a for v in config.venues.values() for a in v.networks}))
         collected = sum((t.amount for t in self.transfers.values()
                          if t.purpose == "collect" and t.withdrawn_at is not None), Decimal(0))
@@ -192,6 +194,7 @@ class TreasuryDesk:
                             draw_schedule(chain, now, processing, self._rng), purpose=purpose,
                             note=route_note(chosen, quotes, asset))
         self.transfers[transfer_id] = transfer
+        self._version += 1
         self._starting.add(transfer_id)
         services.spawn(self._start(transfer), f"transfer {transfer_id}")
         return transfer
@@ -268,6 +271,7 @@ class TreasuryDesk:
 
     def _record(self, transfer: Transfer, durable: bool) -> None:
         self.transfers[transfer.transfer_id] = transfer
+        self._version += 1  # the wallet's balance moves only with a transfer, so this covers it too
         store = self._services.store
         if durable:
             store.submit_transfer(transfer)  # synced with its batch; its effects are already in memory
@@ -279,17 +283,24 @@ class TreasuryDesk:
         return dict(sorted(Counter(str(t.state) for t in self.transfers.values()).items()))
 
     def snapshot_fields(self, now: float) -> dict[str, Any]:
+        # Built again only when a transfer or the rebalancer changed: the window asks 20 times a second.
         config = self._services.rules.config
+        key = (self._version, self.rebalancer.version, config.treasury.rebalance)
+        if self._view is None or self._view[0] != key:
+            self._view = (key, self._build_view(config))
+        return {"treasury": self._view[1]}
+
+    def _build_view(self, config) -> TreasuryView:
         ordered = sorted(self.transfers.values(), key=lambda t: (not t.is_open, -t.transfer_id))
         views = tuple(transfer_view(t, config.treasury.chains) for t in ordered[:RECENT_TRANSFERS])
         flying = in_flight(self.transfers.values())
         wallet = self._services.portfolio.ledger.balances().get(WALLET, {})
         rebalancer = self.rebalancer
         log = tuple(list(rebalancer.log)[:RECENT_TRANSFERS])
-        return {"treasury": TreasuryView(views, frozen_mapping({v: frozen_mapping(a) for v, a in flying.items()}),
-                                         frozen_mapping(self.counts()), frozen_mapping(dict(wallet)),
-                                         frozen_mapping(dict(rebalancer.targets)), tuple(rebalancer.forecast_rows),
-                                         log, config.treasury.rebalance)}
+        return TreasuryView(views, frozen_mapping({v: frozen_mapping(a) for v, a in flying.items()}),
+                            frozen_mapping(self.counts()), frozen_mapping(dict(wallet)),
+                            frozen_mapping(dict(rebalancer.targets)), tuple(rebalancer.forecast_rows), log,
+                            config.treasury.rebalance)
 
     def summary(self) -> dict[str, Any]:
         flying = in_flight(self.transfers.values())

@@ -60,6 +60,7 @@ class Rebalancer:
         self._last_run = -math.inf
         self.log: deque[RebalanceRecord] = deque(maxlen=LOG_LENGTH)
         self.made = 0
+        self.version = 0  # bumped when the targets, the forecast or the log change (the window's view)
         self._declined: dict[tuple[str, str, str], float] = {}  # (asset, from, to) -> when last logged as not made
         self.targets: dict[tuple[str, str], Decimal] = {}  # (venue, asset) -> target, as of the last sample
         self.forecast_rows: list[tuple[str, str, float | None, str]] = []  # as of the last sample
@@ -154,6 +155,7 @@ class Rebalancer:
             for venue, target in targets_from_flow(rates, total, settings.floor_share).items():
                 targets[(venue, asset)] = target
         self.targets = targets
+        self.version += 1
         self.forecast_rows = self.forecast(now)
 
     # --- internals --------------------------------------------------------------------------------
@@ -248,6 +250,7 @@ class Rebalancer:
             self._declined[key] = now
         record = RebalanceRecord(now, asset, source, destination, amount, made, reason)
         self.log.appendleft(record)
+        self.version += 1
         return record
 
 
