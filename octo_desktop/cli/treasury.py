@@ -30,8 +30,12 @@ def add_parser(subparsers) -> None:
     networks = actions.add_parser("networks", help="each venue's withdrawal networks and where the figures came from",
                                   description="Print every venue's withdrawal networks per asset: fee, minimum, "
                                               "whether withdrawals and deposits are open, the chain's confirmations "
-                                              "and block time, and where the figures came from.")
+                                              "and block time, and where the figures came from (\"built-in, "
+                                              "2026-12\", \"config\", or with --live the venue via ccxt and when).")
     networks.add_argument("--asset", help="only this asset (USDT, BTC, ETH, SOL)")
+    networks.add_argument("--live", action="store_true",
+                          help="first ask each venue's ccxt client for its current figures, as a live market does "
+                               "(needs the network; kucoin, bitget and htx serve them without keys)")
     networks.add_argument("--json", action="store_true", help="print JSON")
     common_options(networks, sub=True)
     networks.set_defaults(func=run_networks)
@@ -152,6 +156,46 @@ def run_status(args) -> int:
     return 0
 
 
+async def _live_networks(config):
+    """Return ``config`` with every venue's withdrawal routes as its ccxt client reports them (the live
+    market's path: ``load_markets``, then ``feeds.networks_live``), and the problems, one line each."""
+    import asyncio
+    import time
+
+    from octo_desktop.feeds.ccxt_venue import FeedError, create_exchange, one_line, secrets_of, translate_error
+    from octo_desktop.feeds.networks_live import apply_network_rules, failed_in_currencies, fetch_network_rules
+
+    async def one(venue: str):
+        options = dict(config.venues[venue].ccxt)
+        secrets = secrets_of(options)
+        try:
+            exchange = create_exchange(venue, options, config.live.request_timeout_s)
+        except FeedError as exc:
+            return None, [f"{venue}: {exc}"]
+        except Exception as exc:  # noqa: BLE001 - a bad ccxt option stops this venue only
+            return None, [one_line(f"{venue}: cannot create the ccxt client: {exc}", secrets)]
+        try:
+            await exchange.load_markets()
+            return await fetch_network_rules(exchange, venue, config, time.time(), secrets)
+        except Exception as exc:  # noqa: BLE001 - one line per venue; the others carry on
+            if failed_in_currencies(exc):
+                return None, [one_line(f"{venue}: ccxt cannot read the venue's currencies reply "
+                                       f"({type(exc).__name__}: {exc}); figures kept as they were", secrets)]
+            return None, [f"{venue}: cannot load markets: {translate_error(exc, secrets)}; figures kept as they were"]
+        finally:
+            try:
+                await exchange.close()
+            except Exception:  # noqa: BLE001 - closing after a failure may fail again
+                pass
+
+    problems: list[str] = []
+    for event, lines in await asyncio.gather(*(one(venue) for venue in config.venue_names)):
+        problems.extend(lines)
+        if event is not None:
+            config, _ = apply_network_rules(config, event)
+    return config, problems
+
+
 def _transfer_json(t) -> dict:
     return {"transfer_id": t.transfer_id, "asset": t.asset, "from_venue": t.from_venue, "to_venue": t.to_venue,
             "network": t.chain, "amount": format(t.amount, "f"), "fee": format(t.fee, "f"), "state": str(t.state),
@@ -161,8 +205,14 @@ def _transfer_json(t) -> dict:
 
 
 def run_networks(args) -> int:
-    """Print the withdrawal networks of the config in effect."""
+    """Print the withdrawal networks of the config in effect (with ``--live``, refreshed from ccxt first)."""
     config = config_from_args(args)
+    if args.live:
+        import asyncio
+
+        config, problems = asyncio.run(_live_networks(config))
+        for problem in problems:
+            print(f"{PROG} treasury networks: {problem}", file=sys.stderr)
     rows = []
     for venue, spec in config.venues.items():
         for asset, networks in sorted(spec.networks.items()):

@@ -170,7 +170,9 @@ STARTER = {
                  ("min_score", "minimum composite signal score to trade"),
                  ("stale_after_s", "a venue with no update for this long is excluded"),
                  ("vol_multiplier", "the minimum net spread rises by this many bps per bp of realised volatility"),
-                 ("vol_window_s", "realised volatility over this window, from mids sampled every vol_sample_s")],
+                 ("vol_window_s", "realised volatility over this window, from mids sampled every vol_sample_s"),
+                 ("transfer_cost_in_decision", "also subtract each pair's transfer cost (moving the funds back, "
+                                               "per unit traded) before the threshold")],
     "risk": [("max_open_trades", ""), ("max_notional_per_trade", ""),
              ("max_notional_per_venue", "open notional touching one venue, the new trade included"),
              ("daily_loss_limit_pct", "of the day's starting equity; halts until 00:00 UTC"),
@@ -191,6 +193,8 @@ STARTER = {
                 ("max_concurrent", "calls at once; an opportunity beyond them waits for a free one"),
                 ("on_failure", 'a failed call: "rules" (the rule advisor decides) or "skip" (no trade)')],
     "account": [("quote_per_venue", "")],
+    "live": [("refresh_networks", "live market: withdrawal fees, minimums and open/closed from ccxt where a venue "
+                                  "serves them (kucoin, bitget, htx without keys); routes set in this file win")],
 }
 
 _STARTER_NOTES = {

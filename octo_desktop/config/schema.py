@@ -93,6 +93,9 @@ class LiveConfig:
     reconnect_max_s: float = 30.0
     watch_trades: bool = True
     request_timeout_s: float = 10.0
+    # After loading a venue's markets, take its withdrawal fees, minimums and open/closed flags from what
+    # ccxt exposes (``feeds.networks_live``); routes set in the config file keep the file's figures.
+    refresh_networks: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,9 @@ class StrategyConfig:
     vol_window_s: float = 300.0  # realised volatility over this window, from mids sampled every vol_sample_s
     vol_sample_s: float = 1.0
     threshold_max_bps: float = 100.0
+    # Subtract each pair's transfer cost (what moving the funds back will cost per unit traded, as the
+    # treasury prices it) from its net spread before the threshold. Off: it is shown, not acted on.
+    transfer_cost_in_decision: bool = False
 
 
 @dataclass(frozen=True, slots=True)

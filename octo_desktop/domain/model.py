@@ -134,6 +134,26 @@ class MarketRules:
     received_time: float
 
 
+# One withdrawal route as a venue reported it: (asset, chain, fee, fee_share, minimum, withdraw_enabled,
+# deposit_enabled). The chain is Octo's name (a key of ``treasury.chains``), the amounts decimal strings in
+# the asset; ``minimum`` is None when the venue did not say (the figure in effect is then kept).
+NetworkRoute = tuple[str, str, str, str, str | None, bool, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRules:
+    """Withdrawal networks a venue reported (fees, minimums, open or not), and where the figures came from.
+
+    A live venue's ccxt client reports them (``feeds.networks_live``); the kernel lays them over the
+    configured routes, except those the user set in the config file, and every desk sees the result.
+    """
+
+    venue: str
+    networks: tuple[NetworkRoute, ...]
+    source: str  # e.g. "kucoin via ccxt fetch_currencies, 2026-12-05 00:14 UTC"
+    received_time: float
+
+
 class TradeState(str, Enum):
     """Final or current state of an arbitrage trade."""
 
@@ -317,4 +337,5 @@ class Decision(OnRoute):
     accepted: bool
     reason: str  # rejection reason code ("" when accepted), e.g. "score", "risk:max_open_trades"
     detail: str  # one human-readable line
+    transfer_bps: float = math.nan  # moving the funds back, per unit traded (treasury.costs); NaN: not priced
 

@@ -98,3 +98,5 @@ class DeskServices:
     journal_failed: Callable[[str, str], None]  # (message, cause): a journal entry was not committed; halts
     # Wait until a write-ahead entry (a ``Store.submit_journal`` future) is durable; StorageError if not in time.
     durable: Callable[[Any, str], Awaitable[None]]
+    # engine.transfer_costs.TransferCostBoard: each pair's transfer cost per unit traded (the treasury writes it)
+    transfer_costs: Any = None

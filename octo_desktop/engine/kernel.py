@@ -32,7 +32,7 @@ from octo_desktop.config import SymbolSpec
 from octo_desktop.domain.commands import (
     Command, ControlReplay, Halt, Resume, SaveSetting, StartRecording, StopRecording,
 )
-from octo_desktop.domain.model import USABLE_STATES, BookUpdate, FeedStatus, MarketRules, MarketTrade
+from octo_desktop.domain.model import USABLE_STATES, BookUpdate, FeedStatus, MarketRules, MarketTrade, NetworkRules
 from octo_desktop.domain.risk import HALTED, IllegalTransition
 from octo_desktop.domain.snapshot import ReplayView, Snapshot, VenueHealthView
 from octo_desktop.engine.activity import ActivityLog, decision_view
@@ -42,6 +42,8 @@ from octo_desktop.engine.portfolio import Portfolio
 from octo_desktop.engine.quality import ExecutionQuality
 from octo_desktop.engine.recorder import Recorder
 from octo_desktop.engine.risk import RiskService
+from octo_desktop.engine.transfer_costs import TransferCostBoard
+from octo_desktop.feeds.networks_live import apply_network_rules
 from octo_desktop.feeds.recording import RecordingError, make_header
 from octo_desktop.storage import StorageError
 
@@ -101,13 +103,15 @@ class Kernel:
         self._sequence = 0
         self._last_publish = -math.inf
         self._in_pass = False
+        self._network_rules: dict[str, NetworkRules] = {}  # the latest each venue reported
         self.feed = make_feed(self.on_market_event, self.on_market_batch, self.stop_at_time, self.pause_at_time)
         self.execution = make_execution(self.market.books, self.feed)
         self.quality = ExecutionQuality(config, self.execution)
         self.services = DeskServices(
             rules=self.rules, clock=clock, store=store, market=self.market, portfolio=self.portfolio, risk=self.risk,
             quality=self.quality, execution=self.execution, activity=self.activity, publish=self._publish_now,
-            spawn=self.spawn, mark_dirty=self.mark_dirty, journal_failed=self._journal_failed, durable=self.durable)
+            spawn=self.spawn, mark_dirty=self.mark_dirty, journal_failed=self._journal_failed, durable=self.durable,
+            transfer_costs=TransferCostBoard())
         self.desks = list(make_desks(self.services))
 
     # --- market events --------------------------------------------------------------------------------
@@ -142,6 +146,9 @@ class Kernel:
             return False
         if isinstance(event, MarketRules):
             self._on_market_rules(event)
+            return False
+        if isinstance(event, NetworkRules):
+            self._on_network_rules(event)
             return False
         self.market.apply(event)
         self.execution.on_market_event(event)
@@ -199,6 +206,22 @@ class Kernel:
         config = replace(config, venues=MappingProxyType(venues))
         self.rules.replace(config, event.venue)
         self.execution.set_config(config)
+
+    def _on_network_rules(self, event: NetworkRules) -> None:
+        """Adopt the withdrawal routes a venue reported (fees, minimums, open or not) over the built-in ones.
+
+        Routes the user set in the config file stay as written, and chains the venue did not report keep
+        their figures (``feeds.networks_live.apply_network_rules``). The event is kept so that a recording
+        started later begins with it.
+        """
+        config, changed = apply_network_rules(self.rules.config, event)
+        self._network_rules[event.venue] = event
+        if not changed:
+            return
+        self.rules.replace(config, event.venue)
+        self.execution.set_config(config)
+        self.activity.note(event.received_time, f"{event.venue}: {changed} withdrawal routes from {event.source}",
+                           True, buy_venue=event.venue)
 
     def _request_resync(self, venue: str, symbol: str) -> None:
         self.feed.request_resync(venue, symbol)
@@ -398,6 +421,8 @@ class Kernel:
                 if book.is_valid:
                     initial.append(BookUpdate(venue, symbol, book.sequence, tuple(book.iter_bids()),
                                               tuple(book.iter_asks()), True, book.exchange_time, now))
+            # The withdrawal routes venues reported before now, so that a replay trades on the same ones.
+            initial.extend(replace(event, received_time=now) for event in self._network_rules.values())
         try:
             self.recorder.start(path, make_header(self.rules.config, source, now), initial)
         except RecordingError as exc:

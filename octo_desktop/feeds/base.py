@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence, Union
 
-from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
+from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade, NetworkRules
 
-MarketEvent = Union[BookUpdate, MarketTrade, FeedStatus, MarketRules]
+MarketEvent = Union[BookUpdate, MarketTrade, FeedStatus, MarketRules, NetworkRules]
 EventSink = Callable[[MarketEvent], None]  # one event; the desks look once at the end of the loop iteration
 BatchSink = Callable[[Sequence[MarketEvent]], None]  # what one venue published at one instant; the desks look then
 

@@ -3,7 +3,8 @@
 One ``VenueSession`` per venue, all on the runtime loop:
 
 * markets are loaded once (retrying with backoff); each symbol's tick, lot, minimum notional and
-  fees are reported to the engine as ``MarketRules``;
+  fees are reported to the engine as ``MarketRules``; then, with ``live.refresh_networks``, the
+  venue's withdrawal routes as ccxt exposes them, as ``NetworkRules`` (``feeds.networks_live``);
 * per symbol, one task watches the book over the WebSocket and one watches trades;
 * ccxt hands back its whole book after each update; the session checks it (finite, positive,
   not crossed, OKX checksum) and sends the engine only what changed, as a delta with Octo's own
@@ -43,6 +44,7 @@ from octo_desktop.feeds.ccxt_venue import (
     FATAL, GAP, FeedError, create_exchange, drop_connections, market_fees, market_rules, one_line, secrets_of,
     translate_error,
 )
+from octo_desktop.feeds.networks_live import Unavailable, failed_in_currencies, fetch_network_rules
 from octo_desktop.feeds.normalize import BadBookData, Backoff, check_not_crossed, diff_side, okx_checksum, side_to_dict
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,7 @@ class VenueSession:
         self._watching_since = math.inf  # when the current connection attempt began
         self._reconnecting = False  # from a failure until the new connection delivers a book
         self._malformed_seen = 0
+        self._currencies_error = ""  # ccxt could not parse the venue's currencies: markets loaded without them
         self._tasks: list[asyncio.Task] = []
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -139,6 +142,8 @@ class VenueSession:
             self._watching_since = self._clock.now()
             self._refresh_state()  # connecting
             loop = asyncio.get_running_loop()
+            if self.live.refresh_networks:  # beside the watchers: a slow currencies request delays no book
+                self._tasks.append(loop.create_task(self._refresh_networks(), name=f"networks-{self.venue}"))
             for symbol, book in self.books.items():
                 if book.fatal:
                     continue
@@ -166,6 +171,14 @@ class VenueSession:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - translated below
+                if self._currencies_error == "" and failed_in_currencies(exc):
+                    # The markets do not need the currencies: load them without; the networks refresh reports
+                    # why it has nothing (the flag set here is this client's own copy).
+                    self._currencies_error = one_line(
+                        f"{self.venue}: ccxt cannot read the venue's currencies reply ({type(exc).__name__}: {exc}); "
+                        f"withdrawal figures kept as they were", self._secrets)
+                    self.exchange.has = {**self.exchange.has, "fetchCurrencies": False}
+                    continue
                 error = translate_error(exc, self._secrets)
                 self.errors["connect"] += 1
                 if error.kind == FATAL:
@@ -195,6 +208,34 @@ class VenueSession:
                 break
         self._sink(MarketRules(self.venue, tuple(specs), taker, maker, self._clock.now()))
         return True
+
+    async def _refresh_networks(self) -> None:
+        """Report the venue's withdrawal routes as ccxt exposes them (``NetworkRules``).
+
+        Never fatal, and the figures in effect stay: a failed request or a bad reply is logged and kept as
+        the venue's last error (counted as "networks"); a venue that serves no currencies without keys is
+        only logged (that is how most venues are).
+        """
+        try:
+            if self._currencies_error:
+                event, problems = None, [self._currencies_error]
+            else:
+                event, problems = await fetch_network_rules(self.exchange, self.venue, self.config,
+                                                            self._clock.now(), self._secrets)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a surprise here must not disturb the books
+            event, problems = None, [f"{self.venue}: cannot read withdrawal networks ({type(exc).__name__}: {exc})"]
+        for problem in problems:
+            log.info("%s", one_line(problem, self._secrets))
+        errors = [p for p in problems if not isinstance(p, Unavailable)]  # no keys: expected, only logged
+        if errors:
+            self.errors["networks"] += 1
+            more = f" (+{len(errors) - 1} more withdrawal-network problems in the log)" if len(errors) > 1 else ""
+            self.last_error = one_line(errors[0], self._secrets, limit=240 - len(more)) + more
+        if event is not None:
+            log.info("%s: %d withdrawal routes from ccxt", self.venue, len(event.networks))
+            self._sink(event)
 
     def _fail_venue(self, reason: str) -> None:
         self.fatal = reason

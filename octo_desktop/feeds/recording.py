@@ -11,13 +11,16 @@ the numbers the engine saw::
     {"ts": ..., "venue": ..., "symbol": ..., "type": "trade", "price": 60000.1, "size": 0.01, "side": "buy"}
     {"ts": ..., "venue": ..., "type": "status", "state": "reconnecting", "detail": "...", "symbol": null}
     {"ts": ..., "venue": ..., "type": "rules", "specs": [[symbol, tick, lot, min_notional]], ...}
+    {"ts": ..., "venue": ..., "type": "networks", "source": "kucoin via ccxt fetch_currencies, ...",
+     "networks": [[asset, chain, fee, fee_share, minimum or null, withdraw, deposit]]}
     {"type": "end", "ts": 1700000600.0, "events": 238114}
 
 ``ts`` is the local receive time (engine clock, unix seconds). A size of 0 in a delta deletes the
 level. ``exchange_ts`` (optional) is the venue's own timestamp. ``own: true`` (optional) marks events
 that are the simulated market's reaction to Octo's own paper fill: a replay hands them back when the
 replayed engine makes the same fill. ``end`` says when the source stopped; a file cut short (the
-process was killed) has no ``end`` line and replays up to its last complete line.
+process was killed) has no ``end`` line and replays up to its last complete line. ``networks`` lines
+(a live venue's withdrawal routes) came later than the others; a recording without them reads as before.
 
 A header that is not one of ours is refused when the file is opened. A problem further on (a line
 that is not UTF-8, not JSON or not a valid event; a gzip stream cut short or damaged) ends the events
@@ -39,14 +42,14 @@ import orjson
 
 from octo_desktop import __version__
 from octo_desktop.config import ENGINE_TIME_MAX, ENGINE_TIME_MIN, SEED_MAX, VENUE_IDS
-from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade
+from octo_desktop.domain.model import BookUpdate, FeedStatus, MarketRules, MarketTrade, NetworkRules
 
 FORMAT = "octo-recording"
 FORMAT_VERSION = 1
 FLUSH_LINES = 2000
 SYNC_INTERVAL_S = 1.0  # engine seconds between flushes that make the file readable up to here
 
-RecordedEvent = BookUpdate | MarketTrade | FeedStatus | MarketRules
+RecordedEvent = BookUpdate | MarketTrade | FeedStatus | MarketRules | NetworkRules
 
 
 class RecordingError(ValueError):
@@ -105,6 +108,9 @@ def event_to_json(event: RecordedEvent, own: bool = False) -> dict:
         data = {"ts": event.received_time, "venue": event.venue, "type": "rules",
                 "specs": [list(spec) for spec in event.specs], "taker_fee": event.taker_fee,
                 "maker_fee": event.maker_fee}
+    elif isinstance(event, NetworkRules):
+        data = {"ts": event.received_time, "venue": event.venue, "type": "networks", "source": event.source,
+                "networks": [list(route) for route in event.networks]}
     else:
         raise TypeError(f"cannot record {event!r}")
     if own:
@@ -214,6 +220,13 @@ def event_from_json(data: dict, where: str = "event") -> tuple[RecordedEvent, bo
                                      f"got {data.get(key)!r}")
         return MarketRules(venue, tuple(tuple(str(x) for x in s) for s in specs),
                            data.get("taker_fee"), data.get("maker_fee"), ts), own
+    if kind == "networks":
+        routes = data.get("networks")
+        if not isinstance(routes, list) or not all(_is_route(r) for r in routes):
+            raise RecordingError(f"{where}: 'networks' must be a list of [asset, chain, fee, fee_share, minimum or "
+                                 f"null, withdraw, deposit] (non-negative decimal numbers, true or false)")
+        return NetworkRules(venue, tuple((r[0], r[1], str(r[2]), str(r[3]), None if r[4] is None else str(r[4]),
+                                          r[5], r[6]) for r in routes), _text(data, "source", where), ts), own
     raise RecordingError(f"{where}: unknown event type {kind!r}")
 
 
@@ -535,6 +548,15 @@ def _is_fee(value: object) -> bool:
         return True
     fee = _decimal(value)
     return fee is not None and -1 < fee < 1
+
+
+def _is_route(route: object) -> bool:
+    # [asset, chain, fee, fee_share, minimum or null, withdraw, deposit]: what a replay builds a Network from.
+    if not (isinstance(route, list) and len(route) == 7 and all(isinstance(x, str) and x for x in route[:2])
+            and isinstance(route[5], bool) and isinstance(route[6], bool)):
+        return False
+    amounts = [_decimal(x) for x in route[2:4]] + ([] if route[4] is None else [_decimal(route[4])])
+    return None not in amounts and all(x >= 0 for x in amounts)
 
 
 def _is_rule(values: object) -> bool:
