@@ -1,6 +1,6 @@
 """Rebalancing against none: trades per hour and realized P&L net of transfer costs over hours of the default market.
 
-    python -m benchmarks.treasury [--quick] [--json] [--hours N] [--seed S] [--preset normal|off|...]
+    python -m benchmarks.treasury [--quick] [--json] [--hours N] [--seed S] [--preset normal|off|...] [--set K=V ...]
 
 The same simulated market (seed 7, a fixed start; ``--preset``, "normal" by default) runs twice for 4 engine hours (``--quick``: 1),
 each as one ``run --headless --speed max --json`` in a subprocess on a fresh database with an empty config
@@ -8,7 +8,8 @@ file: once with ``treasury.rebalance`` on (the default), once off. The risk engi
 (its breaker and daily loss limit would decide the comparison themselves). For each: trades per engine hour
 (from ``export trades``, by the hour each opened in), realized P&L, what the transfers paid in fees (valued at
 the final marks), and realized P&L net of those fees; and ``dried_up``: whether the last hour made fewer
-than a quarter of the first hour's trades. It is a finding, not a check.
+than a quarter of the first hour's trades. It is a finding, not a check. ``--set`` adds a config setting to
+both runs (``--set strategy.transfer_cost_in_decision=true``: decide on spreads net of the transfer cost).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def trades_per_hour(trades_csv: str, hours: int) -> list[int]:
     return counts
 
 
-def run_point(rebalance: bool, hours: float, seed: int, preset: str = "normal") -> dict:
+def run_point(rebalance: bool, hours: float, seed: int, preset: str = "normal", settings: tuple = ()) -> dict:
     """One run; return its figures or its error line."""
     point: dict = {"rebalance": rebalance}
     began = time.perf_counter()
@@ -54,7 +55,7 @@ def run_point(rebalance: bool, hours: float, seed: int, preset: str = "normal") 
                 "--seed", str(seed), "--speed", "max", "--start-time", str(START_TIME), "--json", "--config",
                 str(config), "--db", str(db), "--set", f"treasury.rebalance={'true' if rebalance else 'false'}",
                 "--set", f'simulation.preset="{preset}"']
-        for setting in RISK_OFF:
+        for setting in (*RISK_OFF, *settings):
             argv += ["--set", setting]
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600 + hours * 3600)
         if done.returncode != 0:
@@ -79,20 +80,23 @@ def run_point(rebalance: bool, hours: float, seed: int, preset: str = "normal") 
     return point
 
 
-def run(quick: bool = False, hours: float | None = None, seed: int = 7, preset: str = "normal") -> dict:
+def run(quick: bool = False, hours: float | None = None, seed: int = 7, preset: str = "normal",
+        settings: tuple = ()) -> dict:
     hours = float(hours if hours is not None else (QUICK_HOURS if quick else HOURS))
     if hours < 1 or not float(hours).is_integer():
         raise ValueError("hours must be a whole number of at least 1")
     began = time.perf_counter()
-    points = [run_point(True, hours, seed, preset), run_point(False, hours, seed, preset)]
-    return {"name": "treasury", "hours": hours, "seed": seed, "preset": preset, "start_time": START_TIME,
+    points = [run_point(True, hours, seed, preset, settings), run_point(False, hours, seed, preset, settings)]
+    return {"name": "treasury", "hours": hours, "seed": seed, "preset": preset, "settings": list(settings),
+            "start_time": START_TIME,
             "points": points,
             "benchmark_wall_s": round(time.perf_counter() - began, 1)}
 
 
 def report(result: dict) -> str:
     lines = [f"treasury: {result['hours']:g} engine hours of the simulated market (preset {result['preset']!r}), "
-             f"seed {result['seed']}, with rebalancing and without (risk halts off); P&L in USDT"]
+             f"seed {result['seed']}, with rebalancing and without (risk halts off); P&L in USDT"
+             + "".join(f"; {setting}" for setting in result.get("settings", ()))]
     for p in result["points"]:
         label = "rebalancing" if p["rebalance"] else "none"
         if "error" in p:
@@ -113,9 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, help=f"engine hours per run (default {HOURS:g})")
     parser.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
     parser.add_argument("--preset", default="normal", help="simulation preset (default normal; off: no competitors)")
+    parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="settings",
+                        help="a config setting for both runs (repeatable)")
     args = parser.parse_args(argv)
     try:
-        result = run(args.quick, args.hours, args.seed, args.preset)
+        result = run(args.quick, args.hours, args.seed, args.preset, tuple(args.settings))
     except ValueError as exc:
         parser.error(str(exc))
     print(json.dumps(result) if args.json else report(result))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tkinter as tk
 from typing import Callable
 
+import customtkinter as ctk
+
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import presenters, theme
 from octo_desktop.gui.chart_slot import ChartSlot
@@ -70,8 +72,17 @@ class OpportunitiesView:
     def __init__(self, master, on_select: Callable[[object], None]) -> None:
         self.frame, self.header = panel(master, "OPPORTUNITIES · net spread after fees, bps")
         frame = self.frame
+        self._header_text = self.header.cget("text")
+        # The heatmap with each pair's transfer cost term subtracted (what moving the funds back costs).
+        self.with_transfer = tk.BooleanVar(master=frame, value=False)
+        self.transfer_toggle = ctk.CTkCheckBox(
+            frame, text="after transfers", variable=self.with_transfer, font=theme.FONT_SMALL,
+            text_color=theme.TEXT_MUTED, checkbox_width=14, checkbox_height=14, border_width=1,
+            width=20, height=18, fg_color=theme.ACCENT, bg_color=theme.PANEL_BG)
+        self.transfer_toggle.place(relx=1.0, x=-10, y=32, anchor="ne")  # over the heatmap's empty top right
         self.heatmap = ChartSlot(frame, "HeatmapChart", 300, 340)
         self.heatmap.widget.grid(row=1, column=0, sticky="nsew", padx=6, pady=(0, 6))
+        self.transfer_toggle.lift()  # above the heatmap it sits on
         frame.grid_rowconfigure(1, weight=3)
         self.list_title = section_label(frame, "LIVE OPPORTUNITIES")
         self.list_title.grid(row=2, column=0, sticky="ew", padx=10)
@@ -87,7 +98,12 @@ class OpportunitiesView:
 
     def render(self, snapshot: Snapshot, symbol: str, pair: tuple[str, str], selected_id: object) -> None:
         """Show the heatmap of ``symbol`` (``pair`` outlined), the list and the focused score."""
-        self.heatmap.set_model(presenters.heatmap_model(snapshot, symbol), pair)
+        with_transfer = self.with_transfer.get()
+        self.heatmap.set_model(presenters.heatmap_model(snapshot, symbol, with_transfer), pair)
+        header = presenters.heatmap_title(snapshot, symbol, with_transfer)
+        if header != self._header_text:
+            self._header_text = header
+            self.header.configure(text=header)
         self.list.show(presenters.opportunity_rows(snapshot))
         title = presenters.vanished_text(snapshot)
         if title != self._list_title_text:

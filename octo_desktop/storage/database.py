@@ -172,6 +172,8 @@ _MIGRATIONS = {
     # tables (journal, risk_events, control) are created by create_all.
     # 2 -> 3: only new tables (advice, advisor_days, spoof_events), created by create_all.
     # 3 -> 4: only a new table (transfers), created by create_all.
+    # 4 -> 5: each opportunity's transfer cost term.
+    4: ("ALTER TABLE opportunities ADD COLUMN transfer_bps FLOAT",),
     3: (),
     2: (),
     1: (

@@ -112,6 +112,7 @@ def _decision_row(decision: Decision) -> dict[str, Any]:
         "parts": json.dumps([[str(name), float(value)] for name, value in decision.parts]),
         "accepted": bool(decision.accepted), "reason": _text(decision.reason, "decision reason"),
         "detail": _text(decision.detail, "decision detail"),
+        "transfer_bps": _nullable_float(decision.transfer_bps),
     }
 
 

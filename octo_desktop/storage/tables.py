@@ -20,7 +20,8 @@ from sqlalchemy.types import TypeDecorator
 # 2: order ids on fills, execution details on trades, journal, risk events, control
 # 3: the AI log (advice), the advisor's daily spend, spoofing events
 # 4: transfers between venues and the central wallet
-SCHEMA_VERSION = 4
+# 5: the transfer cost term of each opportunity (opportunities.transfer_bps)
+SCHEMA_VERSION = 5
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -177,6 +178,8 @@ class DecisionRow(Base):
     accepted: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
+    # Moving the funds back, per unit traded, in bps: its own term beside net_bps (NULL: not priced).
+    transfer_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class BalanceRow(Base):

@@ -110,6 +110,32 @@ def plan_rebalance(balances: Mapping[str, Decimal], targets: Mapping[str, Decima
     return [Move(source, destination, amount) for (source, destination), amount in merged.items()]
 
 
+def refill_from_reserve(balances: Mapping[str, Decimal], targets: Mapping[str, Decimal], upper_band: float,
+                        inner_band: float, reserve: Decimal, min_amount: Decimal, reserve_name: str) -> list[Move]:
+    """Refill from a reserve (the central wallet) the venues a plan between venues could not: those still
+    beyond the upper band under their target, each up to its floor, largest need first, while the reserve lasts.
+
+    ``balances`` are the venues' balances after the plan between venues. The same bands as ``plan_rebalance``:
+    only a venue beyond the upper band triggers a refill, and it is refilled to the inner band, never further,
+    so a reserve refill is a fixed point too. Moves smaller than ``min_amount`` are not made.
+    """
+    if not (math.isfinite(upper_band) and math.isfinite(inner_band) and 0.0 <= inner_band < upper_band):
+        raise ValueError(f"bands must satisfy 0 <= inner_band < upper_band, got inner_band={inner_band}, "
+                         f"upper_band={upper_band}")
+    upper, inner = Decimal(str(upper_band)), Decimal(str(inner_band))
+    needs = sorted(((targets[v] * (1 - inner) - balances.get(v, ZERO), v) for v in targets
+                    if balances.get(v, ZERO) < targets[v] * (1 - upper)), key=lambda item: (-item[0], item[1]))
+    moves = []
+    left = max(reserve, ZERO)
+    for need, venue in needs:
+        amount = min(need, left)
+        if amount < min_amount or amount <= 0:
+            continue
+        moves.append(Move(reserve_name, venue, amount))
+        left -= amount
+    return moves
+
+
 def _one_round(balances: Mapping[str, Decimal], targets: Mapping[str, Decimal], upper: Decimal,
                inner: Decimal) -> list[Move]:
     # Greedy pairing, both sides largest first: it needs the fewest transfers for the common case of one or two

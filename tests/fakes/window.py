@@ -46,7 +46,11 @@ def click(widget, pump) -> None:
     """Click ``widget`` with the real pointer (xdotool), as a trader would; ``pump`` runs Tk meanwhile."""
     eventually(lambda: widget.winfo_viewable(), timeout=15.0, pump=pump, message="on screen")
     x, y = widget.winfo_rootx() + widget.winfo_width() // 2, widget.winfo_rooty() + widget.winfo_height() // 2
-    subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], check=True, timeout=10)
+    here = subprocess.run(["xdotool", "getmouselocation"], capture_output=True, text=True, check=True, timeout=10)
+    if here.stdout.split()[:2] == [f"x:{x}", f"y:{y}"]:  # ``mousemove --sync`` to where it is waits forever
+        subprocess.run(["xdotool", "click", "1"], check=True, timeout=10)
+    else:
+        subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], check=True, timeout=10)
 
 
 class WindowSession:

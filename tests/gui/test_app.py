@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from octo_desktop.storage import open_store
-from tests.fakes.window import WindowSession, start_runtime
+from tests.fakes.window import WindowSession, click, start_runtime
 
 pytestmark = pytest.mark.gui
 
@@ -168,3 +168,29 @@ def test_the_window_shares_the_interpreter_while_it_is_open_and_gives_it_back(tm
     finally:
         session.close()
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_the_heatmap_shows_spreads_after_transfer_costs_when_ticked(session):
+    from octo_desktop.gui.presenters import usable_net_bps
+
+    app = session.app
+    page = app.desk("arbitrage")
+    view = page.opportunities_view
+    session.wait_for_data()
+    session.wait(lambda: app.snapshot.matrices[page.symbol].transfer_bps is not None,
+                 message="the treasury priced the pairs' transfers")
+    assert "after fees" in view.header.cget("text") and not view.with_transfer.get()
+    click(view.transfer_toggle._canvas, session.pump)  # a real click on the box
+    session.wait(lambda: view.with_transfer.get() and "transfers" in view.header.cget("text"),
+                 message="the toggle took")
+
+    def shows_net_less_transfer():
+        matrix = app.snapshot.matrices[page.symbol]
+        expected = usable_net_bps(matrix) - matrix.transfer_bps
+        shown = page.heatmap.model.values if page.heatmap.model is not None else None
+        return shown is not None and np.allclose(shown, expected, equal_nan=True)
+
+    session.wait(shows_net_less_transfer, message="the heatmap subtracts each pair's transfer term")
+    click(view.transfer_toggle._canvas, session.pump)
+    session.wait(lambda: np.allclose(page.heatmap.model.values, usable_net_bps(app.snapshot.matrices[page.symbol]),
+                                     equal_nan=True), message="and stops when unticked")

@@ -81,7 +81,7 @@ def test_replay_gives_the_same_trades_and_pnl_as_the_recorded_run(recorded, spee
     assert times == recorded_times  # engine time is the virtual loop's own time: exact, not within an ulp
     found = replayed["opportunity_list"]
     assert len(found) == summary["opportunities"]
-    assert set(found[0]) == {"time", "symbol", "buy_venue", "sell_venue", "net_bps", "size"}
+    assert set(found[0]) == {"time", "symbol", "buy_venue", "sell_venue", "net_bps", "size", "transfer_bps"}
 
 
 def test_a_recording_cut_short_replays_up_to_its_last_complete_line(recorded, tmp_path):

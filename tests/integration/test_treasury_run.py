@@ -71,6 +71,8 @@ def test_transfers_move_funds_on_the_engine_clock_and_the_exports_reproduce_ever
     assert as_text(reproduced) == as_text(summary["balances"])
     record = read_treasury(db)
     assert as_text(record.balances) == as_text(summary["balances"])
+    first_note = next(t.note for t in record.transfers if t.transfer_id == 1)
+    assert first_note.startswith("chose BEP20 fee 0.8") and "(fee: built-in, 2026-12)" in first_note
     lines = exported(db, "transfers").splitlines()
     assert lines[0] == "time,transfer_id,asset,from_venue,to_venue,network,amount,fee,fee_asset,state,credited_at"
     assert lines[1].split(",")[1:10] == ["1", "USDT", "binance", "okx", "BEP20", "500", "0.80000000", "USDT",
@@ -164,3 +166,28 @@ def test_kill_9_at_every_step_of_a_transfer_resumes_it_without_double_credit_or_
     assert Decimal(summary["balances"]["okx"]["USDT"]) - fills_only["okx"]["USDT"] == moved
     assert fills_only["wallet"]["USDT"] - Decimal(summary["balances"]["wallet"]["USDT"]) == \
         moved + Decimal("1") * len(KILL_POINTS)
+
+
+def test_every_opportunity_carries_its_transfer_cost_and_the_option_acts_on_it(tmp_path):
+    import sqlite3
+
+    shown = run(tmp_path / "shown.db", 300)
+    acted = run(tmp_path / "acted.db", 300, overrides=["strategy.transfer_cost_in_decision=true"])
+    costs = shown["transfer_cost_bps"]
+    assert set(costs["symbols"]) == {"BTC/USDT", "ETH/USDT", "SOL/USDT"} and "one-way" in costs["basis"]
+    # BTC's on-chain fee over a rebalancing batch dwarfs TRC20 USDT's: its pairs carry the most.
+    assert costs["symbols"]["BTC/USDT"]["median"] > costs["symbols"]["ETH/USDT"]["median"] > 0
+    with sqlite3.connect(tmp_path / "shown.db") as connection:
+        priced = connection.execute("SELECT COUNT(*), MIN(transfer_bps) FROM opportunities "
+                                    "WHERE transfer_bps IS NOT NULL").fetchone()
+        refused = connection.execute("SELECT COUNT(*) FROM opportunities WHERE reason = 'transfer_cost'").fetchone()
+    assert priced[0] > 0 and priced[1] > 0 and refused[0] == 0  # shown, not acted on
+    with sqlite3.connect(tmp_path / "acted.db") as connection:
+        rows = connection.execute("SELECT net_bps, transfer_bps, detail FROM opportunities "
+                                  "WHERE reason = 'transfer_cost'").fetchall()
+        taken = connection.execute("SELECT net_bps - transfer_bps FROM opportunities WHERE accepted = 1 "
+                                   "AND transfer_bps IS NOT NULL").fetchall()
+    assert rows and "bps of transfer cost is under the" in rows[0][2]
+    # Once priced, nothing was taken whose net after the transfer term is under the base threshold.
+    assert taken and all(edge >= 5.0 for (edge,) in taken)
+    assert acted["trades"] < shown["trades"]

@@ -334,6 +334,26 @@ def test_heatmap_cells_show_one_decimal_only_near_zero(value, text):
     assert p.heatmap_cell_text(value) == text
 
 
+def test_heatmap_after_transfers_subtracts_each_pairs_transfer_term_and_says_so():
+    net = np.array([[NAN, 1.5, 9.0], [-3.0, NAN, 2.0], [4.0, 5.0, NAN]])
+    transfer = np.array([[NAN, 4.0, 1.0], [0.5, NAN, NAN], [1.0, 1.0, NAN]])
+    matrix = SpreadMatrixView(SYMBOL, VENUES, frozen_array(net), (False, False, False), 0.03, frozen_array(transfer))
+    snap = snapshot(matrices=frozen_mapping({SYMBOL: matrix}))
+    plain, after = p.heatmap_model(snap, SYMBOL), p.heatmap_model(snap, SYMBOL, with_transfer=True)
+    assert plain.texts[0][1] == "+1.5" and after.texts[0][1] == "−2.5"
+    assert after.texts[1][0] == "−3.5" and after.texts[1][2] == ""  # no route back: blank, not free
+    assert not plain.same_as(after)
+    assert p.heatmap_title(snap, SYMBOL, True) == "OPPORTUNITIES · net of fees + transfers, bps"
+    assert p.heatmap_title(snapshot(), SYMBOL, True) == "OPPORTUNITIES · transfers not priced yet"
+    assert p.heatmap_title(snap, SYMBOL, False) == "OPPORTUNITIES · net spread after fees, bps"
+
+
+def test_score_title_carries_the_transfer_term_when_it_is_priced():
+    opp = p.focus_opportunity(snapshot(), SYMBOL, 2)
+    assert "transfer" not in p.score_model(opp, 0.45).title
+    assert p.score_model(replace(opp, transfer_bps=3.25), 0.45).title.endswith("+8.2 bps − 3.2 transfer")
+
+
 def test_heatmap_models_compare_by_picture():
     a, b = p.heatmap_model(snapshot(), SYMBOL), p.heatmap_model(snapshot(sequence=8), SYMBOL)
     assert a.same_as(b)

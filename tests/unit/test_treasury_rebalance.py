@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from octo_desktop.treasury.rebalance import (
+    refill_from_reserve,
     Move, consumption_rate, plan_rebalance, runway_text, seconds_to_dry, targets_from_flow, worth_moving,
 )
 
@@ -316,3 +317,26 @@ def test_balance_at_the_floor_is_dry_now():
 ])
 def test_runway_text_uses_sensible_units(seconds, window_s, text):
     assert runway_text("binance", "USDT", seconds, window_s) == f"binance USDT: {text}"
+
+
+def test_the_reserve_refills_what_the_venues_cannot_give_each_other():
+    # One venue drained, seven each a little over target but inside the inner band: no venue has a spare, so
+    # a plan between venues moves nothing and the wallet refills the drained venue to its floor.
+    t = Decimal("1000")
+    balances = {f"v{k}": t * Decimal(8) / Decimal(7) for k in range(7)} | {"dry": Decimal(0)}
+    targets = {venue: t for venue in balances}
+    assert plan_rebalance(balances, targets, 0.5, 0.2, Decimal(10)) == []
+    moves = refill_from_reserve(balances, targets, 0.5, 0.2, Decimal(5000), Decimal(10), "wallet")
+    assert moves == [Move("wallet", "dry", Decimal("800.0"))]
+    after = dict(balances, dry=Decimal("800.0"))
+    assert refill_from_reserve(after, targets, 0.5, 0.2, Decimal(4200), Decimal(10), "wallet") == []  # fixed point
+
+
+def test_the_reserve_gives_only_what_it_has_largest_need_first_and_nothing_inside_the_bands():
+    targets = {"a": Decimal(1000), "b": Decimal(1000), "c": Decimal(1000)}
+    balances = {"a": Decimal(100), "b": Decimal(300), "c": Decimal(700)}  # c is short but inside the upper band
+    moves = refill_from_reserve(balances, targets, 0.5, 0.2, Decimal(900), Decimal(10), "wallet")
+    assert moves == [Move("wallet", "a", Decimal("700.0")), Move("wallet", "b", Decimal(200))]
+    assert refill_from_reserve(balances, targets, 0.5, 0.2, Decimal(5), Decimal(10), "wallet") == []
+    with pytest.raises(ValueError):
+        refill_from_reserve(balances, targets, 0.2, 0.5, Decimal(900), Decimal(10), "wallet")

@@ -3,6 +3,9 @@ up, counts what is in flight so a deficit is refilled once, and keeps the moves 
 
 from decimal import Decimal
 
+import numpy as np
+import pytest
+
 from octo_desktop.config import builtin_config
 from octo_desktop.desks.treasury.rebalancer import MIN_HISTORY_S, SAMPLE_INTERVAL_S, Rebalancer
 from octo_desktop.domain.ledger import Ledger
@@ -120,3 +123,60 @@ def test_realized_profit_is_collected_to_the_wallet_once_it_reaches_the_minimum_
     assert collected[0][3] <= account.realized_pnl and collected[0][3] >= Decimal("1000")
     assert rebalancer.collected == collected[0][3]
     assert collected[0][0] == "binance"  # the flow piles USDT up there: the most over its target
+
+
+def test_transfer_costs_price_each_pair_from_fees_batches_and_how_one_way_the_flow_is():
+    one_way, account, _, _ = make(["treasury.rebalance=false"])
+    both_ways, other, _, _ = make(["treasury.rebalance=false"])
+    now = 1_000.0
+    for step in range(20):
+        one_way.on_clock(now, ("USDT",), halted=False)
+        both_ways.on_clock(now, ("USDT",), halted=False)
+        drain(account, now, 12.0)  # okx pays, binance earns, always
+        if step % 2:  # the same amounts, turning round every sample
+            drain(other, now, 12.0)
+        else:
+            drain(other, now, 12.0, venue="binance", source="okx")
+        now += SAMPLE_INTERVAL_S
+    config = one_way._config_of()
+    venues = config.venue_names
+    okx, binance = venues.index("okx"), venues.index("binance")
+    matrices, basis = one_way.transfer_costs(config)
+    assert set(matrices) == set(config.symbols) and "USDT: one-way 100%" in basis
+    # Buying BTC on okx and selling it on binance: BTC goes okx -> binance, USDT binance -> okx. BTC has
+    # no measured flow (one-way share 1) and no target (a minimum batch); USDT drained one way (share 1).
+    settings = config.treasury
+    usdt_batch = max(settings.min_transfer_usdt,
+                     (settings.upper_band - settings.inner_band) * float(one_way.targets[("okx", "USDT")]))
+    btc_amount = Decimal(repr(settings.min_transfer_usdt / account.marks["BTC"])).quantize(Decimal("0.000001"),
+                                                                                          rounding="ROUND_FLOOR")
+    btc_fee = float(one_way._quote("okx", "binance", "BTC", btc_amount)[0].fee_quote)
+    usdt_fee = float(one_way._quote("binance", "okx", "USDT", Decimal(repr(usdt_batch)).quantize(Decimal("0.01"),
+                                                                                               rounding="ROUND_FLOOR"))[0].fee_quote)
+    expected = 1e4 * (btc_fee / settings.min_transfer_usdt + usdt_fee / usdt_batch)
+    assert matrices["BTC/USDT"][okx, binance] == pytest.approx(expected)
+    # Flow that keeps turning round needs fewer transfers per unit traded: its USDT term is smaller.
+    reversed_matrices, _ = both_ways.transfer_costs(config)
+    assert reversed_matrices["BTC/USDT"][okx, binance] < matrices["BTC/USDT"][okx, binance]
+    assert np.isnan(np.diag(matrices["ETH/USDT"])).all()
+
+
+def test_the_wallet_refills_what_the_venues_cannot_spare_and_only_that():
+    rebalancer, account, sent, _ = make(["treasury.floor_share=1.0"])  # even targets
+    account.ledger.move_in(WALLET, "USDT", Decimal("20000"))
+    now = 1_000.0
+    while now < 1_000.0 + 1800:
+        before = {v: account.ledger.balance(v, "USDT") for v in VENUES}
+        rebalancer.on_clock(now, ("USDT",), halted=False)
+        if sent:
+            break
+        account.ledger.move_out("okx", "USDT", min(Decimal("360"), before["okx"]))  # spent on base: no venue gains
+        account.realized_pnl += Decimal("0.5")
+        now += SAMPLE_INTERVAL_S
+    # okx fell beyond the upper band while binance and bybit sit inside their inner bands (even targets of a
+    # shrinking total): they have nothing to spare, so the wallet refills okx to its floor, and only okx.
+    total = sum(before.values(), Decimal(0))
+    assert before["binance"] < total / 3 * Decimal("1.2") + 1000
+    assert [(s, d, a, p) for s, d, a, _, p in sent] == [(WALLET, "okx", "USDT", "rebalance")]
+    assert before["okx"] + sent[0][3] == pytest.approx(total / 3 * Decimal("0.8"), abs=Decimal("0.05"))
+    assert any(r.made and r.from_venue == WALLET for r in rebalancer.log)

@@ -175,9 +175,12 @@ class ArbitrageDesk:
                 episode = self._episodes[key] = Episode(self._next_opportunity_id, now)
                 self._next_opportunity_id += 1
                 if self.opportunity_log is not None:
+                    board = self._services.transfer_costs
+                    transfer = board.cost_bps(symbol, i, j) if board is not None else math.nan
                     self.opportunity_log.append({
                         "time": now, "symbol": symbol, "buy_venue": self.venues[i],
-                        "sell_venue": self.venues[j], "net_bps": round(net, 3), "size": st.quantity})
+                        "sell_venue": self.venues[j], "net_bps": round(net, 3), "size": st.quantity,
+                        "transfer_bps": round(transfer, 3) if math.isfinite(transfer) else None})
             self._consider(episode, symbol, i, j, net, now, pairs)
         if self._episodes:
             for key in [k for k in self._episodes if k[0] == symbol and k not in active]:
@@ -262,8 +265,16 @@ class ArbitrageDesk:
         if reason and reason == episode.last_reason:
             return  # the same refusal as last time: nothing new to log or do
         score = self._score(symbol, buy_book, sell_book, net, buy_vwap, sell_vwap, st.quantity, now)
+        board = services.transfer_costs
+        transfer = board.cost_bps(symbol, i, j) if board is not None else math.nan
         if not reason and score.value < self.min_score:
             reason, detail = "score", f"score {score.value:.2f} below the minimum {self.min_score:.2f}"
+        if not reason and config.strategy.transfer_cost_in_decision and not net - transfer >= self._thresholds[symbol]:
+            # NaN (no network could move the funds back) refuses too: that cost is unknown, not zero.
+            threshold = self._thresholds[symbol]
+            reason, detail = "transfer_cost", (
+                f"net {net:.1f} bps less {transfer:.1f} bps of transfer cost is under the {threshold:.1f} bps threshold"
+                if math.isfinite(transfer) else f"no network moves the funds back from {sell_venue} to {buy_venue}")
         if not reason and (quantity <= 0 or notional < minimum):
             short = QUOTE_ASSET if max_by_quote <= min(max_by_base, max_by_risk) else base
             short_venue = buy_venue if short == QUOTE_ASSET else sell_venue
@@ -326,12 +337,13 @@ class ArbitrageDesk:
                 accepted, reason, detail = False, "balance", str(exc)
                 self._advice_settled(episode, "refused by balance")
         if accepted:
-            detail = (f"buy {quantity} {base} on {buy_venue}, sell on {sell_venue}: net {net:.1f} bps, "
+            carried = f" (transfer cost {transfer:.1f} bps)" if math.isfinite(transfer) else ""
+            detail = (f"buy {quantity} {base} on {buy_venue}, sell on {sell_venue}: net {net:.1f} bps{carried}, "
                       f"score {score.value:.2f}; {advice_text}")
         decision = Decision(
             opportunity_id=episode.opportunity_id, time=now, route=Route(symbol, buy_venue, sell_venue), net_bps=net, quantity=float(quantity), buy_vwap=buy_vwap,
             sell_vwap=sell_vwap, score=score.value, parts=score.parts, accepted=accepted,
-            reason=reason, detail=detail)
+            reason=reason, detail=detail, transfer_bps=transfer)
         if accepted or reason != episode.last_reason:
             # Log a decision once per change of outcome within an episode, not on every tick.
             episode.last_reason = reason
@@ -535,9 +547,11 @@ class ArbitrageDesk:
                                         np.array([st.sell_vwap for st in states.values()]), self._taker_fees,
                                         np.array([st.usable for st in states.values()], dtype=bool))
             every.flags.writeable = False
+            board = self._services.transfer_costs
             for index, (symbol, st) in enumerate(states.items()):
                 matrices[symbol] = SpreadMatrixView(symbol, self.venues, every[index],
-                                                    tuple(not u for u in st.usable), st.quantity)
+                                                    tuple(not u for u in st.usable), st.quantity,
+                                                    board.matrix(symbol) if board is not None else None)
         config = self._services.rules.config
         return {"matrices": frozen_mapping(matrices), "opportunities": tuple(self._opportunities),
                 "trades": self.trades.views(), "trade_count": self.trades.count,

@@ -13,7 +13,8 @@ def opportunity_view(d: Decision) -> OpportunityView:
     """Return one opportunity's line in the live list, with its latest decision."""
     return OpportunityView(d.opportunity_id, d.time, d.route, d.net_bps,
                            d.quantity, d.buy_vwap, d.sell_vwap, d.score, frozen_mapping(d.parts),
-                           "taken" if d.accepted else "rejected", d.detail if not d.accepted else "")
+                           "taken" if d.accepted else "rejected", d.detail if not d.accepted else "",
+                           d.transfer_bps)
 
 
 def trade_view(t: Trade) -> TradeView:

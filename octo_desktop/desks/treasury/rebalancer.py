@@ -9,12 +9,17 @@ each asset:
 2. *targets*: the venues' total split in proportion to that flow, each venue keeping at least
    ``floor_share`` of an even split (``treasury.rebalance.targets_from_flow``);
 3. *plan*: only when a venue is beyond the upper band around its target, refill the venues below the
-   inner band from those above it (``plan_rebalance``): funds never ping-pong;
+   inner band from those above it (``plan_rebalance``): funds never ping-pong; what the venues cannot
+   spare, the central wallet's reserve gives, to the venues still beyond the upper band (``refill_from_reserve``);
 4. *gate*: a move is made only when its fee is at most ``max_fee_share`` of its amount and below the
    edge it restores over ``horizon_s``: the account's realized P&L per USDT of turnover, times the part
    of the destination's need over the horizon that its balance (and what is on its way) would not cover.
 
 Each decision, made or not, goes to the rebalance log with its reason.
+
+With each sample it also prices every pair's transfer cost term (``transfer_costs``, ``treasury.costs``):
+what moving the funds back will cost per unit traded, from the fees of the networks it would use, the batch
+a transfer to each venue moves, and how one-way each asset's flow was.
 """
 
 from __future__ import annotations
@@ -24,11 +29,15 @@ from collections import deque
 from decimal import Decimal
 from typing import Callable
 
+import numpy as np
+
 from octo_desktop.config import QUOTE_ASSET, WALLET
 from octo_desktop.domain.snapshot import RebalanceView
+from octo_desktop.treasury.costs import one_way_share, transfer_batch, transfer_cost_matrix
 from octo_desktop.treasury.networks import TransferRefused
 from octo_desktop.treasury.rebalance import (
-    consumption_rate, plan_rebalance, runway_text, seconds_to_dry, targets_from_flow, worth_moving,
+    consumption_rate, plan_rebalance, refill_from_reserve, runway_text, seconds_to_dry, targets_from_flow,
+    worth_moving,
 )
 
 SAMPLE_INTERVAL_S = 30.0
@@ -158,7 +167,63 @@ class Rebalancer:
         self.version += 1
         self.forecast_rows = self.forecast(now)
 
+    # --- the transfer cost of each pair -----------------------------------------------------------
+    def transfer_costs(self, config) -> tuple[dict[str, np.ndarray], str]:
+        """Each symbol's n x n transfer cost in bps of the traded notional (``treasury.costs``), and one line
+        saying what it assumes: the batch a transfer to each venue moves (from the targets of the last
+        sample) and how one-way each asset's flow was over the flow window."""
+        settings = config.treasury
+        venues = config.venue_names
+        shares: dict[str, float] = {}
+        batches: dict[str, list[float]] = {}
+        fees: dict[tuple[str, int, int], float] = {}
+
+        def share(asset: str) -> float:
+            if asset not in shares:
+                measured = one_way_share(
+                    [float(balance) for _, balance in self._samples.get((venue, asset), ())] for venue in venues)
+                shares[asset] = 1.0 if measured is None else measured
+            return shares[asset]
+
+        def batch(asset: str) -> list[float]:
+            if asset not in batches:
+                price = self._price(asset)
+                batches[asset] = [transfer_batch(float(self.targets.get((venue, asset), Decimal(0))) * price,
+                                                 settings.upper_band, settings.inner_band, settings.min_transfer_usdt)
+                                  for venue in venues]
+            return batches[asset]
+
+        def fee(asset: str, source: int, destination: int) -> float:
+            key = (asset, source, destination)
+            if key not in fees:
+                price = self._price(asset)
+                amount = batch(asset)[destination] / price if price > 0 else math.nan
+                try:
+                    if not math.isfinite(amount):
+                        raise TransferRefused("no price")
+                    chosen, _ = self._quote(venues[source], venues[destination], asset,
+                                            _round_amount(Decimal(repr(amount)), asset))
+                    fees[key] = float(chosen.fee_quote)
+                except TransferRefused:
+                    fees[key] = math.nan  # no network carries it: unknown, not free
+            return fees[key]
+
+        matrices = {}
+        for symbol in config.symbols:
+            base, quote = symbol.split("/")
+            matrices[symbol] = transfer_cost_matrix(
+                len(venues), lambda i, j, b=base: fee(b, i, j), batch(base), share(base),
+                lambda j, i, q=quote: fee(q, j, i), batch(quote), share(quote))
+        basis = "; ".join(f"{asset}: one-way {shares[asset]:.0%}, batch ~{np.median(batches[asset]):,.0f} {QUOTE_ASSET}"
+                          for asset in sorted(shares))
+        return matrices, basis
+
     # --- internals --------------------------------------------------------------------------------
+    @property
+    def sampled_at(self) -> float:
+        """Engine time of the last balance sample (-inf before the first)."""
+        return self._last_sample
+
     def _sample(self, now: float, config, assets: tuple[str, ...], window: float) -> None:
         self._last_sample = now
         ledger = self._portfolio.ledger
@@ -191,6 +256,13 @@ class Rebalancer:
         targets = targets_from_flow(rates, total, settings.floor_share)
         minimum = Decimal(repr(settings.min_transfer_usdt / price))
         moves = plan_rebalance(balances, targets, settings.upper_band, settings.inner_band, minimum)
+        # What the venues could not give each other, the central wallet's reserve gives.
+        after = dict(balances)
+        for move in moves:
+            after[move.from_venue] -= move.amount
+            after[move.to_venue] += move.amount
+        moves += refill_from_reserve(after, targets, settings.upper_band, settings.inner_band,
+                                     ledger.available(WALLET, asset), minimum, WALLET)
         per_usdt = self._pnl_per_turnover(config)
         records = []
         for move in moves:

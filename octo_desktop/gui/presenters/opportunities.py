@@ -68,15 +68,28 @@ def usable_net_bps(matrix: SpreadMatrixView) -> np.ndarray:
     return values
 
 
-def heatmap_model(snapshot: Snapshot, symbol: str) -> HeatmapModel | None:
-    """Return the heatmap of ``symbol``, excluded venues and the diagonal blanked."""
+def heatmap_model(snapshot: Snapshot, symbol: str, with_transfer: bool = False) -> HeatmapModel | None:
+    """Return the heatmap of ``symbol``, excluded venues and the diagonal blanked; ``with_transfer``: each
+    pair's transfer cost term subtracted (a pair no network can fund back is blanked)."""
     matrix = snapshot.matrices.get(symbol)
     if matrix is None:
         return None
     values = usable_net_bps(matrix)
+    if with_transfer and matrix.transfer_bps is not None:
+        values = values - matrix.transfer_bps
     texts = tuple(tuple(heatmap_cell_text(v) for v in row) for row in values.tolist())
     return HeatmapModel(symbol, tuple(matrix.venues), values, tuple(bool(x) for x in matrix.excluded),
                         texts)
+
+
+def heatmap_title(snapshot: Snapshot, symbol: str, with_transfer: bool) -> str:
+    """The opportunities column's title: what the heatmap's numbers are net of."""
+    if not with_transfer:
+        return "OPPORTUNITIES · net spread after fees, bps"
+    matrix = snapshot.matrices.get(symbol)
+    if matrix is None or matrix.transfer_bps is None:
+        return "OPPORTUNITIES · transfers not priced yet"
+    return "OPPORTUNITIES · net of fees + transfers, bps"
 
 
 def best_cell(snapshot: Snapshot, symbol: str) -> tuple[str, str, float] | None:
@@ -164,5 +177,8 @@ def score_model(opportunity: OpportunityView | None, min_score: float) -> ScoreM
         parts.append((SCORE_PART_LABELS[name], shown, DASH if math.isnan(value) else f"{value:.2f}"))
     title = (f"#{opportunity.opportunity_id} {short_symbol(opportunity.symbol)} "
              f"{route(opportunity.buy_venue, opportunity.sell_venue)} {format_bps(opportunity.net_bps)} bps")
+    transfer = opportunity.transfer_bps
+    if math.isfinite(transfer):
+        title += f" {MINUS} {format_bps(transfer, signed=False)} transfer"
     colour = theme.GREEN if opportunity.score >= min_score else theme.AMBER
     return ScoreModel(title, f"{opportunity.score:.2f}", colour, tuple(parts))
