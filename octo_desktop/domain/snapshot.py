@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -75,6 +75,8 @@ class SpreadMatrixView:
     net_bps: np.ndarray  # (n, n); NaN on the diagonal and for excluded venues
     excluded: tuple[bool, ...]  # per venue: stale or degraded, so not used
     trade_quantity: float  # base-asset quantity the VWAPs were computed for
+    # (n, n) what moving the funds back costs per unit traded, in bps (treasury.costs); None: not priced yet
+    transfer_bps: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class OpportunityView(OnRoute):
     parts: Mapping[str, float]  # factor name -> value in [0, 1]
     status: str  # "open", "taken", "rejected" or "vanished" (gone when an entry order arrived)
     reason: str  # why it was rejected or vanished ("" otherwise)
+    transfer_bps: float = float("nan")  # moving the funds back, per unit traded; NaN: not priced
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +330,8 @@ class TreasuryView:
     forecast: tuple[tuple[str, str, float | None, str], ...] = ()  # (venue, asset, seconds to dry, text), soonest first
     rebalance_log: tuple[RebalanceView, ...] = ()  # newest first
     rebalance: bool = True  # automatic rebalancing on
+    # venue -> asset -> chain -> treasury.networks.Network: the routes in effect (live figures included)
+    networks: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)

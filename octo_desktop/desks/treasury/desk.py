@@ -25,6 +25,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 from octo_desktop.config import QUOTE_ASSET, WALLET
 from octo_desktop.desks.treasury.rebalancer import Rebalancer
 from octo_desktop.domain.commands import Command, RequestTransfer
@@ -57,13 +59,14 @@ class TreasuryDesk:
         self._accepting = True
         self._starting: set[int] = set()  # accepted, its write-ahead record not yet durable
         self._version = 0  # bumped on every change of a transfer
-        self._view: tuple[tuple, TreasuryView] | None = None  # the snapshot's view, and what it was built from
+        self._view: tuple[tuple, TreasuryView, Any] | None = None  # the snapshot's view, what it was built from
         self.assets = tuple(sorted({a for v in config.venues.values() for a in v.networks}))
         collected = sum((t.amount for t in self.transfers.values()
                          if t.purpose == "collect" and t.withdrawn_at is not None), Decimal(0))
         self.rebalancer = Rebalancer(lambda: services.rules.config, services.portfolio, self.request, self.quote,
                                      self.incoming, collected)
         self.skipped = 0  # rebalancing moves considered and not made
+        self._costs_at = math.nan  # the rebalancer sample the transfer cost board was last priced from
 
     # --- the desk protocol ------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,6 +93,12 @@ class TreasuryDesk:
             services.activity.note(now, f"rebalance {record.asset} {record.from_venue} -> {record.to_venue} "
                                         f"{record.amount:f}: {verb} ({record.reason})", record.made,
                                    buy_venue=record.to_venue, sell_venue=record.from_venue)
+        board = services.transfer_costs
+        if board is not None and self.rebalancer.sampled_at != self._costs_at:
+            # Each sample brings new targets and flow: price what keeping each pair funded costs.
+            self._costs_at = self.rebalancer.sampled_at
+            matrices, basis = self.rebalancer.transfer_costs(services.rules.config)
+            board.update(matrices, now, basis)
 
     def handle(self, command: Command) -> bool:
         if not isinstance(command, RequestTransfer):
@@ -192,7 +201,8 @@ class TreasuryDesk:
         processing = WALLET_PROCESSING_S if from_venue == WALLET else config.venues[from_venue].withdrawal_processing_s
         transfer = Transfer(transfer_id, asset, from_venue, to_venue, chosen.chain, amount, chosen.fee, now,
                             draw_schedule(chain, now, processing, self._rng), purpose=purpose,
-                            note=route_note(chosen, quotes, asset))
+                            note=route_note(chosen, quotes, asset,
+                                            self.networks(from_venue, asset)[chosen.chain].source))
         self.transfers[transfer_id] = transfer
         self._version += 1
         self._starting.add(transfer_id)
@@ -285,9 +295,11 @@ class TreasuryDesk:
     def snapshot_fields(self, now: float) -> dict[str, Any]:
         # Built again only when a transfer or the rebalancer changed: the window asks 20 times a second.
         config = self._services.rules.config
-        key = (self._version, self.rebalancer.version, config.treasury.rebalance)
+        # The config is replaced (never changed) when a venue reports its rules or networks: its identity
+        # says whether the routes changed; the cached view holds it, so the id is not reused meanwhile.
+        key = (self._version, self.rebalancer.version, config.treasury.rebalance, id(config))
         if self._view is None or self._view[0] != key:
-            self._view = (key, self._build_view(config))
+            self._view = (key, self._build_view(config), config)
         return {"treasury": self._view[1]}
 
     def _build_view(self, config) -> TreasuryView:
@@ -300,7 +312,8 @@ class TreasuryDesk:
         return TreasuryView(views, frozen_mapping({v: frozen_mapping(a) for v, a in flying.items()}),
                             frozen_mapping(self.counts()), frozen_mapping(dict(wallet)),
                             frozen_mapping(dict(rebalancer.targets)), tuple(rebalancer.forecast_rows), log,
-                            config.treasury.rebalance)
+                            config.treasury.rebalance,
+                            frozen_mapping({venue: spec.networks for venue, spec in config.venues.items()}))
 
     def summary(self) -> dict[str, Any]:
         flying = in_flight(self.transfers.values())
@@ -309,7 +322,22 @@ class TreasuryDesk:
                 "in_flight": {v: {a: format(x, "f") for a, x in assets.items()} for v, assets in flying.items()},
                 "wallet": {a: format(x, "f") for a, x in sorted(wallet.items())},
                 "rebalance": {"made": self.rebalancer.made, "not_made": self.skipped,
-                              "transfer_fees_usdt": str(self.fees_usdt())}}
+                              "transfer_fees_usdt": str(self.fees_usdt())},
+                "transfer_cost_bps": self.transfer_cost_summary()}
+
+    def transfer_cost_summary(self) -> dict[str, Any]:
+        """Each symbol's transfer cost term over its pairs (median, lowest, highest bps) and what it assumes."""
+        board = self._services.transfer_costs
+        if board is None or not board.version:
+            return {}
+        symbols = {}
+        for symbol in self._services.rules.config.symbols:
+            matrix = board.matrix(symbol)
+            values = matrix[np.isfinite(matrix)] if matrix is not None else np.empty(0)
+            if values.size:
+                symbols[symbol] = {"median": round(float(np.median(values)), 3),
+                                   "min": round(float(values.min()), 3), "max": round(float(values.max()), 3)}
+        return {"as_of": board.as_of, "basis": board.basis, "symbols": symbols}
 
     def fees_usdt(self) -> Decimal:
         """What the transfers withdrawn so far paid in fees, valued at the current marks."""
@@ -328,14 +356,16 @@ def describe(transfer: Transfer) -> str:
             f"{transfer.chain}, fee {transfer.fee:f} {transfer.fee_asset}")
 
 
-def route_note(chosen: RouteQuote, quotes: list[RouteQuote], asset: str) -> str:
-    """Why this network: its cost against every alternative's, or why an alternative could not be used."""
+def route_note(chosen: RouteQuote, quotes: list[RouteQuote], asset: str, source: str = "") -> str:
+    """Why this network: its cost against every alternative's, or why an alternative could not be used; and
+    where the chosen network's fee came from (``source``: built-in, config, or a venue via ccxt)."""
     def cost(q: RouteQuote) -> str:
         return (f"{q.chain} fee {q.fee:f} {asset} + carry {q.carry_quote:.4f} = {q.cost_quote:.4f} {QUOTE_ASSET}, "
                 f"~{_duration(q.seconds_to_credit)}")
 
     others = [cost(q) if q.usable else f"{q.chain}: {q.refused}" for q in quotes if q.chain != chosen.chain]
-    return f"chose {cost(chosen)}" + (f"; over {'; '.join(others)}" if others else "")
+    origin = f" (fee: {source})" if source else ""
+    return f"chose {cost(chosen)}{origin}" + (f"; over {'; '.join(others)}" if others else "")
 
 
 def transfer_view(transfer: Transfer, chains) -> TransferView:

@@ -1,5 +1,6 @@
-"""The treasury desk's page: funds against targets and the runways, transfers in flight with their
-confirmations, a transfer ticket with its preview, and the rebalance log, in four columns.
+"""The treasury desk's page: funds against targets (a heatmap, the exact balances under it) and the runways,
+transfers in flight with their confirmations, a transfer ticket with its preview, and the rebalance log, in four
+columns.
 
 The ticket's preview is computed here from the config's networks and the snapshot's marks (the same pure
 route choice the engine makes); the engine checks the request again (balances, halts, exclusions) and its
@@ -17,11 +18,14 @@ from octo_desktop.config import WALLET
 from octo_desktop.domain.commands import RequestTransfer
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.gui import theme
+from octo_desktop.gui.chart_slot import ChartSlot
 from octo_desktop.gui.desk_page import DeskContext, place_columns
 from octo_desktop.gui.presenters import treasury as present
 from octo_desktop.gui.widgets import CachedLabel, LabelTable, ListView, panel, section_label
 
 COLUMN_WEIGHTS = (4, 5, 3, 4)
+CHART_WIDTH_PX = 424  # the balance heatmap: about as wide as the funds table under it (the page fits 1600 px)
+CHART_HEADER_PX, CHART_ROW_PX, CHART_LEGEND_PX = 24, 30, 56  # asset labels, one row a place, the colour bar
 
 
 class TreasuryPage:
@@ -53,21 +57,27 @@ class TreasuryPage:
 
     def _build_funds(self, master) -> tk.Misc:
         column, _ = panel(master, "FUNDS · balance against target")
-        columns = [("place", 8, "w")] + [(asset, 13, "e") for asset in self._assets]
-        self.funds = LabelTable(column, columns, rows=len(self._venues) + 1, font=theme.FONT_MONO_SMALL, row_pad=0)
-        self.funds.grid(row=1, column=0, sticky="ew", padx=6)
-        legend = ("red: beyond the upper band under the target · amber: under the inner band · blue: beyond the "
-                  "upper band over it · the wallet has no target")
-        tk.Label(column, text=legend, font=theme.FONT_SMALL, fg=theme.TEXT_DIM, bg=theme.PANEL_BG, anchor="w",
-                 justify="left", wraplength=340).grid(row=2, column=0, sticky="ew", padx=10, pady=(2, 6))
-        section_label(column, "RUNWAY · at the flow window's rate").grid(row=3, column=0, sticky="ew", padx=10)
-        self.forecast = ListView(column, [("venue asset: runway", 320)], height=12)
+        # The heatmap shows where funds are short or long at a glance, each cell with its balance and share of
+        # target; the table under it lists the exact balances again, their text coloured by the same bands, for
+        # the time before matplotlib has loaded (or if it cannot).
+        rows = len(self._venues) + 1
+        self.balance_chart = ChartSlot(column, "BalanceHeatmapChart", CHART_WIDTH_PX,
+                                       CHART_HEADER_PX + rows * CHART_ROW_PX + CHART_LEGEND_PX)
+        self.balance_chart.widget.grid(row=1, column=0, sticky="ew", padx=6, pady=(0, 4))
+        self.charts = (self.balance_chart,)
+        columns = [("place", 8, "w")] + [(asset, 12, "e") for asset in self._assets]
+        self.funds = LabelTable(column, columns, rows=rows, font=theme.FONT_MONO_SMALL, row_pad=0, compact=True)
+        self.funds.grid(row=2, column=0, sticky="ew", padx=6)
+        section_label(column, "RUNWAY · at the flow window's rate").grid(row=3, column=0, sticky="ew", padx=10,
+                                                                         pady=(4, 0))
+        self.forecast = ListView(column, [("venue asset: runway", 320)], height=8)
         self.forecast.grid(row=4, column=0, sticky="nsew", padx=6, pady=(0, 6))
         column.grid_rowconfigure(4, weight=1)
         return column
 
     def _build_transfers(self, master) -> tk.Misc:
         column, self.transfers_header = panel(master, "TRANSFERS")
+        self.transfers_header.configure(width=1)  # its counts must not widen the column (the page fits 1600 px)
         self.in_flight = CachedLabel(tk.Label(column, text="", font=theme.FONT_SMALL, fg=theme.TEXT_MUTED,
                                               bg=theme.PANEL_BG, anchor="w", justify="left", wraplength=400))
         self.in_flight.label.grid(row=1, column=0, sticky="ew", padx=10)
@@ -123,6 +133,7 @@ class TreasuryPage:
 
     def _build_rebalance(self, master) -> tk.Misc:
         column, self.rebalance_header = panel(master, "REBALANCING")
+        self.rebalance_header.configure(width=1)  # "off (treasury.rebalance = false)" must not widen the column
         self.rebalance = ListView(column, [("time", 56), ("amount", 88), ("route", 100), ("", 60), ("why", 80)],
                                   height=20)
         self.rebalance.add_row_tips(self._rebalance_reason)
@@ -135,8 +146,10 @@ class TreasuryPage:
         """Recompute the preview from the ticket's fields; return whether the ticket can be sent."""
         marks = self.snapshot.marks if self.snapshot is not None else {
             s.split("/")[0]: m.initial_price for s, m in self._context.config.markets.items()}
+        view = self.snapshot.treasury if self.snapshot is not None else None
         text, ok = present.ticket_preview(self._context.config, marks, self.source.get(), self.destination.get(),
-                                          self.asset.get(), self.amount.get(), self.network.get())
+                                          self.asset.get(), self.amount.get(), self.network.get(),
+                                          view.networks if view is not None else None)
         self.preview.set(text, fg=theme.TEXT if ok else theme.RED)
         self.send_button.configure(state="normal" if ok else "disabled")
         return ok
@@ -163,12 +176,13 @@ class TreasuryPage:
         self.snapshot = snapshot
         view = snapshot.treasury
         settings = self._context.config.treasury
-        for row, (place, cells) in enumerate(present.funds_table(view, snapshot.balances, self._venues,
-                                                                 self._assets, settings.upper_band,
-                                                                 settings.inner_band)):
+        funds = present.balance_heatmap(view, snapshot.balances, self._venues, self._assets, settings.upper_band,
+                                        settings.inner_band)
+        self.balance_chart.set_model(funds)  # taken only if a cell would look different: redrawn only then
+        for row, (place, cells) in enumerate(present.funds_rows(funds)):
             self.funds.set_cell(row, 0, place)
-            for col, (text, fg, bg) in enumerate(cells, start=1):
-                self.funds.set_cell(row, col, text, fg=fg, bg=bg)
+            for col, (text, fg) in enumerate(cells, start=1):
+                self.funds.set_cell(row, col, text, fg=fg)
         self.forecast.show(present.forecast_rows(view))
         counts = view.counts if view is not None else {}
         self.transfers_header.configure(text="TRANSFERS · " + (", ".join(f"{n} {state}" for state, n in counts.items())

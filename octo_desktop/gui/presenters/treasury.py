@@ -1,9 +1,11 @@
-"""The treasury page: funds against targets, transfers with their confirmations, the ticket's preview, the
-rebalance log. Pure: strings, colours and rows from a snapshot (and, for the ticket, the config's networks)."""
+"""The treasury page: funds against targets (the balance heatmap's model, the exact balances under it),
+transfers with their confirmations, the ticket's preview, the rebalance log. Pure: strings, colours and rows
+from a snapshot (and, for the ticket, the config's networks)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Mapping, Sequence
 
@@ -18,35 +20,128 @@ from octo_desktop.treasury.networks import TransferRefused, choose_route, wallet
 AUTO = "cheapest"  # the ticket's network choice when none is named
 
 
-def funds_cell(balance: Decimal, target: Decimal | None, asset: str, upper: float,
-               inner: float) -> tuple[str, str, str]:
-    """A balance against its target: (text, foreground, background). Red beyond the upper band below the
-    target, amber below the inner band, blue beyond the upper band above it, plain within the bands."""
-    text = format_money(balance, ASSET_DECIMALS.get(asset, 4))
-    if target is None or target <= 0:
-        return text, theme.TEXT, theme.PANEL_BG
-    ratio = float(balance / target)
-    text = f"{text} {ratio:4.0%}"
-    if ratio < 1 - upper:
-        return text, theme.TEXT, "#5a1e1e"
-    if ratio < 1 - inner:
-        return text, theme.TEXT, "#4d3b12"
-    if ratio > 1 + upper:
-        return text, theme.TEXT, "#1c3550"
-    return text, theme.TEXT, theme.PANEL_BG
+# The balance heatmap's colours, by deviation in band units (see ``band_units``): flat inside the inner band,
+# then one hue per band on each side, darker at the band's inner edge; a step at each edge shows the bands.
+BAND_SEGMENTS = (  # (from, to, colour at from, colour at to); a bound belongs to the band nearer the target
+    (-3.0, -2.0, "#b3322b", "#7e2621"),  # short beyond the upper band: red (rebalancing refills it)
+    (-2.0, -1.0, "#7a5c17", "#4f3c12"),  # short between the bands: amber
+    (-1.0, 1.0, "#3b3e44", "#3b3e44"),  # within the inner band: neutral
+    (1.0, 2.0, "#213449", "#284867"),  # long between the bands: dim blue
+    (2.0, 3.0, "#1f5185", "#2a67a6"),  # long beyond the upper band: blue (rebalancing drains it)
+)
+BAND_UNITS_MAX = 3.0  # colours saturate here: an empty balance, or twice the target with bands of 20/50 %
+NO_TARGET_COLOUR = "#2f3033"  # the wallet (no target): darker than any band
+NO_TARGET_TEXT = "no target"
 
 
-def funds_table(view: TreasuryView | None, balances: Mapping[str, Mapping[str, Decimal]], venues: Sequence[str],
-                assets: Sequence[str], upper: float, inner: float) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """Rows of (place, cells): each venue's balance of each asset against its target, then the wallet's."""
+def band_units(ratio: float, upper: float, inner: float) -> float:
+    """Return a balance's deviation from its target in band units, signed (short < 0 < long): 0 on target,
+    1 at the inner band, 2 at the upper band, and one more for each further upper band's width beyond it."""
+    off = abs(ratio - 1.0)
+    if off <= inner:
+        units = off / inner if inner > 0 else 0.0
+    elif off <= upper:
+        units = 1.0 + (off - inner) / (upper - inner)
+    else:
+        units = 2.0 + (off - upper) / upper if upper > 0 else BAND_UNITS_MAX
+    return -units if ratio < 1.0 else units
+
+
+def band_colour(units: float | None) -> str:
+    """Return the heatmap's colour ("#rrggbb") for a deviation in band units (None: no target)."""
+    if units is None or math.isnan(units):
+        return NO_TARGET_COLOUR
+    units = max(-BAND_UNITS_MAX, min(BAND_UNITS_MAX, units))
+    for low, high, start, end in BAND_SEGMENTS:
+        if (units < high if high <= -1.0 else units <= high) or high == BAND_UNITS_MAX:
+            share = (units - low) / (high - low)
+            break
+    channels = [round(int(start[i:i + 2], 16) + (int(end[i:i + 2], 16) - int(start[i:i + 2], 16)) * share)
+                for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceHeatmapModel:
+    """Balances per place (venues, then the wallet) and asset against their targets, ready to rasterise."""
+
+    places: tuple[str, ...]  # rows
+    assets: tuple[str, ...]  # columns
+    deviations: tuple[tuple[float | None, ...], ...]  # band units (``band_units``); None without a target
+    balances: tuple[tuple[str, ...], ...]  # each cell's balance, at the asset's decimals
+    shares: tuple[tuple[str, ...], ...]  # each cell's "% of target", or NO_TARGET_TEXT
+    colours: tuple[tuple[str, ...], ...]  # each cell's "#rrggbb"
+    upper_band: float
+    inner_band: float
+
+    def same_as(self, other: "BalanceHeatmapModel | None") -> bool:
+        """Return True when ``other`` would render exactly the same picture."""
+        return (other is not None and self.places == other.places and self.assets == other.assets
+                and self.balances == other.balances and self.shares == other.shares
+                and self.colours == other.colours and self.upper_band == other.upper_band
+                and self.inner_band == other.inner_band)
+
+    def cell(self, place: str, asset: str) -> tuple[str, str, str]:
+        """Return one cell's (balance, share, colour)."""
+        row, column = self.places.index(place), self.assets.index(asset)
+        return self.balances[row][column], self.shares[row][column], self.colours[row][column]
+
+
+def band_ticks(upper: float, inner: float) -> tuple[tuple[float, str], ...]:
+    """Return the colour bar's ticks: (band units, "% of target") at each band's edges and the scale's ends."""
+    return ((-3.0, "0%"), (-2.0, f"{1 - upper:.0%}"), (-1.0, f"{1 - inner:.0%}"), (1.0, f"{1 + inner:.0%}"),
+            (2.0, f"{1 + upper:.0%}"), (3.0, f"{1 + 2 * upper:.0%}+"))
+
+
+def balance_heatmap(view: TreasuryView | None, balances: Mapping[str, Mapping[str, Decimal]],
+                    venues: Sequence[str], assets: Sequence[str], upper: float,
+                    inner: float) -> BalanceHeatmapModel:
+    """Return the balance heatmap: each venue's balance of each asset against its target, then the wallet's."""
     targets = view.targets if view is not None else {}
-    rows = []
-    for venue in (*venues, WALLET):
-        held = balances.get(venue, {})
-        cells = [funds_cell(held.get(asset, Decimal(0)), targets.get((venue, asset)) if venue != WALLET else None,
-                            asset, upper, inner) for asset in assets]
-        rows.append((venue, cells))
-    return rows
+    places = (*venues, WALLET)
+    deviations, texts, shares, colours = [], [], [], []
+    for place in places:
+        held = balances.get(place, {})
+        row_deviations, row_texts, row_shares, row_colours = [], [], [], []
+        for asset in assets:
+            balance = held.get(asset, Decimal(0))
+            target = targets.get((place, asset)) if place != WALLET else None
+            units = None
+            if target is not None and target > 0:
+                ratio = float(balance / target)
+                units = band_units(ratio, upper, inner)
+                row_shares.append(f"{ratio:.0%}")
+            else:
+                row_shares.append(NO_TARGET_TEXT)
+            row_deviations.append(units)
+            row_texts.append(format_money(balance, ASSET_DECIMALS.get(asset, 4)))
+            row_colours.append(band_colour(units))
+        deviations.append(tuple(row_deviations))
+        texts.append(tuple(row_texts))
+        shares.append(tuple(row_shares))
+        colours.append(tuple(row_colours))
+    return BalanceHeatmapModel(places, tuple(assets), tuple(deviations), tuple(texts), tuple(shares),
+                               tuple(colours), upper, inner)
+
+
+def band_text_colour(units: float | None) -> str:
+    """Return a text colour for a deviation in band units: red short beyond the upper band, amber short
+    between the bands, blue long beyond the upper band, plain otherwise (and without a target)."""
+    if units is None or math.isnan(units):
+        return theme.TEXT
+    if units < -2.0:
+        return theme.RED
+    if units < -1.0:
+        return theme.AMBER
+    if units > 2.0:
+        return theme.PNL_MARKED
+    return theme.TEXT
+
+
+def funds_rows(model: BalanceHeatmapModel) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The exact balances under the heatmap: rows of (place, [(balance, text colour) per asset])."""
+    return [(place, [(text, band_text_colour(units)) for text, units in zip(texts, deviations)])
+            for place, texts, deviations in zip(model.places, model.balances, model.deviations)]
 
 
 def transfer_rows(view: TreasuryView | None, now: float) -> list[Row]:
@@ -121,9 +216,12 @@ def rebalance_title(view: TreasuryView | None) -> str:
 
 
 def ticket_preview(config, marks: Mapping[str, float], source: str, destination: str, asset: str, amount_text: str,
-                   network: str) -> tuple[str, bool]:
-    """What the ticket would do: the network, fee, time to credit and cost, and the alternatives; or why
-    it cannot. The engine checks again (balances, halts, exclusions) when the ticket is sent."""
+                   network: str, routes: Mapping | None = None) -> tuple[str, bool]:
+    """What the ticket would do: the network, fee (and where it came from), time to credit and cost, and the
+    alternatives; or why it cannot. ``routes`` (venue -> asset -> chain -> Network) are the networks in effect
+    in the engine (live figures included); the config's when None. The engine checks again (balances, halts,
+    exclusions) when the ticket is sent."""
+    routes = routes if routes else {venue: spec.networks for venue, spec in config.venues.items()}
     try:
         amount = Decimal(amount_text.strip())
     except InvalidOperation:
@@ -136,8 +234,8 @@ def ticket_preview(config, marks: Mapping[str, float], source: str, destination:
 
     def networks(venue):
         if venue != WALLET:
-            return config.venues[venue].networks.get(asset, {})
-        return wallet_networks((spec.networks.get(asset, {}) for spec in config.venues.values()), WALLET)
+            return routes.get(venue, {}).get(asset, {})
+        return wallet_networks((assets.get(asset, {}) for assets in routes.values()), WALLET)
 
     processing = 0.0 if source == WALLET else config.venues[source].withdrawal_processing_s
     try:
@@ -146,9 +244,11 @@ def ticket_preview(config, marks: Mapping[str, float], source: str, destination:
                                       None if network == AUTO else network)
     except TransferRefused as exc:
         return str(exc), False
+    origin = networks(source)[chosen.chain].source
     lines = [f"{chosen.chain}: fee {chosen.fee:f} {asset} ({chosen.fee_quote:.2f} {QUOTE_ASSET}), credited in about "
              f"{format_duration(chosen.seconds_to_credit)}, withdrawable again in about "
-             f"{format_duration(chosen.seconds_to_unlock)}; {source} pays {amount + chosen.fee:f} {asset}"]
+             f"{format_duration(chosen.seconds_to_unlock)}; {source} pays {amount + chosen.fee:f} {asset}; "
+             f"fee from {origin}"]
     for q in quotes:
         if q.chain != chosen.chain:
             lines.append(f"  {q.chain}: " + (f"cost {q.cost_quote:.2f} {QUOTE_ASSET}, ~{format_duration(q.seconds_to_credit)}"
