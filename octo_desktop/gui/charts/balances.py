@@ -16,8 +16,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.transforms import Bbox
 
 from octo_desktop.gui import theme
-from octo_desktop.gui.charts.canvas import BlitCanvas
-from octo_desktop.gui.charts.heatmap import GlyphCache, PixelImage, paste
+from octo_desktop.gui.charts.heatmap import GlyphCache, paste, raster_surface
 from octo_desktop.gui.presenters.treasury import (
     BAND_SEGMENTS, BAND_UNITS_MAX, NO_TARGET_COLOUR, NO_TARGET_TEXT, BalanceHeatmapModel, band_colour, band_ticks,
 )
@@ -201,17 +200,8 @@ class BalanceHeatmapChart:
     """The balance heatmap: a rasterised image in one ``imshow`` artist, redrawn by blitting when it changes."""
 
     def __init__(self, master, width_px: int = 440, height_px: int = 340) -> None:
-        self.surface = BlitCanvas(master, width_px, height_px)
+        self.surface, self.axes, self.image = raster_surface(master, width_px, height_px)
         self.widget = self.surface.container
-        self.axes = self.surface.figure.add_axes((0, 0, 1, 1))
-        self.axes.set_axis_off()
-        self.image = PixelImage(self.axes, interpolation="nearest", origin="upper")
-        self.image.set_data(np.zeros((2, 2, 4), dtype=np.uint8))
-        self.image.set_extent((0, 1, 1, 0))
-        self.axes.add_image(self.image)
-        self.axes.set_xlim(0, 1)
-        self.axes.set_ylim(1, 0)
-        self.surface.animate(self.image)
         self.raster = BalanceRaster()
         self.model: BalanceHeatmapModel | None = None  # the newest model given
         self.shown: BalanceHeatmapModel | None = None  # the model on screen

@@ -301,21 +301,27 @@ class PixelImage(AxesImage):
         return super().make_image(renderer, magnification, unsampled)
 
 
+def raster_surface(master, width_px: int, height_px: int) -> tuple[BlitCanvas, object, PixelImage]:
+    """A blitting canvas whose whole figure is one ``PixelImage`` (top row first), as the raster charts use."""
+    surface = BlitCanvas(master, width_px, height_px)
+    axes = surface.figure.add_axes((0, 0, 1, 1))
+    axes.set_axis_off()
+    image = PixelImage(axes, interpolation="nearest", origin="upper")
+    image.set_data(np.zeros((2, 2, 4), dtype=np.uint8))
+    image.set_extent((0, 1, 1, 0))
+    axes.add_image(image)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(1, 0)
+    surface.animate(image)
+    return surface, axes, image
+
+
 class HeatmapChart:
     """The 8x8 net-spread heatmap: a rasterised image in one ``imshow`` artist, redrawn by blitting."""
 
     def __init__(self, master, width_px: int = 400, height_px: int = 380) -> None:
-        self.surface = BlitCanvas(master, width_px, height_px)
+        self.surface, self.axes, self.image = raster_surface(master, width_px, height_px)
         self.widget = self.surface.container
-        self.axes = self.surface.figure.add_axes((0, 0, 1, 1))
-        self.axes.set_axis_off()
-        self.image = PixelImage(self.axes, interpolation="nearest", origin="upper")
-        self.image.set_data(np.zeros((2, 2, 4), dtype=np.uint8))
-        self.image.set_extent((0, 1, 1, 0))
-        self.axes.add_image(self.image)
-        self.axes.set_xlim(0, 1)
-        self.axes.set_ylim(1, 0)
-        self.surface.animate(self.image)
         self.raster = HeatmapRaster()
         self.model: HeatmapModel | None = None
         self.highlight: tuple[str, str] | None = None
