@@ -1,0 +1,1 @@
+"""The router desk's pure model: pool math, the splitter, OTC pools, parent orders, Jupiter's quote schema."""
