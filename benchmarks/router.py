@@ -3,8 +3,8 @@
     python -m benchmarks.router [--quick] [--json] [--quantity Q] [--seed S]
 
 A seeded SOL/USDT market around 150: 8 books of 50 ask levels each (taker fees 0.05 %-0.2 %, two of them
-needing a funding transfer first), 6 constant-product pools (0.25 % fee, a network fee each; closed-form
-quotes in plain Python, as an AMM adapter gives them) and 2 OTC pools (a minimum block, a settlement delay).
+needing a funding transfer first), 6 Solana pools on their exact integer math (2 Raydium CPMM, 2 AMM v4,
+2 Meteora DLMM; 0.4-6 M USDC each; a network fee each) and 2 OTC pools (a minimum block, a settlement delay).
 One route is ``split`` from the curves to the plan, the curves built beforehand as the desk keeps them;
 building the curves from the books and pools is timed apart. Buy 500 SOL by default, and a sell of the same
 size on the bids. Medians with their spreads, in milliseconds; the target is a route under 5 ms.
@@ -19,8 +19,10 @@ import random
 import sys
 
 from benchmarks.harness import repeat
+from octo_desktop.router import amm, dlmm
 from octo_desktop.router.ladder import book_curve, function_curve
 from octo_desktop.router.otc import OtcPool
+from octo_desktop.router.pools import PoolSpec, build_pool
 from octo_desktop.router.split import split
 
 MID = 150.0
@@ -31,19 +33,20 @@ QUANTITY = 500.0
 TARGET_ROUTE_MS = 5.0
 
 
-def _cpmm(name: str, quote_reserve: float, base_reserve: float, fee: float, side: str, network: float):
-    # Buying ``q`` base pays ``x q / (y - q) / (1 - fee)``;
-    # selling ``q`` receives ``(1 - fee) q x / (y + (1 - fee) q)``.
+def _pool_curve(spec: PoolSpec, side: str, network: float):
+    # The exact integer pool math behind the float adapter the desk uses (exact-out to buy, exact-in to sell).
+    pool = build_pool(spec, MID, now=0.0)
+    module = dlmm if spec.kind == "dlmm" else amm
+    extra = (0,) if spec.kind == "dlmm" else ()
     if side == "buy":
-        def amount(q: float) -> float:
-            return quote_reserve * q / (base_reserve - q) / (1.0 - fee)
-        limit = base_reserve * 0.5
+        amount = module.buy_cost_curve(pool, True, *extra)
+        limit = module.max_buy_quantity(pool, True)
     else:
-        def amount(q: float) -> float:
-            net = (1.0 - fee) * q
-            return net * quote_reserve / (base_reserve + net)
-        limit = base_reserve * 2.0
-    return function_curve(name, "amm", side, amount, limit, fee_rate=fee, fixed_cost=network)
+        amount = module.sell_proceeds_curve(pool, True, *extra)
+        limit = module.max_sell_quantity(pool, True, *extra)
+    fee = 0.001 if spec.kind == "dlmm" else 0.0025
+    return function_curve(spec.name, "dlmm" if spec.kind == "dlmm" else "amm", side, amount, limit, fee_rate=fee,
+                          fixed_cost=network)
 
 
 def workload(side: str, seed: int = 7):
@@ -58,7 +61,9 @@ def workload(side: str, seed: int = 7):
         bids = [2 * MID - price for price in asks]
         sizes = [rng.uniform(0.5, 8.0) * (1 + j / 10) for j in range(LEVELS)]
         books.append((f"book{i}", fee, asks if side == "buy" else bids, sizes, 12.0 if i >= 6 else 0.0))
-    pools = [(f"pool{i}", rng.uniform(2e5, 3e6), 0.0025, rng.uniform(0.002, 0.02)) for i in range(POOLS)]
+    kinds = ("cpmm", "cpmm", "amm_v4", "amm_v4", "dlmm", "dlmm")
+    pools = [(PoolSpec(f"pool{i}", kind, "SOL", "USDC", rng.uniform(4e5, 6e6)), rng.uniform(0.002, 0.02))
+             for i, kind in enumerate(kinds)]
     otcs = [OtcPool.full(f"otc{i}", 0.0, base_spread_bps=4 + 3 * i, size_slope_bps=6.0, reference_size=500.0,
                          min_quantity=100.0, max_quantity=2000.0, capacity=5000.0, refill_per_s=1.0,
                          delay_s=20.0, fixed_cost=1.0) for i in range(2)]
@@ -66,7 +71,7 @@ def workload(side: str, seed: int = 7):
     def build():
         curves = [book_curve(name, side, prices, sizes, fee, transfer_cost=transfer)
                   for name, fee, prices, sizes, transfer in books]
-        curves += [_cpmm(name, depth, depth / MID, fee, side, network) for name, depth, fee, network in pools]
+        curves += [_pool_curve(spec, side, network) for spec, network in pools]
         curves += [pool.curve(side, MID, 0.0, 2e-4) for pool in otcs]
         return curves
     return build

@@ -40,6 +40,7 @@ Sources: MeteoraAg/dlmm-sdk ``commons/src/extensions/{lb_pair,bin}.rs``, ``commo
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
@@ -200,6 +201,7 @@ class DlmmSwap:
 
 # --- prices --------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=8192)  # pure: a route evaluates the same few dozen bins thousands of times
 def bin_price(bin_id: int, bin_step: int) -> int:
     """The Q64.64 price of bin ``bin_id``: ``(1 + bin_step/10000)^bin_id`` Y per X in raw units.
 
@@ -326,11 +328,14 @@ def _check_amount(pair: DlmmPair, what: str, amount: int) -> None:
         raise ValueError(f"{pair.name}: {what} must be between 1 and 2**64 - 1 raw units, got {amount}")
 
 
-def _swap(pair: DlmmPair, amount: int, swap_for_y: bool, now: int, exact_out: bool) -> DlmmSwap:
+def _swap(pair: DlmmPair, amount: int, swap_for_y: bool, now: int, exact_out: bool,
+          settle: bool = True) -> DlmmSwap:
+    # ``settle=False`` prices the swap without building the pair after it (``pair_after`` is then the pair
+    # before): what a cost curve needs, evaluated thousands of times per route.
     _check_amount(pair, "the amount out" if exact_out else "the amount in", amount)
     state = references_at(pair, now)
     parameters = pair.parameters
-    bins = list(pair.bins)
+    bins = list(pair.bins) if settle else pair.bins
     fills: list[BinFill] = []
     left = amount  # output still owed (exact out) or input still to place (exact in)
     active = pair.active_id
@@ -361,8 +366,9 @@ def _swap(pair: DlmmPair, amount: int, swap_for_y: bool, now: int, exact_out: bo
                 out = min(amount_out_in_bin(taken - fee, price, swap_for_y), available)
             left -= taken
         net = taken - fee
-        bins[index] = Bin(active, current.amount_x + net, current.amount_y - out) if swap_for_y \
-            else Bin(active, current.amount_x - out, current.amount_y + net)
+        if settle:
+            bins[index] = Bin(active, current.amount_x + net, current.amount_y - out) if swap_for_y \
+                else Bin(active, current.amount_x - out, current.amount_y + net)
         fills.append(BinFill(active, taken, out, fee, rate, accumulator))
         if left == 0:
             break
@@ -377,7 +383,7 @@ def _swap(pair: DlmmPair, amount: int, swap_for_y: bool, now: int, exact_out: bo
     fee = sum(f.fee for f in fills)
     protocol_fee = sum(f.fee * parameters.protocol_share // BASIS_POINT_MAX for f in fills)
     after = replace(pair, active_id=active, bins=tuple(bins),
-                    volatility=replace(state, accumulator=accumulator, last_update_timestamp=now))
+                    volatility=replace(state, accumulator=accumulator, last_update_timestamp=now)) if settle else pair
     return DlmmSwap(pair.name, swap_for_y, exact_out, amount_in, amount_out, fee, protocol_fee, pair.active_id,
                     active, tuple(fills), after)
 
@@ -464,7 +470,7 @@ def max_sell_raw(pair: DlmmPair, base_is_x: bool, now: int) -> int:
     other = max_buy_raw(pair, not base_is_x)
     if other == 0:
         return 0
-    return swap_exact_out(pair, other, swap_for_y=base_is_x, now=now).amount_in
+    return _swap(pair, other, base_is_x, now, exact_out=True, settle=False).amount_in
 
 
 def max_buy_quantity(pair: DlmmPair, base_is_x: bool) -> float:
@@ -491,7 +497,7 @@ def buy_cost_curve(pair: DlmmPair, base_is_x: bool, now: int) -> Callable[[float
             return 0.0
         raw_out = raw_amount(quantity, base_decimals, round_up=True)
         try:
-            swap = swap_exact_out(pair, raw_out, swap_for_y, now)
+            swap = _swap(pair, raw_out, swap_for_y, now, exact_out=True, settle=False)
         except ValueError:
             return math.inf
         return human_amount(swap.amount_in, quote_decimals)
@@ -516,7 +522,7 @@ def sell_proceeds_curve(pair: DlmmPair, base_is_x: bool, now: int) -> Callable[[
         if raw_in > most:
             return -math.inf
         try:
-            swap = swap_exact_in(pair, raw_in, swap_for_y, now)
+            swap = _swap(pair, raw_in, swap_for_y, now, exact_out=False, settle=False)
         except ValueError:
             return 0.0
         return human_amount(swap.amount_out, quote_decimals)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from octo_desktop.router import amm, dlmm
 from octo_desktop.router.dlmm import (
     FEE_PRECISION, MAX_FEE_RATE, ONE_Q64, Bin, DlmmPair, FeeParameters, Volatility, base_fee_rate, bin_id_for_price,
     bin_price, build_pair, buy_cost_curve, marginal_price, max_buy_quantity, max_buy_raw, max_sell_quantity,
@@ -313,3 +314,14 @@ def test_the_marginal_buy_price_includes_the_fee():
     assert marginal_price(pair, True, 0, "buy") == pytest.approx(mid / (1 - 0.0025))
     assert marginal_price(pair, True, 0, "sell") == pytest.approx(mid * (1 - 0.0025))
     assert buy_cost_curve(pair, True, 0)(0.01) / 0.01 == pytest.approx(mid / (1 - 0.0025), rel=1e-5)
+
+
+def test_the_cost_curves_price_exactly_what_a_settled_swap_does():
+    # The curves price without building the pair after the swap: the amounts must be the settled swap's.
+    pair = dlmm.build_pair("p", "SOL", "USDC", 9, 6, 150.0, 10, 2_000_000.0, bins_each_side=20, now=50)
+    buy, sell = dlmm.buy_cost_curve(pair, True, 60), dlmm.sell_proceeds_curve(pair, True, 60)
+    for quantity in (0.5, 40.0, 900.0, 4000.0):
+        settled = dlmm.swap_exact_out(pair, amm.raw_amount(quantity, 9, round_up=True), False, 60)
+        assert buy(quantity) == amm.human_amount(settled.amount_in, 6)
+        settled = dlmm.swap_exact_in(pair, amm.raw_amount(quantity, 9, round_up=False), True, 60)
+        assert sell(quantity) == amm.human_amount(settled.amount_out, 6)
