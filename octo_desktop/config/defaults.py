@@ -97,6 +97,33 @@ WITHDRAWAL_PROCESSING_S = {"binance": 60.0, "okx": 90.0, "bybit": 120.0, "kucoin
 # The central wallet (self-custody) and what it holds when a database is created.
 WALLET = {"USDT": 20000.0, "BTC": 0.1}
 
+# The router's Solana pools: realistic kinds, depths and fees for SOL, ETH (Wormhole WETH) and BTC (cbBTC)
+# against USDC and USDT, as the larger Raydium and Meteora pools looked in 2026-12 (not any pool's live
+# figures). ``tvl`` in the quote; ``fee_rate`` out of 1,000,000 (CPMM); DLMM's base fee is base_factor x
+# bin_step x 1e-8; ``lag_s``: how fast arbitrageurs close a gap to the exchanges.
+ROUTER_POOLS = {
+    "raydium_sol_usdc": {"kind": "amm_v4", "base": "SOL", "quote": "USDC", "tvl": 12_000_000.0, "lag_s": 10.0},
+    "raydium_sol_usdc_cpmm": {"kind": "cpmm", "base": "SOL", "quote": "USDC", "tvl": 5_000_000.0,
+                              "fee_rate": 2500, "lag_s": 15.0},
+    "raydium_sol_usdt_cpmm": {"kind": "cpmm", "base": "SOL", "quote": "USDT", "tvl": 1_500_000.0,
+                              "fee_rate": 2500, "lag_s": 30.0},
+    "meteora_sol_usdc": {"kind": "dlmm", "base": "SOL", "quote": "USDC", "tvl": 4_000_000.0, "bin_step": 10,
+                         "base_factor": 10_000, "bins_each_side": 40, "lag_s": 8.0},
+    "meteora_eth_usdc": {"kind": "dlmm", "base": "ETH", "quote": "USDC", "tvl": 2_000_000.0, "bin_step": 10,
+                         "base_factor": 10_000, "bins_each_side": 40, "lag_s": 20.0},
+    "meteora_btc_usdc": {"kind": "dlmm", "base": "BTC", "quote": "USDC", "tvl": 3_000_000.0, "bin_step": 5,
+                         "base_factor": 10_000, "bins_each_side": 60, "lag_s": 20.0},
+}
+# Simulated OTC counterparties (sizes in USDT): a tight one for mid-size blocks, a wider, deeper, slower one.
+ROUTER_OTC = {
+    "otc_swift": {"base_spread_bps": 6.0, "size_slope_bps": 5.0, "reference_size_usdt": 250_000.0,
+                  "min_usdt": 25_000.0, "max_usdt": 2_000_000.0, "capacity_usdt": 5_000_000.0,
+                  "refill_usdt_per_s": 500.0, "delay_s": 3.0, "tolerance_bps": 10.0},
+    "otc_block": {"base_spread_bps": 10.0, "size_slope_bps": 3.0, "reference_size_usdt": 1_000_000.0,
+                  "min_usdt": 100_000.0, "max_usdt": 10_000_000.0, "capacity_usdt": 20_000_000.0,
+                  "refill_usdt_per_s": 2_000.0, "delay_s": 15.0, "tolerance_bps": 25.0},
+}
+
 # US dollars per million tokens (input, output), from OpenAI's published price list; "default" prices a
 # model missing from the table (conservatively, as gpt-4o). A local model server costs nothing: give its
 # model a zero price in the config.
@@ -158,6 +185,8 @@ def default_tree() -> dict:
     tree["advisor"]["prices"] = copy.deepcopy(ADVISOR_PRICES)
     tree["treasury"]["chains"] = copy.deepcopy(CHAINS)
     tree["treasury"]["wallet"] = dict(WALLET)
+    tree["router"]["pools"] = copy.deepcopy(ROUTER_POOLS)
+    tree["router"]["otc"] = copy.deepcopy(ROUTER_OTC)
     return tree
 
 
@@ -173,6 +202,9 @@ STARTER = {
                  ("vol_window_s", "realised volatility over this window, from mids sampled every vol_sample_s"),
                  ("transfer_cost_in_decision", "also subtract each pair's transfer cost (moving the funds back, "
                                                "per unit traded) before the threshold")],
+    "router": [("slippage_bps", "a Solana swap's tolerance, checked when it lands"),
+               ("jupiter_url", "empty: Octo's own pools, no network; or Jupiter's quote API"),
+               ("quote_endpoint", "serve Jupiter's /quote for other tools on 127.0.0.1:quote_port")],
     "risk": [("max_open_trades", ""), ("max_notional_per_trade", ""),
              ("max_notional_per_venue", "open notional touching one venue, the new trade included"),
              ("daily_loss_limit_pct", "of the day's starting equity; halts until 00:00 UTC"),

@@ -25,6 +25,7 @@ from octo_desktop.config.schema import (
 )
 from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.money import exact
+from octo_desktop.router.pools import OtcSpec, PoolSpec
 from octo_desktop.treasury.networks import Chain, Network
 
 
@@ -138,7 +139,7 @@ def _split_key(key: str) -> list[str]:
 # Tables whose keys are user-chosen (symbols, assets, networks), so new keys are allowed there.
 _OPEN_TABLES = {"advisor.prices", "symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
                 "venues.*.withdrawal_fees.*", "account.base_per_venue", "venues.*.networks", "venues.*.networks.*",
-                "treasury.chains", "treasury.wallet"}
+                "treasury.chains", "treasury.wallet", "router.pools", "router.otc"}
 _ROUTE_KEYS = ("fee", "fee_share", "minimum", "withdraw", "deposit")
 _CHAIN_KEYS = ("block_time_s", "credit_confirmations", "unlock_confirmations", "random_blocks")
 _VENUE_SYMBOL_KEYS = {"tick_size", "lot_size", "min_notional"}
@@ -289,10 +290,45 @@ def build(tree: dict, source: str) -> Config:
     if treasury.inner_band >= treasury.upper_band:
         raise ConfigError(f"treasury.inner_band: must be < upper_band ({treasury.upper_band:g}), "
                           f"got {treasury.inner_band:g}")
+    router = _router(tree["router"])
     return Config(market=market["kind"], seed=seed, symbols=tuple(symbol_list), markets=MappingProxyType(markets),
                   venues=MappingProxyType(venues), simulation=simulation, strategy=strategy, risk=risk,
                   account=account, source=source, live=live, execution=execution, spoofing=spoofing,
-                  advisor=advisor, treasury=treasury)
+                  advisor=advisor, treasury=treasury, router=router)
+
+
+def _router(tree: Mapping):
+    """``[router]``: its keys, then each pool and OTC counterparty, missing keys at their defaults."""
+    url = tree.get("jupiter_url")
+    if not isinstance(url, str) or (url.strip() and not url.strip().startswith(("http://", "https://"))):
+        raise ConfigError(f"router.jupiter_url: must be empty or start with http:// or https://, got {url!r}")
+    tables = {}
+    for what, cls, rules in (("pools", PoolSpec, "pool"), ("otc", OtcSpec, "otc")):
+        table = tree.get(what, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"router.{what}: must be a table of name = {{...}}")
+        specs = {}
+        for name, values in table.items():
+            path = f"router.{what}.{name}"
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: must be a table")
+            known = {f.name for f in fields(cls)} - {"name"}
+            unknown = sorted(set(values) - known)
+            if unknown:
+                raise ConfigError(f"{path}.{unknown[0]}: unknown key (one of {', '.join(sorted(known))})")
+            kwargs = {key: values[key] for key in values if key not in RULES[rules]}
+            for key in RULES[rules]:
+                if key in values:
+                    kwargs[key] = _checked(rules, values, key, path)
+            for key in ("kind", "base", "quote"):
+                if key in kwargs and not isinstance(kwargs[key], str):
+                    raise ConfigError(f"{path}.{key}: must be a string")
+            try:
+                specs[name] = cls(name, **kwargs)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+        tables[what] = MappingProxyType(specs)
+    return _section("router", dict(tree, jupiter_url=url.strip()), **tables)
 
 
 def _markets(symbols_tree: Mapping) -> tuple[list[str], dict[str, SymbolMarket]]:

@@ -19,6 +19,7 @@ from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.risk import RiskLimits
 from octo_desktop.domain.spoofing import SpoofingSettings
 from octo_desktop.domain.money import exact
+from octo_desktop.router.pools import OtcSpec, PoolSpec
 from octo_desktop.treasury.networks import Chain, Network
 
 VENUE_IDS = ("binance", "okx", "bybit", "kucoin", "gate", "mexc", "bitget", "htx")
@@ -285,6 +286,23 @@ class TreasuryConfig:
     wallet: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))  # initial wallet funds
 
 
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    """The router desk: Solana costs, the pools and OTC counterparties it sees, Jupiter (``[router]``)."""
+
+    slippage_bps: float = 50.0  # a DEX child's tolerance, checked against the pool when it lands
+    dex_latency_ms: float = 800.0  # from sending a swap to its slot being confirmed
+    sol_base_fee_lamports: float = 5000.0  # per signature
+    priority_fee_lamports: float = 20000.0  # per swap (compute units x price)
+    token_account_rent_sol: float = 0.00203928  # opening an associated token account that is missing
+    delay_risk_aversion: float = 1.0  # k in the delay risk price x volatility x sqrt(delay) x k
+    jupiter_url: str = ""  # empty: Octo's own pools (no network); else e.g. https://api.jup.ag/swap/v1
+    quote_endpoint: bool = False  # serve Jupiter's /quote on 127.0.0.1 for other tools
+    quote_port: int = 8787
+    pools: Mapping[str, PoolSpec] = field(default_factory=lambda: MappingProxyType({}))
+    otc: Mapping[str, OtcSpec] = field(default_factory=lambda: MappingProxyType({}))
+
+
 # How each numeric key is checked. A key missing here is not a number (bool, string, table).
 RULES: dict[str, dict[str, Rule]] = {
     "market": {"seed": _i(0, SEED_MAX)},
@@ -352,6 +370,16 @@ RULES: dict[str, dict[str, Rule]] = {
                  "upper_band": Rule(0.0, 10.0), "inner_band": Rule(0.0, 10.0), "max_fee_share": Rule(0.0, 1.0),
                  "horizon_s": Rule(1.0, 86400 * 365), "flow_window_s": Rule(1.0, 86400 * 30),
                  "floor_share": Rule(0.0, 1.0), "min_transfer_usdt": Rule(0.0, 1e9)},
+    "router": {"slippage_bps": Rule(0.0, 10000), "dex_latency_ms": Rule(0.0, 60000),
+               "sol_base_fee_lamports": Rule(0.0, 1e9), "priority_fee_lamports": Rule(0.0, 1e10),
+               "token_account_rent_sol": Rule(0.0, 1.0), "delay_risk_aversion": Rule(0.0, 100),
+               "quote_port": _i(1024, 65535)},
+    "pool": {"tvl": Rule(1.0), "fee_rate": _i(0, 999_999), "bin_step": _i(1, 400), "base_factor": _i(1, 10**7),
+             "bins_each_side": _i(0, 500), "lag_s": Rule(0.01, 86400)},
+    "otc": {"base_spread_bps": Rule(0.0, 1000), "size_slope_bps": Rule(0.0, 1000), "size_exponent": Rule(0.1, 5),
+            "reference_size_usdt": Rule(1.0), "volatility_multiplier": Rule(0.0, 100), "min_usdt": Rule(0.0),
+            "max_usdt": Rule(1.0), "capacity_usdt": Rule(1.0), "refill_usdt_per_s": Rule(0.0),
+            "delay_s": Rule(0.0, 3600), "tolerance_bps": Rule(0.0, 1000)},
     "chain": {"block_time_s": Rule(0.01, 86400), "credit_confirmations": _i(1, 100000),
               "unlock_confirmations": _i(1, 100000)},
     "network": {"fee": _d(0.0, 1e9), "fee_share": _d(0.0, 0.5), "minimum": _d(0.0, 1e12)},
@@ -361,7 +389,7 @@ RULES: dict[str, dict[str, Rule]] = {
 # their own (symbols, venues, strategy.weights, advisor.prices, account.base_per_venue).
 SECTIONS = {"live": LiveConfig, "simulation": SimulationConfig, "strategy": StrategyConfig, "risk": RiskLimits,
             "execution": ExecutionConfig, "spoofing": SpoofingSettings, "advisor": AdvisorConfig,
-            "account": AccountConfig, "treasury": TreasuryConfig}
+            "account": AccountConfig, "treasury": TreasuryConfig, "router": RouterConfig}
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +411,7 @@ class Config:
     spoofing: SpoofingSettings = SpoofingSettings()
     advisor: AdvisorConfig = field(default_factory=AdvisorConfig)
     treasury: TreasuryConfig = field(default_factory=TreasuryConfig)
+    router: RouterConfig = field(default_factory=RouterConfig)
 
     @property
     def venue_names(self) -> tuple[str, ...]:

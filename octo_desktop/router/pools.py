@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from octo_desktop.router import amm, dlmm
+from octo_desktop.router.otc import OtcPool
 
 Pool = Union[amm.CpmmPool, amm.AmmV4Pool, dlmm.DlmmPair]
 KINDS = ("cpmm", "amm_v4", "dlmm")
@@ -58,6 +59,43 @@ class PoolSpec:
     @property
     def pair(self) -> str:
         return f"{self.base}/{self.quote}"
+
+
+@dataclass(frozen=True, slots=True)
+class OtcSpec:
+    """One simulated OTC counterparty as configured (``[router.otc.NAME]``); sizes in USDT, turned into the
+    asset's units at the price when a pool is made for it (``build_otc``)."""
+
+    name: str
+    base_spread_bps: float = 8.0  # the spread quoted on a small block
+    size_slope_bps: float = 6.0  # added at reference_size_usdt, growing as (size / reference) ** size_exponent
+    size_exponent: float = 1.0
+    reference_size_usdt: float = 250_000.0
+    volatility_multiplier: float = 1.0  # the spread widens by this times the volatility over the delay
+    min_usdt: float = 25_000.0
+    max_usdt: float = 2_000_000.0
+    capacity_usdt: float = 5_000_000.0  # what it will do in total before it must refill
+    refill_usdt_per_s: float = 500.0
+    delay_s: float = 3.0  # from acceptance to settlement
+    tolerance_bps: float = 10.0  # the quote is withdrawn if the market moves more than this meanwhile
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_usdt <= self.max_usdt:
+            raise ValueError(f"{self.name}: min_usdt must be within [0, max_usdt], got {self.min_usdt}")
+        if self.capacity_usdt < self.max_usdt:
+            raise ValueError(f"{self.name}: capacity_usdt must be at least max_usdt")
+
+
+def build_otc(spec: OtcSpec, asset: str, price: float, now: float) -> OtcPool:
+    """The OTC pool ``spec`` quotes for ``asset`` at ``price``, full (sizes in the asset's units)."""
+    if not (math.isfinite(price) and price > 0):
+        raise ValueError(f"{spec.name}: the price of {asset} must be positive, got {price}")
+    return OtcPool.full(f"{spec.name} {asset}", now, base_spread_bps=spec.base_spread_bps,
+                        size_slope_bps=spec.size_slope_bps, reference_size=spec.reference_size_usdt / price,
+                        min_quantity=spec.min_usdt / price, max_quantity=spec.max_usdt / price,
+                        capacity=spec.capacity_usdt / price, refill_per_s=spec.refill_usdt_per_s / price,
+                        size_exponent=spec.size_exponent, volatility_multiplier=spec.volatility_multiplier,
+                        delay_s=spec.delay_s, tolerance_bps=spec.tolerance_bps)
 
 
 def build_pool(spec: PoolSpec, price: float, now: float = 0.0) -> Pool:
