@@ -85,6 +85,7 @@ def test_a_schema_1_database_is_migrated_and_keeps_its_trades(tmp_path):
                        "arrival_buy_vwap", "arrival_sell_vwap", "steps", "expected_edge", "latency_decay",
                        "slippage", "rollback_loss"):
             connection.execute(f"ALTER TABLE trades DROP COLUMN {column}")
+        connection.execute("ALTER TABLE opportunities DROP COLUMN transfer_bps")  # schema 5
         connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     store = open_store(db)
     try:
@@ -96,6 +97,9 @@ def test_a_schema_1_database_is_migrated_and_keeps_its_trades(tmp_path):
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
         assert connection.execute("SELECT count(*) FROM journal").fetchone()[0] == 0
+        # The older opportunities are kept, without a transfer cost term (it was not priced then).
+        kept = connection.execute("SELECT count(*), count(transfer_bps) FROM opportunities").fetchone()
+        assert kept[0] > 0 and kept[1] == 0
     again = cli("run", "--headless", "--seconds", "60", "--json", "--db", str(db))
     assert again.returncode == 0, again.stderr
     assert Decimal(json.loads(again.stdout)["realized_pnl"]) != 0
