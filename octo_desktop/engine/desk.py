@@ -99,4 +99,4 @@ class DeskServices:
     # Wait until a write-ahead entry (a ``Store.submit_journal`` future) is durable; StorageError if not in time.
     durable: Callable[[Any, str], Awaitable[None]]
     # engine.transfer_costs.TransferCostBoard: each pair's transfer cost per unit traded (the treasury writes it)
-    transfer_costs: Any = None
+    transfer_costs: Any

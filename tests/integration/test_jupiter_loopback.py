@@ -14,17 +14,16 @@ from typing import Any, Awaitable, Callable
 import aiohttp
 import pytest
 
+from octo_desktop.desks.router.jupiter_http import JupiterClient, QuoteServer
 from octo_desktop.router.jupiter import (
     EXACT_OUT,
     NO_ROUTES_FOUND,
     TOKEN_NOT_TRADABLE,
-    JupiterClient,
     JupiterUnavailable,
     MalformedQuote,
     Quote,
     QuoteError,
     QuoteRequest,
-    QuoteServer,
     quote_response,
     route_step,
 )

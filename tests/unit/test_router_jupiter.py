@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from octo_desktop.desks.router.jupiter_http import QuoteServer
 from octo_desktop.router.jupiter import (
     EXACT_IN,
     EXACT_OUT,
@@ -23,7 +24,6 @@ from octo_desktop.router.jupiter import (
     Quote,
     QuoteError,
     QuoteRequest,
-    QuoteServer,
     other_amount_threshold,
     platform_fee_amount,
     quote_response,
@@ -458,7 +458,7 @@ def test_the_quote_server_refuses_a_non_loopback_address():
 
 
 def test_the_schema_part_does_not_import_aiohttp():
-    code = "import sys, octo_desktop.router.jupiter; print('aiohttp' in sys.modules)"
+    code = "import sys, octo_desktop.desks.router.jupiter_http; print('aiohttp' in sys.modules)"
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                             cwd=Path(__file__).resolve().parents[2])

@@ -175,8 +175,7 @@ class ArbitrageDesk:
                 episode = self._episodes[key] = Episode(self._next_opportunity_id, now)
                 self._next_opportunity_id += 1
                 if self.opportunity_log is not None:
-                    board = self._services.transfer_costs
-                    transfer = board.cost_bps(symbol, i, j) if board is not None else math.nan
+                    transfer = self._services.transfer_costs.cost_bps(symbol, i, j)
                     self.opportunity_log.append({
                         "time": now, "symbol": symbol, "buy_venue": self.venues[i],
                         "sell_venue": self.venues[j], "net_bps": round(net, 3), "size": st.quantity,
@@ -265,8 +264,7 @@ class ArbitrageDesk:
         if reason and reason == episode.last_reason:
             return  # the same refusal as last time: nothing new to log or do
         score = self._score(symbol, buy_book, sell_book, net, buy_vwap, sell_vwap, st.quantity, now)
-        board = services.transfer_costs
-        transfer = board.cost_bps(symbol, i, j) if board is not None else math.nan
+        transfer = services.transfer_costs.cost_bps(symbol, i, j)
         if not reason and score.value < self.min_score:
             reason, detail = "score", f"score {score.value:.2f} below the minimum {self.min_score:.2f}"
         if not reason and config.strategy.transfer_cost_in_decision and not net - transfer >= self._thresholds[symbol]:
@@ -551,7 +549,7 @@ class ArbitrageDesk:
             for index, (symbol, st) in enumerate(states.items()):
                 matrices[symbol] = SpreadMatrixView(symbol, self.venues, every[index],
                                                     tuple(not u for u in st.usable), st.quantity,
-                                                    board.matrix(symbol) if board is not None else None)
+                                                    board.matrix(symbol))
         config = self._services.rules.config
         return {"matrices": frozen_mapping(matrices), "opportunities": tuple(self._opportunities),
                 "trades": self.trades.views(), "trade_count": self.trades.count,

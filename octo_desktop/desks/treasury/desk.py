@@ -93,12 +93,11 @@ class TreasuryDesk:
             services.activity.note(now, f"rebalance {record.asset} {record.from_venue} -> {record.to_venue} "
                                         f"{record.amount:f}: {verb} ({record.reason})", record.made,
                                    buy_venue=record.to_venue, sell_venue=record.from_venue)
-        board = services.transfer_costs
-        if board is not None and self.rebalancer.sampled_at != self._costs_at:
+        if self.rebalancer.sampled_at != self._costs_at:
             # Each sample brings new targets and flow: price what keeping each pair funded costs.
             self._costs_at = self.rebalancer.sampled_at
             matrices, basis = self.rebalancer.transfer_costs(services.rules.config)
-            board.update(matrices, now, basis)
+            services.transfer_costs.update(matrices, now, basis)
 
     def handle(self, command: Command) -> bool:
         if not isinstance(command, RequestTransfer):
@@ -328,7 +327,7 @@ class TreasuryDesk:
     def transfer_cost_summary(self) -> dict[str, Any]:
         """Each symbol's transfer cost term over its pairs (median, lowest, highest bps) and what it assumes."""
         board = self._services.transfer_costs
-        if board is None or not board.version:
+        if not board.version:
             return {}
         symbols = {}
         for symbol in self._services.rules.config.symbols:
