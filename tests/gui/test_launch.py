@@ -103,8 +103,9 @@ def test_a_second_window_on_a_database_in_use_says_so_in_a_dialog_and_exits_1(tm
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             window = dialog_window(TITLE, second)
-            image = screen.grab()
-            assert len(image.getcolors(maxcolors=1 << 22) or []) > 20  # the dialog is drawn, with its text
+            # The window exists before Tk paints it: wait until the dialog is drawn, with its text.
+            eventually(lambda: len(screen.grab().getcolors(maxcolors=1 << 22) or []) > 20, timeout=30,
+                       message="the dialog is never drawn")
             # A real key press (XTEST) on the focused dialog: Return is its OK button.
             subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True, timeout=10)
             subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
