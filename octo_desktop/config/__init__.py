@@ -13,7 +13,7 @@ from octo_desktop.config.paths import APP_NAME, default_config_path, default_dat
 from octo_desktop.config.schema import (
     ADVISOR_FAILURE_POLICIES, ADVISOR_KINDS, ENGINE_TIME_MAX, ENGINE_TIME_MIN, MARKET_KINDS, QUOTE_ASSET, SEED_MAX,
     VENUE_IDS, AccountConfig, AdvisorConfig, Config, ConfigError, ExecutionConfig, LiveConfig, SimulationConfig,
-    StrategyConfig, SymbolMarket, TreasuryConfig, VenueConfig, WALLET, check_engine_start,
+    StrategyConfig, SymbolMarket, TreasuryConfig, VenueConfig, WALLET, SOLANA, STABLECOINS, check_engine_start,
 )
 from octo_desktop.domain.model import SymbolSpec
 from octo_desktop.domain.risk import RiskLimits
@@ -23,7 +23,7 @@ __all__ = [
     "ADVISOR_FAILURE_POLICIES", "ADVISOR_KINDS", "APP_NAME", "ENGINE_TIME_MAX", "ENGINE_TIME_MIN", "MARKET_KINDS",
     "QUOTE_ASSET", "SEED_MAX", "VENUE_IDS", "AccountConfig", "AdvisorConfig", "Config", "ConfigError",
     "ExecutionConfig", "LiveConfig", "RiskLimits", "SimulationConfig", "SpoofingSettings", "StrategyConfig",
-    "SymbolMarket", "SymbolSpec", "TreasuryConfig", "VenueConfig", "WALLET", "build", "builtin_config", "check_engine_start", "config_as_tree",
+    "SymbolMarket", "SymbolSpec", "TreasuryConfig", "VenueConfig", "WALLET", "SOLANA", "STABLECOINS", "build", "builtin_config", "check_engine_start", "config_as_tree",
     "default_config_path", "default_config_text", "default_data_dir", "default_tree", "load_config",
     "venue_defaults",
 ]

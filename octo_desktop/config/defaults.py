@@ -97,6 +97,9 @@ WITHDRAWAL_PROCESSING_S = {"binance": 60.0, "okx": 90.0, "bybit": 120.0, "kucoin
 # The central wallet (self-custody) and what it holds when a database is created.
 WALLET = {"USDT": 20000.0, "BTC": 0.1}
 
+# The Solana wallet the router swaps from, when a database is created: stablecoins for the pools, SOL for fees.
+SOLANA_WALLET = {"USDC": 50000.0, "USDT": 10000.0, "SOL": 10.0}
+
 # The router's Solana pools: realistic kinds, depths and fees for SOL, ETH (Wormhole WETH) and BTC (cbBTC)
 # against USDC and USDT, as the larger Raydium and Meteora pools looked in 2026-12 (not any pool's live
 # figures). ``tvl`` in the quote; ``fee_rate`` out of 1,000,000 (CPMM); DLMM's base fee is base_factor x
@@ -187,6 +190,7 @@ def default_tree() -> dict:
     tree["treasury"]["wallet"] = dict(WALLET)
     tree["router"]["pools"] = copy.deepcopy(ROUTER_POOLS)
     tree["router"]["otc"] = copy.deepcopy(ROUTER_OTC)
+    tree["router"]["wallet"] = dict(SOLANA_WALLET)
     return tree
 
 

@@ -139,7 +139,8 @@ def _split_key(key: str) -> list[str]:
 # Tables whose keys are user-chosen (symbols, assets, networks), so new keys are allowed there.
 _OPEN_TABLES = {"advisor.prices", "symbols.specs", "venues.*.symbols", "venues.*.withdrawal_fees",
                 "venues.*.withdrawal_fees.*", "account.base_per_venue", "venues.*.networks", "venues.*.networks.*",
-                "treasury.chains", "treasury.wallet", "router.pools", "router.otc"}
+                "treasury.chains", "treasury.wallet", "router.pools", "router.otc",
+                "router.wallet"}
 _ROUTE_KEYS = ("fee", "fee_share", "minimum", "withdraw", "deposit")
 _CHAIN_KEYS = ("block_time_s", "credit_confirmations", "unlock_confirmations", "random_blocks")
 _VENUE_SYMBOL_KEYS = {"tick_size", "lot_size", "min_notional"}
@@ -328,7 +329,11 @@ def _router(tree: Mapping):
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{path}: {exc}") from None
         tables[what] = MappingProxyType(specs)
-    return _section("router", dict(tree, jupiter_url=url.strip()), **tables)
+    wallet_tree = tree.get("wallet", {})
+    if not isinstance(wallet_tree, dict):
+        raise ConfigError("router.wallet: must be a table of asset = amount")
+    wallet = MappingProxyType({asset: _decimal(wallet_tree, asset, "router.wallet") for asset in wallet_tree})
+    return _section("router", dict(tree, jupiter_url=url.strip()), **tables, wallet=wallet)
 
 
 def _markets(symbols_tree: Mapping) -> tuple[list[str], dict[str, SymbolMarket]]:

@@ -265,6 +265,8 @@ class AccountConfig:
 
 
 WALLET = "wallet"  # the central wallet's name in the ledger, beside the venues
+SOLANA = "solana"  # the Solana wallet the router swaps from, beside the venues
+STABLECOINS = frozenset({QUOTE_ASSET, "USDC"})  # valued at 1 quote unit (the pools' USDC against USDT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,8 +301,11 @@ class RouterConfig:
     jupiter_url: str = ""  # empty: Octo's own pools (no network); else e.g. https://api.jup.ag/swap/v1
     quote_endpoint: bool = False  # serve Jupiter's /quote on 127.0.0.1 for other tools
     quote_port: int = 8787
+    max_order_usdt: float = 250_000.0  # a parent order's notional at the reference price may not exceed this
+    reroute_rounds: int = 3  # how many times the part a child missed is routed again
     pools: Mapping[str, PoolSpec] = field(default_factory=lambda: MappingProxyType({}))
     otc: Mapping[str, OtcSpec] = field(default_factory=lambda: MappingProxyType({}))
+    wallet: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))  # the Solana wallet's funds
 
 
 # How each numeric key is checked. A key missing here is not a number (bool, string, table).
@@ -373,7 +378,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "router": {"slippage_bps": Rule(0.0, 10000), "dex_latency_ms": Rule(0.0, 60000),
                "sol_base_fee_lamports": Rule(0.0, 1e9), "priority_fee_lamports": Rule(0.0, 1e10),
                "token_account_rent_sol": Rule(0.0, 1.0), "delay_risk_aversion": Rule(0.0, 100),
-               "quote_port": _i(1024, 65535)},
+               "quote_port": _i(1024, 65535), "max_order_usdt": Rule(1.0), "reroute_rounds": _i(0, 20)},
     "pool": {"tvl": Rule(1.0), "fee_rate": _i(0, 999_999), "bin_step": _i(1, 400), "base_factor": _i(1, 10**7),
              "bins_each_side": _i(0, 500), "lag_s": Rule(0.01, 86400)},
     "otc": {"base_spread_bps": Rule(0.0, 1000), "size_slope_bps": Rule(0.0, 1000), "size_exponent": Rule(0.1, 5),
@@ -441,4 +446,6 @@ class Config:
             result[venue] = balances
         if self.treasury.wallet:  # the central wallet (self-custody): reserves, and where profit is collected
             result[WALLET] = dict(self.treasury.wallet)
+        if self.router.wallet:  # the Solana wallet the router swaps on the pools from
+            result[SOLANA] = dict(self.router.wallet)
         return result

@@ -6,6 +6,8 @@ its own thread. Names are imperative (events, by contrast, are in the past tense
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -98,3 +100,56 @@ class RequestTransfer(Command):
     network: str | None = None
     purpose: str = "manual"  # "manual", "rebalance" or "collect"
     control_id: int | None = None  # set from the command line (``octo_desktop treasury transfer``)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOrder(Command):
+    """Buy or sell ``quantity`` of ``asset`` across every source the router sees (the router desk).
+
+    ``order_type``: "market" (now), "limit" (only what can be done at or better than ``limit_price``; the rest
+    waits or is cancelled, ``rest``) or "sniper" (when ``condition`` holds: "price_above", "price_below",
+    "spread" or "liquidity", at ``level``, with ``condition_quantity`` for liquidity). ``expires_in_s``: engine
+    seconds until it expires (inf: never).
+    """
+
+    side: str
+    asset: str
+    quantity: float
+    order_type: str = "market"
+    limit_price: float = math.nan
+    rest: str = "wait"
+    condition: str = ""
+    level: float = math.nan
+    condition_quantity: float = 0.0
+    expires_in_s: float = math.inf
+    control_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRoute(Command):
+    """Cancel parent order ``order_id``: no new child; those under way land."""
+
+    order_id: int
+    control_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRoute(Command):
+    """Keep a live route preview of a would-be order in the snapshot (``quantity`` 0: none)."""
+
+    side: str = "buy"
+    asset: str = "SOL"
+    quantity: float = 0.0
+    limit_price: float = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRoute(Command):
+    """Answer a control command with the plan for a would-be order, as JSON (``route quote`` on a running
+    engine)."""
+
+    side: str
+    asset: str
+    quantity: float
+    limit_price: float = math.nan
+    control_id: int | None = None

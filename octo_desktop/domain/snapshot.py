@@ -8,6 +8,7 @@ Market data are floats; money (balances, P&L, fees) is ``Decimal``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -335,6 +336,184 @@ class TreasuryView:
 
 
 @dataclass(frozen=True, slots=True)
+class CostPartsView:
+    """What a child or a plan costs beyond trading at the reference mid, in the quote asset (positive: a cost)."""
+
+    impact: float = 0.0
+    fees: float = 0.0
+    network: float = 0.0
+    delay_risk: float = 0.0
+    transfer: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.impact + self.fees + self.network + self.delay_risk + self.transfer
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedChildView:
+    """One source's part of a route plan: what it should do and what that costs."""
+
+    source: str
+    kind: str  # book, amm, dlmm, otc
+    quantity: float
+    average_price: float  # per unit, fees included
+    total: float  # its part of the plan's objective (signed: paid on a buy, minus received on a sell)
+    parts: CostPartsView
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptionView:
+    """One source the router looked at: how much it could do, what it alone would cost, or why not."""
+
+    source: str
+    kind: str
+    capacity: float  # what it could take (funds, depth, limit price)
+    touch: float  # its best all-in price for the first unit (NaN: none)
+    alone_total: float  # what the whole order costs on it alone (NaN: it cannot fill it alone)
+    note: str = ""  # why it is capped or left out
+    ladder: tuple[tuple[float, float], ...] = ()  # (quantity, marginal all-in price): the cost ladder
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlanView:
+    """A route decision: the split, its cost against the best single source and against the exchanges only."""
+
+    side: str
+    asset: str
+    quantity: float
+    filled: float
+    reference_price: float
+    reference_source: str
+    fallback: bool  # the reference is not from the books
+    children: tuple[PlannedChildView, ...]
+    total: float
+    parts: CostPartsView
+    best_single: str  # "" when no single source can fill as much
+    best_single_total: float
+    saving: float  # against the best single source, quote (>= 0)
+    exchanges_only_total: float  # the best split over the exchange books alone (NaN: they cannot fill it)
+    chosen: str  # "split" or "single"
+    reason: str  # "" when it fills the whole quantity
+    options: tuple[SourceOptionView, ...]
+    computed_at: float
+    compute_ms: float
+
+    @property
+    def average_price(self) -> float:
+        return abs(self.total) / self.filled if self.filled > 0 else math.nan
+
+    @property
+    def saving_vs_exchanges(self) -> float:
+        if not math.isfinite(self.exchanges_only_total):
+            return math.nan
+        return (self.exchanges_only_total - self.total) if self.filled > 0 else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class RouteChildView:
+    """One child order as executed (or under way)."""
+
+    child_id: str
+    round: int
+    source: str
+    kind: str
+    side: str
+    quantity: float
+    expected_price: float
+    state: str  # sent, filled, partial, failed, lost
+    filled: float
+    average_price: float  # NaN until filled
+    fee: str  # "0.000025 SOL"
+    sent_at: float
+    done_at: float  # NaN while under way
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParentOrderView:
+    """One parent order of the router, with its children."""
+
+    order_id: int
+    side: str
+    asset: str
+    quantity: float
+    order_type: str
+    state: str
+    filled: float
+    average_price: float  # per unit, everything included (NaN before a fill)
+    limit_price: float
+    condition: str  # "price at or above 151" ("" without one)
+    expires_at: float
+    created_at: float
+    closed_at: float
+    reason: str
+    best_single: str
+    saving: float  # against the best single source at the first routing, quote; NaN before routing
+    exchanges_only_total: float
+    children: tuple[RouteChildView, ...]
+    plan: RoutePlanView | None = None  # the first routing's decision
+
+
+@dataclass(frozen=True, slots=True)
+class PoolView:
+    """One on-chain pool as it stands: its mid against the exchanges', reserves or bins, fee."""
+
+    name: str
+    kind: str  # cpmm, amm_v4, dlmm
+    base: str
+    quote: str
+    mid: float
+    exchange_mid: float  # the exchanges' median mid of the base (NaN: none)
+    gap_bps: float  # the pool's mid against the exchanges', bps
+    fee_bps: float
+    reserve_base: float
+    reserve_quote: float
+    active_bin: int = 0
+    bin_step: int = 0
+    bins: tuple[tuple[float, float], ...] = ()  # dlmm: (bin price, liquidity in quote) around the active bin
+
+
+@dataclass(frozen=True, slots=True)
+class OtcView:
+    """One OTC counterparty's terms and what it can still take, per asset it quotes."""
+
+    name: str
+    asset: str
+    available: float
+    min_quantity: float
+    max_quantity: float
+    spread_bps: float  # for a minimum block
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceView:
+    asset: str
+    price: float
+    source: str
+    age_s: float
+    fallback: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RouterView:
+    """The router desk: the live preview, parent orders (open first, then recent), pools, OTC, references."""
+
+    preview: RoutePlanView | None
+    orders: tuple[ParentOrderView, ...]
+    pools: tuple[PoolView, ...]
+    otc: tuple[OtcView, ...]
+    references: Mapping[str, ReferenceView]
+    counts: Mapping[str, int]  # state -> parent orders
+    saved_total: float  # against the best single source, over every routed order, quote
+    wallet: Mapping[str, Decimal]  # the Solana wallet
+    assets: tuple[str, ...]  # what the router can trade
+    quote_endpoint: str = ""  # "http://127.0.0.1:8787/quote" when served
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything the GUI shows, as of one instant on the engine's clock."""
 
@@ -378,3 +557,4 @@ class Snapshot:
     advisor: AdvisorView | None = None
     vanished: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # why -> opportunities
     treasury: TreasuryView | None = None
+    router: RouterView | None = None

@@ -12,13 +12,14 @@ from collections import deque
 from decimal import Decimal
 from typing import Mapping
 
-from octo_desktop.config import QUOTE_ASSET
+from octo_desktop.config import QUOTE_ASSET, STABLECOINS
 from octo_desktop.domain.attribution import Attribution
-from octo_desktop.domain.ledger import Ledger
+from octo_desktop.domain.ledger import Ledger, asset_changes
 from octo_desktop.domain.snapshot import frozen_array, frozen_mapping
 from octo_desktop.domain.money import cents, exact, notional
 
 HISTORY_POINTS = 2000
+ROUTE_PURPOSE = "route"  # the purpose of the router's fills
 PNL_INTERVAL_S = 1.0
 EQUITY_STORE_INTERVAL_S = 10.0
 
@@ -41,6 +42,10 @@ class Portfolio:
                     self.in_flight[transfer.asset] = self.in_flight.get(transfer.asset, Decimal(0)) + transfer.amount
             if transfer.credited_at is not None:
                 self.ledger.move_in(transfer.to_venue, transfer.asset, transfer.amount)
+        # The router's fills are positions the trader chose (buy 500 SOL), not inventory arbitrage left behind:
+        # the exposure limit measures against them. Asset -> net change the routes made.
+        self.routed: dict[str, Decimal] = {}
+        self.book_routed(fill for fill in state.fills if fill.purpose == ROUTE_PURPOSE)
         self.marks: dict[str, float] = dict(initial_prices)  # base asset -> price in the quote asset
         self.realized_pnl: Decimal = state.realized_pnl  # closed trades only
         self.fees: Decimal = state.fees_in_quote
@@ -62,6 +67,16 @@ class Portfolio:
         self.realized_pnl += pnl
         self.fees += fees
         self.attribution = self.attribution + attribution
+
+    def book_routed(self, fills) -> None:
+        """Count the router's fills (already applied to the ledger) as chosen positions."""
+        for asset, change in asset_changes(fills).items():
+            if asset not in STABLECOINS:
+                self.routed[asset] = self.routed.get(asset, Decimal(0)) + change
+
+    def price(self, asset: str) -> float:
+        """The mark of ``asset`` in the quote asset (a stablecoin is worth 1; an asset never marked 0)."""
+        return 1.0 if asset in STABLECOINS else self.marks.get(asset, 0.0)
 
     def withdraw(self, venue: str, asset: str, amount: Decimal, fee: Decimal) -> None:
         """A transfer left ``venue``: it pays ``amount + fee``; ``amount`` is in flight until credited."""
@@ -94,7 +109,7 @@ class Portfolio:
         total = 0.0
         for assets in (*self.ledger.balances().values(), self.in_flight):
             for asset, amount in assets.items():
-                total += float(amount) * (1.0 if asset == QUOTE_ASSET else self.marks.get(asset, 0.0))
+                total += float(amount) * self.price(asset)
         return total
 
     def equity_exact(self) -> Decimal:
@@ -108,7 +123,7 @@ class Portfolio:
                     continue
                 price = prices.get(asset)
                 if price is None:
-                    price = prices[asset] = exact(self.marks.get(asset, 0.0))
+                    price = prices[asset] = exact(self.price(asset))
                 total += amount * price
         return total
 
@@ -117,7 +132,7 @@ class Portfolio:
         total = Decimal(0)
         for assets in self.initial_balances.values():
             for asset, amount in assets.items():
-                price = Decimal(1) if asset == QUOTE_ASSET else exact(marks.get(asset, 0.0))
+                price = Decimal(1) if asset in STABLECOINS else exact(marks.get(asset, 0.0))
                 total += amount * price
         return total
 
@@ -132,12 +147,12 @@ class Portfolio:
                 initial[asset] = initial.get(asset, Decimal(0)) + amount
         exposure = {}
         for asset in set(totals) | set(initial):
-            if asset == QUOTE_ASSET:
+            if asset in STABLECOINS:
                 continue
             mark = self.marks.get(asset)
             if mark is None or not math.isfinite(mark):
                 continue
-            net = totals.get(asset, Decimal(0)) - initial.get(asset, Decimal(0))
+            net = totals.get(asset, Decimal(0)) - initial.get(asset, Decimal(0)) - self.routed.get(asset, Decimal(0))
             exposure[asset] = cents(notional(net, mark))
         return exposure
 

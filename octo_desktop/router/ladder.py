@@ -237,3 +237,99 @@ def function_curve(name: str, kind: str, side: str, quote_amount: Callable[[floa
         return 0.0 if math.isnan(value) else fee_rate * value
 
     return SourceCurve(name, kind, side, cost, max_quantity, fees=fees if fee_rate else None, **costs)
+
+
+def capped(curve: SourceCurve, quantity: float, why: str = "") -> SourceCurve:
+    """Return ``curve`` able to do at most ``quantity`` (what its account can fund, or what a limit price
+    allows); its cost is infinite beyond. A cap below the source's minimum leaves it unusable."""
+    if not quantity >= 0:
+        quantity = 0.0
+    if quantity >= curve.max_quantity:
+        return curve
+    inner = curve.cost
+
+    def cost(q: float) -> float:
+        return math.inf if q > quantity * (1 + 1e-12) else inner(q)
+
+    steps = None
+    if curve.steps is not None:
+        kept, left = [], quantity
+        for price, size in curve.steps:
+            if left <= 0:
+                break
+            kept.append((price, min(size, left)))
+            left -= size
+        steps = tuple(kept)
+    return SourceCurve(curve.name, curve.kind, curve.side, cost, quantity, min_quantity=curve.min_quantity,
+                       fixed_cost=curve.fixed_cost, transfer_cost=curve.transfer_cost, delay_s=curve.delay_s,
+                       risk_per_unit=curve.risk_per_unit, lot_size=curve.lot_size, fees=curve.fees, steps=steps)
+
+
+def marginal_price(curve: SourceCurve, quantity: float) -> float:
+    """Return the unsigned all-in price (fees included) of the last unit of a child of ``quantity``; the
+    touch at 0. NaN where the source cannot go."""
+    if curve.steps is not None:
+        done = 0.0
+        for price, size in curve.steps:
+            done += size
+            if done >= quantity * (1 - 1e-12):
+                return abs(price)
+        return math.nan
+    limit = min(curve.max_quantity, 1e300)
+    h = max(limit * 1e-6, 1e-12) if math.isfinite(limit) else 1e-6
+    low = max(0.0, quantity - h)
+    high = low + h
+    if high > curve.max_quantity:
+        high, low = curve.max_quantity, max(0.0, curve.max_quantity - h)
+    a, b = curve.cost(low), curve.cost(high)
+    if not (math.isfinite(a) and math.isfinite(b)) or high <= low:
+        return math.nan
+    return abs((b - a) / (high - low))
+
+
+def within_limit(curve: SourceCurve, limit_price: float) -> float:
+    """Return how much the source can do with every unit at or better than ``limit_price`` (all-in, fees
+    included: at most the limit for a buy, at least it for a sell). The marginal price of a convex curve only
+    worsens with size, so the answer is found by bisection (exactly, level by level, on a book)."""
+    if not (math.isfinite(limit_price) and limit_price > 0):
+        return curve.max_quantity
+    better = (lambda p: p <= limit_price) if curve.side == BUY else (lambda p: p >= limit_price)
+    if curve.steps is not None:
+        done = 0.0
+        for price, size in curve.steps:
+            if not better(abs(price)):
+                break
+            done += size
+        return min(done, curve.max_quantity)
+    top = curve.max_quantity
+    if not math.isfinite(top) or top <= 0:
+        return 0.0
+    if not better(marginal_price(curve, top * 1e-9)):
+        return 0.0
+    if better(marginal_price(curve, top)):
+        return top
+    low, high = 0.0, top
+    for _ in range(60):
+        middle = (low + high) / 2
+        if better(marginal_price(curve, middle)):
+            low = middle
+        else:
+            high = middle
+        if high - low <= top * 1e-9:
+            break
+    return low
+
+
+def ladder_points(curve: SourceCurve, upto: float, points: int = 24) -> tuple[tuple[float, float], ...]:
+    """Return ``(quantity, marginal all-in price)`` pairs of ``curve`` from 0 to ``upto`` (or its maximum):
+    the cost ladder chart's line for this source."""
+    top = min(upto, curve.max_quantity)
+    if not (math.isfinite(top) and top > 0):
+        return ()
+    out = []
+    for i in range(points + 1):
+        q = top * i / points
+        price = marginal_price(curve, q)
+        if math.isfinite(price):
+            out.append((q, price + curve.risk_per_unit))
+    return tuple(out)

@@ -173,6 +173,8 @@ _MIGRATIONS = {
     # 2 -> 3: only new tables (advice, advisor_days, spoof_events), created by create_all.
     # 3 -> 4: only a new table (transfers), created by create_all.
     # 4 -> 5: each opportunity's transfer cost term.
+    # 5 -> 6: only new tables (routes, route_children), created by create_all.
+    5: (),
     4: ("ALTER TABLE opportunities ADD COLUMN transfer_bps FLOAT",),
     3: (),
     2: (),

@@ -46,6 +46,8 @@ from octo_desktop.storage.tables import (
     JournalRow,
     MetaRow,
     RiskEventRow,
+    RouteChildRow,
+    RouteRow,
     SettingRow,
     SpoofEventRow,
     TradeRow,
@@ -96,6 +98,9 @@ class StoredState:
     spoof_events: tuple[tuple, ...] = ()
     trade_states: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # closed trades by state
     transfers: tuple[Transfer, ...] = ()  # every transfer, oldest first: balances are rebuilt from them
+    # The router's parent orders and their children, oldest first, as column -> value dicts (routes.desk reads them).
+    routes: tuple[dict[str, Any], ...] = ()
+    route_children: tuple[dict[str, Any], ...] = ()
     # The latest engine time stored anywhere (clock, journal, trades, fills, decisions, curves, events),
     # None for a new database: a restart's clock never starts before it.
     latest_time: float | None = None
@@ -228,6 +233,11 @@ def _load(conn: Connection) -> StoredState:
         trade_states=MappingProxyType(trade_states),
         transfers=tuple(_transfer_from_row(row) for row in conn.execute(
             select(TransferRow.__table__).order_by(TransferRow.transfer_id))),
+        routes=tuple(dict(row._mapping) for row in conn.execute(
+            select(RouteRow.__table__).order_by(RouteRow.order_id))),
+        route_children=tuple(dict(row._mapping) for row in conn.execute(
+            select(RouteChildRow.__table__).order_by(RouteChildRow.order_id, RouteChildRow.sent_at,
+                                                     RouteChildRow.child_id))),
         latest_time=_latest_time(conn, meta),
     )
 
@@ -236,7 +246,8 @@ def _load(conn: Connection) -> StoredState:
 # not engine time and are left out.
 _TIME_COLUMNS = (JournalRow.time, TradeRow.opened_at, TradeRow.closed_at, FillRow.time, DecisionRow.time,
                  EquityRow.time, BalanceRow.time, RiskEventRow.time, AdviceRow.time, SpoofEventRow.time,
-                 ControlRow.handled_at, TransferRow.requested_at, TransferRow.credited_at, TransferRow.unlocked_at)
+                 ControlRow.handled_at, TransferRow.requested_at, TransferRow.credited_at, TransferRow.unlocked_at,
+                 RouteRow.created_at, RouteRow.closed_at, RouteChildRow.sent_at, RouteChildRow.done_at)
 
 
 def _latest_time(conn: Connection, meta: Mapping[str, str]) -> float | None:

@@ -226,3 +226,40 @@ def _transfer_from_row(row: Any) -> Transfer:
                     row.requested_at, schedule, purpose=row.purpose, state=TransferState(row.state),
                     confirmations=row.confirmations, withdrawn_at=row.withdrawn_at, credited_at=row.credited_at,
                     unlocked_at=row.unlocked_at, note=row.note)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The router's parent orders and children: column -> value dicts, checked here.
+# ---------------------------------------------------------------------------------------------------
+_ROUTE_FLOATS = ("created_at", "quantity", "filled", "cost")
+_ROUTE_NULLABLE = ("limit_price", "expires_at", "triggered_at", "closed_at", "best_single_total", "saving",
+                   "exchanges_only_total")
+_ROUTE_TEXTS = ("side", "asset", "order_type", "condition", "rest", "state", "reason", "best_single", "plan")
+
+
+def _route_row(route: Mapping[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"order_id": int(route["order_id"]), "rounds": int(route.get("rounds", 0))}
+    for name in _ROUTE_FLOATS:
+        row[name] = _finite(float(route[name]), f"route {name}")
+    for name in _ROUTE_NULLABLE:
+        value = route.get(name)
+        row[name] = None if value is None or not math.isfinite(float(value)) else float(value)
+    for name in _ROUTE_TEXTS:
+        row[name] = _text(str(route.get(name, "")), f"route {name}")
+    return row
+
+
+_CHILD_TEXTS = ("child_id", "source", "kind", "account", "symbol", "side", "parts", "state", "fee_asset", "note")
+
+
+def _child_row(child: Mapping[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"order_id": int(child["order_id"]), "round": int(child["round"]),
+                           "sent_at": _finite(float(child["sent_at"]), "child sent time")}
+    for name in _CHILD_TEXTS:
+        row[name] = _text(str(child.get(name, "")), f"child {name}")
+    for name in ("quantity", "filled", "cost", "fee"):
+        row[name] = _exact(child.get(name, Decimal(0)), f"child {name}")
+    for name in ("expected_price", "worst_price", "done_at"):
+        value = child.get(name)
+        row[name] = None if value is None or not math.isfinite(float(value)) else float(value)
+    return row

@@ -21,7 +21,8 @@ from sqlalchemy.types import TypeDecorator
 # 3: the AI log (advice), the advisor's daily spend, spoofing events
 # 4: transfers between venues and the central wallet
 # 5: the transfer cost term of each opportunity (opportunities.transfer_bps)
-SCHEMA_VERSION = 5
+# 6: the router's parent orders (routes) and their children (route_children)
+SCHEMA_VERSION = 6
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -315,3 +316,63 @@ class SpoofEventRow(Base):
     lifetime_s: Mapped[float] = mapped_column(Float)
     traded: Mapped[float] = mapped_column(Float)
     distance_bps: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RouteRow(Base):
+    """One parent order of the router, upserted as it moves (``router.orders``); ``plan`` is the latest route
+    decision as JSON: every child with its source, quantity, expected price and cost parts, and every
+    alternative source with what it alone would have cost."""
+
+    __tablename__ = "routes"
+
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[float] = mapped_column(Float)
+    side: Mapped[str] = mapped_column(Text)
+    asset: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[float] = mapped_column(Float)
+    order_type: Mapped[str] = mapped_column(Text)
+    limit_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    condition: Mapped[str] = mapped_column(Text, default="")  # JSON {kind, level, quantity}, "" without one
+    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # NULL: never
+    rest: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, index=True)
+    filled: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float] = mapped_column(Float)  # quote paid (buy) or received (sell), everything included
+    triggered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    rounds: Mapped[int] = mapped_column(Integer, default=0)  # how many times it was routed (re-routes included)
+    best_single: Mapped[str] = mapped_column(Text, default="")
+    best_single_total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    saving: Mapped[float | None] = mapped_column(Float, nullable=True)  # against the best single source, quote
+    exchanges_only_total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    plan: Mapped[str] = mapped_column(Text, default="")
+
+
+class RouteChildRow(Base):
+    """One child of a parent order on one source. Its row is committed (synced) before it is sent, and its
+    result in the same transaction as its fills, so a restart knows every child that went out and never
+    books one twice."""
+
+    __tablename__ = "route_children"
+
+    child_id: Mapped[str] = mapped_column(Text, primary_key=True)  # "r<order>-<n>", also its fills' order id
+    order_id: Mapped[int] = mapped_column(Integer, index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # book, amm, dlmm, otc
+    account: Mapped[str] = mapped_column(Text)  # the ledger account it trades from
+    symbol: Mapped[str] = mapped_column(Text)
+    side: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    expected_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    worst_price: Mapped[float | None] = mapped_column(Float, nullable=True)  # the tolerance checked on arrival
+    parts: Mapped[str] = mapped_column(Text, default="")  # JSON cost parts expected
+    state: Mapped[str] = mapped_column(Text, index=True)  # sent, filled, partial, failed, lost
+    sent_at: Mapped[float] = mapped_column(Float)
+    done_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    filled: Mapped[Decimal] = mapped_column(DecimalText)
+    cost: Mapped[Decimal] = mapped_column(DecimalText)  # quote paid or received, before fees in another asset
+    fee: Mapped[Decimal] = mapped_column(DecimalText)
+    fee_asset: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")

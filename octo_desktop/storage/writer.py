@@ -47,7 +47,9 @@ from octo_desktop.storage.rows import (
     _fill_row,
     _finite,
     _nullable_float,
+    _child_row,
     _pnl_decimal,
+    _route_row,
     _text,
     _trade_row,
     _transfer_row,
@@ -63,6 +65,8 @@ from octo_desktop.storage.tables import (
     InitialBalanceRow,
     JournalRow,
     RiskEventRow,
+    RouteChildRow,
+    RouteRow,
     SettingRow,
     SpoofEventRow,
     TradeRow,
@@ -84,8 +88,14 @@ class _Journal(NamedTuple):
     trade_row: dict[str, Any] | None
     future: Future[None]
     transfer_row: dict[str, Any] | None = None
+    route_row: dict[str, Any] | None = None
+    child_rows: tuple[dict[str, Any], ...] = ()
 
     def describe(self) -> str:
+        if self.row is None and self.route_row is not None:
+            return f"route {self.route_row['order_id']} ({self.route_row['state']})"
+        if self.row is None and self.child_rows:
+            return f"route child {self.child_rows[0]['child_id']} ({self.child_rows[0]['state']})"
         if self.row is None and self.transfer_row is not None:
             return f"transfer {self.transfer_row['transfer_id']} ({self.transfer_row['state']})"
         return f"journal entry {self.row['kind']} of trade {self.row['trade_id']}"
@@ -113,6 +123,8 @@ _UPSERT_SETTING = _upsert(SettingRow, ["key"])
 _UPSERT_ADVICE = _upsert(AdviceRow, ["advice_id"])
 _UPSERT_ADVISOR_DAY = _upsert(AdvisorDayRow, ["day"])
 _UPSERT_TRANSFER = _upsert(TransferRow, ["transfer_id"])
+_UPSERT_ROUTE = _upsert(RouteRow, ["order_id"])
+_UPSERT_CHILD = _upsert(RouteChildRow, ["child_id"])
 
 
 class Store:
@@ -279,6 +291,28 @@ class Store:
         if stopped:
             self._fail_unwritten([entry])
         return future
+
+    def submit_route(self, route: Mapping[str, Any] | None = None, children: Iterable[Mapping[str, Any]] = (),
+                     fills: Iterable[Fill] = ()) -> Future[None]:
+        """Queue a router write-ahead record: a parent order's row (``routes``), its children's rows
+        (``route_children``) and the fills they carry, all in one transaction; return its commit's future,
+        resolved once committed and synced (see ``submit_journal``). Rows are column -> value dicts."""
+        route_row = _route_row(route) if route is not None else None
+        child_rows = tuple(_child_row(child) for child in children)
+        fill_rows = [_fill_row(fill, seq) for seq, fill in enumerate(fills)]
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()
+        entry = ("journal", _Journal(None, fill_rows, None, future, None, route_row, child_rows))
+        with self._lock:
+            self._put_locked(*entry)
+            stopped = self._stopped
+        if stopped:
+            self._fail_unwritten([entry])
+        return future
+
+    def record_route(self, route: Mapping[str, Any]) -> None:
+        """Queue an upsert of a parent order's row without waiting for the disk (its progress)."""
+        self._put("route", _route_row(route))
 
     def record_transfer(self, transfer) -> None:
         """Queue an upsert of ``transfer`` (its progress: confirmations) without waiting for the disk."""
@@ -458,6 +492,8 @@ class Store:
         advisor_days: dict[str, dict] = {}
         spoofs: list[dict] = []
         transfers: dict[int, dict] = {}
+        routes: dict[int, dict] = {}
+        children: dict[str, dict] = {}
         for kind, payload in batch:
             if kind == "advice":
                 advice[payload["advice_id"]] = payload
@@ -473,6 +509,12 @@ class Store:
                     trades[payload.trade_row["trade_id"]] = payload.trade_row
                 if payload.transfer_row is not None:
                     transfers[payload.transfer_row["transfer_id"]] = payload.transfer_row
+                if payload.route_row is not None:
+                    routes[payload.route_row["order_id"]] = payload.route_row
+                for child in payload.child_rows:
+                    children[child["child_id"]] = child
+            elif kind == "route":
+                routes[payload["order_id"]] = payload
             elif kind == "transfer":
                 transfers[payload["transfer_id"]] = payload
             elif kind == "risk_event":
@@ -544,6 +586,10 @@ class Store:
                     conn.execute(SpoofEventRow.__table__.insert(), spoofs)
                 if transfers:
                     conn.execute(_UPSERT_TRANSFER, list(transfers.values()))
+                if routes:
+                    conn.execute(_UPSERT_ROUTE, list(routes.values()))
+                if children:
+                    conn.execute(_UPSERT_CHILD, list(children.values()))
         except BaseException:
             # After a disk or I/O error the connection may be unusable: start afresh next attempt.
             self._connection = None
