@@ -21,6 +21,7 @@ from octo_desktop.config import (
 )
 from octo_desktop.domain.model import BookUpdate
 from octo_desktop.desks.arbitrage import ArbitrageDesk
+from octo_desktop.desks.router.desk import RouterDesk
 from octo_desktop.desks.treasury.desk import TreasuryDesk
 from octo_desktop.engine.kernel import Kernel
 from octo_desktop.engine.recorder import OwnFillMarker, Recorder
@@ -98,7 +99,7 @@ def compose(config: Config, store, state, clock, publish, speed, *, source: Mark
                              trade_listener=(lambda trade: listener(trade_event(trade))) if listener else None)
         treasury = TreasuryDesk(services, state,
                                 transfer_listener=(lambda t: listener(transfer_event(t))) if listener else None)
-        return [desk, treasury]
+        return [desk, treasury, RouterDesk(services, state)]
 
     if source.kind == "replay":
         replay_path = str(source.replay.path)

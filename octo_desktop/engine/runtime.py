@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import logging
 import threading
 import time
@@ -21,7 +22,9 @@ from typing import Callable
 
 from octo_desktop.config import ConfigError, check_engine_start
 
-from octo_desktop.domain.commands import Command, Halt, RequestTransfer, Resume, SetMinScore, SetThreshold, Shutdown
+from octo_desktop.domain.commands import (
+    CancelRoute, Command, Halt, QuoteRoute, RequestTransfer, Resume, RouteOrder, SetMinScore, SetThreshold, Shutdown,
+)
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop, new_event_loop
 from octo_desktop.engine.frame_gate import FrameGate
@@ -298,6 +301,10 @@ def _control_commands(reader) -> list[Command]:
             transfer = _transfer_command(reason, control_id)
             if transfer is not None:
                 commands.append(transfer)
+        elif command in ("route", "route_cancel", "route_quote"):
+            route = _route_command(command, reason, control_id)
+            if route is not None:
+                commands.append(route)
         else:
             log.warning("ignoring unknown control command %r", command)
     return commands
@@ -325,4 +332,26 @@ def _transfer_command(payload: str, control_id: int) -> Command | None:
                                data.get("network") or None, control_id=control_id)
     except (ValueError, KeyError, TypeError, ArithmeticError):
         log.warning("ignoring a malformed transfer command %r", payload)
+        return None
+
+
+def _route_command(kind: str, payload: str, control_id: int) -> Command | None:
+    # ``octo_desktop route execute|cancel|quote`` posts JSON (checked there); anything else is ignored, loudly.
+    try:
+        data = json.loads(payload)
+        if kind == "route_cancel":
+            return CancelRoute(int(data["order_id"]), control_id=control_id)
+        limit = float(data.get("limit_price") if data.get("limit_price") is not None else math.nan)
+        if kind == "route_quote":
+            return QuoteRoute(str(data["side"]), str(data["asset"]), float(data["quantity"]), limit,
+                              control_id=control_id)
+        expires = data.get("expires_in_s")
+        level = data.get("level")
+        return RouteOrder(str(data["side"]), str(data["asset"]), float(data["quantity"]),
+                          str(data.get("order_type", "market")), limit, str(data.get("rest", "wait")),
+                          str(data.get("condition") or ""), float(level) if level is not None else math.nan,
+                          float(data.get("condition_quantity") or 0.0),
+                          float(expires) if expires is not None else math.inf, control_id=control_id)
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a malformed %s command %r", kind, payload)
         return None

@@ -26,6 +26,13 @@ KINDS = ("cpmm", "amm_v4", "dlmm")
 # Decimals of the SPL tokens the pools trade (the mints' own: wrapped SOL 9, USDC and USDT 6, Wormhole
 # WETH and Coinbase cbBTC 8).
 DECIMALS = {"SOL": 9, "USDC": 6, "USDT": 6, "ETH": 8, "BTC": 8}
+# Their mainnet mints (wrapped SOL, USDC, USDT, Wormhole "Ether (Portal)", Coinbase cbBTC): the quote
+# endpoint's inputMint/outputMint.
+MINTS = {"SOL": "So11111111111111111111111111111111111111112",
+         "USDC": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+         "USDT": "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB",
+         "ETH": "7vfCXTUXx5WJV5JADk17DyJ4ai4Zz9LrahwQMx6e3WYp",
+         "BTC": "cbbtcf3aa214zXHbiAZQwf4122FBYbraNdFqgw4iMij"}
 
 
 @dataclass(frozen=True, slots=True)
