@@ -153,3 +153,11 @@ class QuoteRoute(Command):
     quantity: float
     limit_price: float = math.nan
     control_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPools(Command):
+    """Answer a control command with the router's pools and OTC counterparties as JSON (``pools show`` on a
+    running engine)."""
+
+    control_id: int | None = None

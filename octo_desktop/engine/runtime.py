@@ -23,7 +23,7 @@ from typing import Callable
 from octo_desktop.config import ConfigError, check_engine_start
 
 from octo_desktop.domain.commands import (
-    CancelRoute, Command, Halt, QuoteRoute, RequestTransfer, Resume, RouteOrder, SetMinScore, SetThreshold, Shutdown,
+    CancelRoute, Command, Halt, QuoteRoute, ShowPools, RequestTransfer, Resume, RouteOrder, SetMinScore, SetThreshold, Shutdown,
 )
 from octo_desktop.domain.snapshot import Snapshot
 from octo_desktop.engine.clock import Clock, VirtualTimeLoop, new_event_loop
@@ -301,6 +301,8 @@ def _control_commands(reader) -> list[Command]:
             transfer = _transfer_command(reason, control_id)
             if transfer is not None:
                 commands.append(transfer)
+        elif command == "route_pools":
+            commands.append(ShowPools(control_id=control_id))
         elif command in ("route", "route_cancel", "route_quote"):
             route = _route_command(command, reason, control_id)
             if route is not None:

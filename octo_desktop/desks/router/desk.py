@@ -37,7 +37,7 @@ from typing import Any, Iterable
 
 from octo_desktop.config import QUOTE_ASSET, SOLANA, WALLET
 from octo_desktop.desks.router.sources import LAMPORTS_PER_SOL, PoolMarket, Source, Sources
-from octo_desktop.domain.commands import CancelRoute, Command, PreviewRoute, QuoteRoute, RouteOrder
+from octo_desktop.domain.commands import CancelRoute, Command, PreviewRoute, QuoteRoute, RouteOrder, ShowPools
 from octo_desktop.domain.fills import IOC_LIMIT, FEE_QUANTUM, OrderRequest, floor_to_lot
 from octo_desktop.domain.ledger import InsufficientBalance
 from octo_desktop.domain.model import Fill
@@ -120,6 +120,7 @@ class RouterDesk:
         self._version = 0
         self._view: tuple[tuple, RouterView] | None = None
         self._otc_quotes: dict[str, Any] = {}
+        self._quotes: list[tuple[QuoteRoute, float]] = []  # asked before the books were in: answered when they are
         self.server = None  # the /quote endpoint, when served
         self.server_error = ""
 
@@ -175,6 +176,30 @@ class RouterDesk:
         if self._preview_request is not None:
             self._preview = self._plan_preview(self._preview_request, now)
             self._version += 1
+        if self._quotes:
+            self._answer_quotes(now)
+
+    def _answer_quotes(self, now: float) -> None:
+        """Answer ``route quote`` requests: once the books give the reference (or after the grace period)."""
+        waiting = []
+        for command, asked in self._quotes:
+            reference = self.reference(command.asset, now)
+            known = command.asset in self.sources.assets()
+            if known and reference.fallback and now - asked < BOOKS_GRACE_S \
+                    and f"{command.asset}/{QUOTE_ASSET}" in self._services.rules.config.symbols:
+                waiting.append((command, asked))
+                continue
+            preview = self._plan_preview(PreviewRoute(command.side, command.asset, command.quantity,
+                                                      command.limit_price), now) if known else None
+            if preview is not None:
+                answer = plan_json(preview, self.pools, now)
+            else:
+                answer = {"error": f"cannot quote {command.asset}: " + (
+                    reference.source if known else f"the router trades {', '.join(self.sources.assets())}")}
+            if command.control_id is not None:
+                self._services.store.mark_control(command.control_id, now,
+                                                  json.dumps(answer, allow_nan=False, default=_json_nan))
+        self._quotes = waiting
 
     def handle(self, command: Command) -> bool:
         services = self._services
@@ -184,13 +209,15 @@ class RouterDesk:
             self._preview = self._plan_preview(command, now) if command.quantity > 0 else None
             self._version += 1
             return True
-        if isinstance(command, QuoteRoute):
-            preview = self._plan_preview(PreviewRoute(command.side, command.asset, command.quantity,
-                                                      command.limit_price), now)
-            answer = json.dumps(plan_json(preview, self.pools, now) if preview is not None
-                                else {"error": f"cannot quote {command.asset}"}, allow_nan=False, default=_json_nan)
+        if isinstance(command, ShowPools):
             if command.control_id is not None:
-                services.store.mark_control(command.control_id, now, answer)
+                services.store.mark_control(command.control_id, now, json.dumps(
+                    pools_json(self.pools, self._exchange_mids(now), now, self.sources.sigma), allow_nan=False,
+                    default=_json_nan))
+            return True
+        if isinstance(command, QuoteRoute):
+            self._quotes.append((command, now))
+            self._answer_quotes(now)
             return True
         if isinstance(command, CancelRoute):
             order = self.orders.get(command.order_id)
@@ -932,3 +959,21 @@ def _order_from_row(row: dict[str, Any]) -> tuple[ParentOrder, _Meta]:
                  best_single=row.get("best_single", ""), best_single_total=_nan(row.get("best_single_total")),
                  saving=_nan(row.get("saving")), exchanges_only_total=_nan(row.get("exchanges_only_total")))
     return order, meta
+
+
+def pools_json(pools: PoolMarket, mids, now: float, sigma) -> dict[str, Any]:
+    """Every pool's state (reserves or bins, fee, mid against the exchanges) and every OTC counterparty's terms."""
+    out = []
+    for view in pools.pool_views(now, mids):
+        item = {"pool": view.name, "kind": view.kind, "pair": f"{view.base}/{view.quote}",
+                "mid": _finite_or_none(view.mid), "exchange_mid": _finite_or_none(view.exchange_mid),
+                "gap_bps": _finite_or_none(view.gap_bps), "fee_bps": _finite_or_none(view.fee_bps),
+                "reserve_base": view.reserve_base, "reserve_quote": view.reserve_quote}
+        if view.kind == "dlmm":
+            item.update(active_bin=view.active_bin, bin_step=view.bin_step,
+                        bins=[{"price": p, "liquidity_quote": q} for p, q in view.bins])
+        out.append(item)
+    otc = [{"counterparty": v.name, "asset": v.asset, "available": v.available, "min": v.min_quantity,
+            "max": v.max_quantity, "spread_bps_min_block": _finite_or_none(v.spread_bps), "delay_s": v.delay_s}
+           for v in pools.otc_views(now, sigma)]
+    return {"time": now, "pools": out, "otc": otc}
