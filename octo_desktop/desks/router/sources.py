@@ -270,7 +270,12 @@ class Sources:
                 if not prices:
                     options.append(SourceOptionView(venue, "book", 0.0, math.nan, math.nan, "empty side"))
                     continue
-                curve = book_curve(venue, side, prices, sizes, fee, lot_size=float(spec.lot_size),
+                # The venue's minimum notional is a minimum size at the touch, in whole lots.
+                lot = float(spec.lot_size)
+                minimum = float(spec.min_notional) / prices[0] if spec.min_notional else 0.0
+                if lot > 0 and minimum > 0:
+                    minimum = math.ceil(minimum / lot - 1e-9) * lot * (1 + 1e-9)
+                curve = book_curve(venue, side, prices, sizes, fee, lot_size=lot, min_quantity=minimum,
                                    delay_s=delay, risk_per_unit=delay_risk_per_unit(reference, sigma, delay, k))
                 add(curve, Source(venue, "book", venue, symbol, QUOTE_ASSET, delay, spec.lot_size), QUOTE_ASSET)
 
