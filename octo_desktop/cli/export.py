@@ -1,4 +1,4 @@
-"""``export``: every fill, trade or transfer in the database as CSV."""
+"""``export``: every fill, trade, transfer or router child order in the database as CSV."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from octo_desktop.cli.options import common_options
 
 def add_parser(subparsers) -> None:
     """Declare the ``export`` command."""
-    parser = subparsers.add_parser("export", help="export fills, trades or transfers as CSV",
-                                   description="Write every fill, trade or transfer in the database as CSV.")
-    parser.add_argument("what", choices=["fills", "trades", "transfers"], help="what to export")
+    parser = subparsers.add_parser("export", help="export fills, trades, transfers or routes as CSV",
+                                   description="Write every fill, trade or transfer in the database as CSV, or "
+                                               "(routes) every child order of the router, one row per child with "
+                                               "its parent order's type, state and saving.")
+    parser.add_argument("what", choices=["fills", "trades", "transfers", "routes"], help="what to export")
     parser.add_argument("--format", choices=["csv"], default="csv", help="output format (csv)")
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     common_options(parser, sub=True)
@@ -21,9 +23,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    """Write the fills, trades or transfers to ``--output`` or standard output; return the exit code."""
+    """Write the fills, trades, transfers or routes to ``--output`` or standard output; return the exit code."""
     from octo_desktop.app import default_db_path
     from octo_desktop.storage import StorageError, write_fills_csv, write_trades_csv, write_transfers_csv
+    from octo_desktop.storage.export import write_routes_csv
 
     db = Path(args.db) if args.db else default_db_path()
     if not db.exists():
@@ -32,7 +35,8 @@ def run(args) -> int:
     if args.output and Path(args.output).is_dir():
         print(f"{PROG}: --output {args.output} is a directory; name a file such as fills.csv", file=sys.stderr)
         return 2
-    writer = {"fills": write_fills_csv, "trades": write_trades_csv, "transfers": write_transfers_csv}[args.what]
+    writer = {"fills": write_fills_csv, "trades": write_trades_csv, "transfers": write_transfers_csv,
+              "routes": write_routes_csv}[args.what]
     try:
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as handle:

@@ -275,12 +275,12 @@ def marginal_price(curve: SourceCurve, quantity: float) -> float:
             if done >= quantity * (1 - 1e-12):
                 return abs(price)
         return math.nan
-    limit = min(curve.max_quantity, 1e300)
-    h = max(limit * 1e-6, 1e-12) if math.isfinite(limit) else 1e-6
-    low = max(0.0, quantity - h)
-    high = low + h
+    # A step small against the quantity, and never below a ten-millionth of a typical size (whole raw units:
+    # the pools' integer rounding must not show), measured backwards from the quantity when it can be.
+    h = max(quantity * 1e-3, min(curve.max_quantity, 1e4) * 1e-7)
+    low, high = (quantity - h, quantity) if quantity >= h else (0.0, h)
     if high > curve.max_quantity:
-        high, low = curve.max_quantity, max(0.0, curve.max_quantity - h)
+        low, high = max(0.0, curve.max_quantity - h), curve.max_quantity
     a, b = curve.cost(low), curve.cost(high)
     if not (math.isfinite(a) and math.isfinite(b)) or high <= low:
         return math.nan
@@ -302,20 +302,25 @@ def within_limit(curve: SourceCurve, limit_price: float) -> float:
             done += size
         return min(done, curve.max_quantity)
     top = curve.max_quantity
-    if not math.isfinite(top) or top <= 0:
+    if not top > 0:
         return 0.0
-    if not better(marginal_price(curve, top * 1e-9)):
+    low = min(top, min(top, 1e4) * 1e-6)
+    if not better(marginal_price(curve, low)):
         return 0.0
-    if better(marginal_price(curve, top)):
-        return top
-    low, high = 0.0, top
+    # Grow until the limit is passed (a pool's capacity may be astronomically large), then bisect.
+    high = low
+    while better(marginal_price(curve, high)):
+        low = high
+        if high >= top:
+            return top
+        high = min(top, high * 4)
     for _ in range(60):
         middle = (low + high) / 2
         if better(marginal_price(curve, middle)):
             low = middle
         else:
             high = middle
-        if high - low <= top * 1e-9:
+        if high - low <= high * 1e-9:
             break
     return low
 

@@ -330,7 +330,7 @@ def _touch(curve: SourceCurve) -> float:
 
     if curve.max_quantity <= 0:
         return math.nan
-    return marginal_price(curve, min(curve.max_quantity, max(curve.min_quantity, curve.max_quantity * 1e-6)))
+    return marginal_price(curve, curve.min_quantity)
 
 
 def _max_affordable(curve: SourceCurve, budget: float) -> float:
