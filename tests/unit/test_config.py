@@ -16,8 +16,10 @@ def test_defaults_have_the_eight_venues_with_their_own_fees_and_rules(config):
 
 def test_initial_balances_match_the_quote_amount_in_each_base_asset(config):
     balances = config.initial_balances()
-    assert set(balances) == {*VENUE_IDS, "wallet"}  # the venues, and the central wallet's reserves
+    # The venues, the central wallet's reserves and the Solana wallet the router swaps from.
+    assert set(balances) == {*VENUE_IDS, "wallet", "solana"}
     assert balances["wallet"] == {"USDT": 20000, "BTC": Decimal("0.1")}
+    assert balances["solana"] == {"USDC": 50000, "USDT": 10000, "SOL": 10}
     okx = balances["okx"]
     assert okx["USDT"] == 10000
     assert abs(okx["BTC"] * 60000 - 10000) < 1
