@@ -166,7 +166,9 @@ def run_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for every command, each declared by its own module."""
     # Imported here: the command modules import this one for the option groups.
-    from octo_desktop.cli import ai_log, bench, config_command, control, doctor, export, record, replay, run, treasury
+    from octo_desktop.cli import (
+        ai_log, bench, config_command, control, doctor, export, record, replay, route, run, treasury,
+    )
 
     parser = _Parser(prog=PROG, description="Octo: cross-venue crypto arbitrage terminal, trading on paper. "
                                             "Without a command, opens the terminal on the simulated market.")
@@ -174,8 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_options(parser)
     parser.set_defaults(func=run.run)  # no command: the window (or --headless)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in (run, ai_log, export, record, replay, control, treasury, doctor, bench, config_command):  # --help's order
+    for command in (run, ai_log, export, record, replay, control, treasury, route, doctor, bench,
+                    config_command):  # --help's order
         command.add_parser(subparsers)
         if command is control:
             control.add_set_parser(subparsers)
+        if command is route:
+            route.add_pools_parser(subparsers)
     return parser

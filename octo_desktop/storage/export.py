@@ -30,6 +30,7 @@ TRADE_COLUMNS = ("trade_id", "opened_at", "closed_at", "symbol", "buy_venue", "s
                  "rollback_loss")
 TRANSFER_COLUMNS = ("time", "transfer_id", "asset", "from_venue", "to_venue", "network", "amount", "fee",
                     "fee_asset", "state", "credited_at")
+AVERAGE_QUANTUM = Decimal("1e-12")  # a child's average price: its cost over its quantity, both exact, to 12 decimals
 ROUTE_COLUMNS = ("time", "order_id", "child_id", "side", "asset", "order_type", "source", "kind", "account",
                  "quantity", "filled", "average_price", "fee", "fee_asset", "state", "parent_state",
                  "saving_vs_best_single")
@@ -94,14 +95,14 @@ def write_routes_csv(store_or_path: Store | str | Path, stream: TextIO) -> int:
     the number of children.
 
     ``time`` is when the child was sent; ``average_price`` is what it got per unit before fees (its cost over
-    its filled quantity, empty until it filled); ``saving_vs_best_single`` is the parent's saving against the
-    best single source at its first routing, in the quote asset (empty when no single source could do it)."""
+    its filled quantity, to 12 decimals, empty until it filled); ``saving_vs_best_single`` is the parent's saving
+    against the best single source at its first routing, in the quote asset (empty when no single source could
+    do it alone)."""
     with _reading(store_or_path) as conn:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(ROUTE_COLUMNS)
-        orders = {order["order_id"]: order for order in _routes(conn)}
         count = 0
-        for order in orders.values():
+        for order in _routes(conn):
             for child in order["children"]:
                 writer.writerow((repr(child["sent_at"]), order["order_id"], child["child_id"], child["side"],
                                  order["asset"], order["order_type"], child["source"], child["kind"],
@@ -123,11 +124,12 @@ def read_routes(store_or_path: Store | str | Path, order_id: int | None = None,
 
 
 def child_average(child: dict[str, Any]) -> Decimal | None:
-    """What a child got per unit before fees (its cost over its filled quantity), None until it filled."""
+    """What a child got per unit before fees (its cost over its filled quantity, to 12 decimals), None until it
+    filled."""
     filled, cost = child.get("filled"), child.get("cost")
     if filled is None or cost is None or not filled > 0:
         return None
-    return Decimal(cost) / Decimal(filled)
+    return (Decimal(cost) / Decimal(filled)).quantize(AVERAGE_QUANTUM)
 
 
 def _routes(conn: Connection, order_id: int | None = None, latest: int | None = None) -> list[dict[str, Any]]:

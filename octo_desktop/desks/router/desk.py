@@ -535,8 +535,8 @@ class RouterDesk:
     def _child_quantity(self, source: Source, quantity: float, asset: str) -> Decimal:
         if source.kind == "book":
             return floor_to_lot(quantity, source.lot)
-        if source.kind in ("amm", "dlmm"):
-            return Decimal(amm.raw_amount(quantity, DECIMALS[asset], round_up=False)).scaleb(-DECIMALS[asset])
+        if source.kind in ("amm", "dlmm"):  # whole raw units of the token, from the float's shortest form
+            return exact(quantity).quantize(Decimal(1).scaleb(-DECIMALS[asset]), rounding="ROUND_FLOOR")
         return exact(quantity).quantize(FEE_QUANTUM, rounding="ROUND_FLOOR")
 
     async def _dispatch(self, order_id: int, rows: list[dict[str, Any]], plan: Plan) -> None:
@@ -934,7 +934,7 @@ def plan_json(view: RoutePlanView, pools: PoolMarket | None = None, now: float =
                       "expected_price": _finite_or_none(c.average_price), "total": round(c.total, 6),
                       "delay_s": c.delay_s, "parts": parts(c.parts)} for c in view.children],
         "best_single": view.best_single or None, "best_single_total": _finite_or_none(view.best_single_total),
-        "saving_vs_best_single": _finite_or_none(view.saving),
+        "saving_vs_best_single": _finite_or_none(view.saving) if view.best_single else None,
         "exchanges_only_total": _finite_or_none(view.exchanges_only_total),
         "saving_vs_exchanges": _finite_or_none(view.saving_vs_exchanges),
         "alternatives": [{"source": o.source, "kind": o.kind, "capacity": o.capacity, "touch": _finite_or_none(o.touch),
