@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from octo_desktop.domain.book import OrderBook
 
 BUY, SELL = "buy", "sell"
-KINDS = ("book", "amm", "dlmm", "otc", "custom")
+KINDS = ("book", "amm", "dlmm", "otc", "jupiter", "custom")
 
 
 @dataclass(frozen=True, slots=True)

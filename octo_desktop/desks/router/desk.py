@@ -94,7 +94,12 @@ class RouterDesk:
         config = services.rules.config
         now = services.clock.now()
         self.pools = PoolMarket(config.router, dict(services.portfolio.marks), config.seed, now)
-        self.sources = Sources(services, self.pools)
+        self.jupiter = None
+        if config.router.jupiter_url:
+            from octo_desktop.desks.router.jupiter_source import JupiterSource
+
+            self.jupiter = JupiterSource(config.router.jupiter_url, services.spawn)
+        self.sources = Sources(services, self.pools, self.jupiter)
         self.orders: dict[int, ParentOrder] = {}
         self.meta: dict[int, _Meta] = {}
         self.children: dict[str, dict[str, Any]] = {}
@@ -168,7 +173,10 @@ class RouterDesk:
         """Books are read when an order is looked at (four times per engine second)."""
 
     def on_clock(self, now: float) -> None:
-        self.pools.step(now, self._exchange_mids(now))
+        mids = self._exchange_mids(now)
+        self.pools.step(now, mids)
+        if self.jupiter is not None and self._accepting:
+            self.jupiter.on_clock(now, mids)
         if self._accepting and not self._services.risk.is_halted:
             for order_id, order in list(self.orders.items()):
                 if not order.is_final and order_id not in self._busy:
@@ -185,8 +193,9 @@ class RouterDesk:
         for command, asked in self._quotes:
             reference = self.reference(command.asset, now)
             known = command.asset in self.sources.assets()
-            if known and reference.fallback and now - asked < BOOKS_GRACE_S \
-                    and f"{command.asset}/{QUOTE_ASSET}" in self._services.rules.config.symbols:
+            jupiter_pending = self.jupiter is not None and self.jupiter.waiting(command.asset, command.side)
+            if known and now - asked < BOOKS_GRACE_S and (jupiter_pending or (
+                    reference.fallback and f"{command.asset}/{QUOTE_ASSET}" in self._services.rules.config.symbols)):
                 waiting.append((command, asked))
                 continue
             preview = self._plan_preview(PreviewRoute(command.side, command.asset, command.quantity,
@@ -257,6 +266,8 @@ class RouterDesk:
 
     def stop(self) -> None:
         self._accepting = False
+        if self.jupiter is not None:
+            self._services.spawn(self.jupiter.close(), "router jupiter client close")
         if self.server is not None:
             server, self.server = self.server, None
             self._services.spawn(server.stop(), "router /quote endpoint stop")
@@ -336,6 +347,14 @@ class RouterDesk:
         if (has_books and reference.fallback and now - order.created_at < BOOKS_GRACE_S
                 and now < order.expires_at):
             why = f"waiting for the exchange books ({reference.describe(now)})"
+            if order.reason != why:
+                self.orders[order_id] = order.moved_to(order.state, now, why)
+                self._record(order_id)
+            return
+        jupiter = self.jupiter
+        if (jupiter is not None and jupiter.waiting(order.asset, order.side) and now - order.created_at < BOOKS_GRACE_S
+                and now < order.expires_at):
+            why = "waiting for Jupiter's first quotes"
             if order.reason != why:
                 self.orders[order_id] = order.moved_to(order.state, now, why)
                 self._record(order_id)
@@ -535,7 +554,7 @@ class RouterDesk:
     def _child_quantity(self, source: Source, quantity: float, asset: str) -> Decimal:
         if source.kind == "book":
             return floor_to_lot(quantity, source.lot)
-        if source.kind in ("amm", "dlmm"):  # whole raw units of the token, from the float's shortest form
+        if source.kind in ("amm", "dlmm", "jupiter"):  # whole raw units of the token, from the float's shortest form
             return exact(quantity).quantize(Decimal(1).scaleb(-DECIMALS[asset]), rounding="ROUND_FLOOR")
         return exact(quantity).quantize(FEE_QUANTUM, rounding="ROUND_FLOOR")
 
@@ -597,6 +616,8 @@ class RouterDesk:
                 fills, state, note = await self._book_child(child)
             elif child["kind"] == "otc":
                 fills, state, note = await self._otc_child(child)
+            elif child["kind"] == "jupiter":
+                fills, state, note = await self._jupiter_child(child)
             else:
                 fills, state, note = await self._pool_child(child)
         except asyncio.CancelledError:
@@ -693,6 +714,43 @@ class RouterDesk:
         fill = Fill(-int(child["order_id"]), SOLANA, f"{spec.base}/{spec.quote}", child["side"], price, base, fee,
                     "SOL", "taker", "swap", now, ROUTE_PURPOSE, child["child_id"])
         return [fill], "filled", f"swap on {name}: {amm.human_amount(raw_quote, dy):.6f} {spec.quote}"
+
+    async def _jupiter_child(self, child: dict[str, Any]):
+        from octo_desktop.router.jupiter import JupiterError
+
+        services = self._services
+        router = services.rules.config.router
+        await services.clock.sleep(router.dex_latency_ms / 1000.0)
+        asset, quote_token = child["symbol"].split("/")
+        quantity = Decimal(child["quantity"])
+        try:
+            quote = await self.jupiter.quote(asset, child["side"], float(quantity), int(router.slippage_bps))
+        except JupiterError as exc:
+            return [], "failed", f"Jupiter: {exc}"
+        now = services.clock.now()
+        raw_base, raw_quote = self.jupiter.amounts(quote, asset, child["side"])
+        base = Decimal(raw_base).scaleb(-DECIMALS[asset])
+        notional = Decimal(raw_quote).scaleb(-DECIMALS[quote_token])
+        if base <= 0:
+            return [], "failed", "Jupiter quoted nothing"
+        price = notional / base
+        worst = child["worst_price"]
+        if worst is not None and ((child["side"] == BUY and float(price) > worst)
+                                  or (child["side"] == SELL and float(price) < worst)):
+            return [], "failed", (f"slippage: Jupiter's price at arrival was {float(price):.6f}, beyond the "
+                                  f"{router.slippage_bps:g} bps tolerance")
+        ledger = services.portfolio.ledger
+        pay, needed = (quote_token, notional) if child["side"] == BUY else (asset, base)
+        if ledger.balance(SOLANA, pay) < needed:
+            return [], "failed", f"the Solana wallet has {ledger.balance(SOLANA, pay):f} {pay}, the swap needs {needed:f}"
+        fee = Decimal(int(router.sol_base_fee_lamports + router.priority_fee_lamports)).scaleb(-9)
+        received = asset if child["side"] == BUY else quote_token
+        if received not in ledger.balances().get(SOLANA, {}):
+            fee += exact(router.token_account_rent_sol)
+        fill = Fill(-int(child["order_id"]), SOLANA, child["symbol"], child["side"], price, base, fee, "SOL", "taker",
+                    "swap", now, ROUTE_PURPOSE, child["child_id"])
+        route = ", ".join(f"{s.swap_info.label} {s.share_bps / 100:g} %" for s in quote.route_plan)
+        return [fill], "filled", f"Jupiter route: {route}"
 
     async def _otc_child(self, child: dict[str, Any]):
         services = self._services

@@ -175,9 +175,10 @@ class PoolMarket:
 class Sources:
     """Build the cost curves of one order from the market, the pools, the account and the config."""
 
-    def __init__(self, services, pools: PoolMarket) -> None:
+    def __init__(self, services, pools: PoolMarket, jupiter=None) -> None:
         self._services = services
         self.pools = pools
+        self.jupiter = jupiter  # a jupiter_source.JupiterSource when router.jupiter_url is set: it stands for the pools
 
     def sigma(self, asset: str) -> float:
         """The asset's volatility per square root of a second (from the config's annual figure)."""
@@ -226,7 +227,7 @@ class Sources:
                 funds = f"{budget:,.2f} {pay_token} on {source.account}"
             else:
                 budget = available(source.account, asset)
-                if source.kind in ("amm", "dlmm") and asset == "SOL":
+                if source.kind in ("amm", "dlmm", "jupiter") and asset == "SOL":
                     budget -= self.network_fee_sol() + router.token_account_rent_sol
                 cap = max(0.0, budget)
                 funds = f"{max(budget, 0):g} {asset} on {source.account}"
@@ -279,10 +280,18 @@ class Sources:
                                    delay_s=delay, risk_per_unit=delay_risk_per_unit(reference, sigma, delay, k))
                 add(curve, Source(venue, "book", venue, symbol, QUOTE_ASSET, delay, spec.lot_size), QUOTE_ASSET)
 
-        # 2. The Solana pools.
+        # 2. The Solana pools: Jupiter's routes over them when a Jupiter is configured, else Octo's own.
         network = self.network_fee_sol() * self.sol_price()
         delay = router.dex_latency_ms / 1000.0
-        for name, pool in sorted(self.pools.pools.items()):
+        if self.jupiter is not None:
+            amount, limit, note = self.jupiter.curve(asset, side, now)
+            if amount is None:
+                options.append(SourceOptionView("jupiter", "jupiter", 0.0, math.nan, math.nan, note))
+            else:
+                curve = function_curve("jupiter", "jupiter", side, amount, limit, fixed_cost=network, delay_s=delay,
+                                       risk_per_unit=delay_risk_per_unit(reference, sigma, delay, k))
+                add(curve, Source("jupiter", "jupiter", SOLANA, f"{asset}/USDC", "USDC", delay), "USDC", note)
+        for name, pool in sorted(self.pools.pools.items() if self.jupiter is None else ()):
             spec = self.pools.specs[name]
             if spec.base != asset:
                 continue
