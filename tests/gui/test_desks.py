@@ -11,7 +11,7 @@ import pytest
 
 from octo_desktop.domain.commands import Halt, Resume, SaveSetting
 from octo_desktop.gui import theme
-from octo_desktop.gui.pages import DESK_PAGES, ArbitragePage, TreasuryPage
+from octo_desktop.gui.pages import DESK_PAGES, ArbitragePage, RouterPage, TreasuryPage
 from tests.fakes.desk_pages import FakeDeskPage, RecordingArbitragePage
 from tests.fakes.fake_market import FakeRuntime
 from tests.fakes.window import FakeWindowSession
@@ -43,10 +43,11 @@ def charts_drawn(page) -> list[tuple[int, int]]:
     return [(slot.surface.blits, slot.surface.full_draws) for slot in page.charts]
 
 
-def test_the_arbitrage_desk_is_the_first_page_of_the_registry_and_the_treasury_the_second():
-    assert DESK_PAGES == (ArbitragePage, TreasuryPage)
+def test_the_arbitrage_desk_is_the_first_page_of_the_registry_the_treasury_the_second_the_router_the_third():
+    assert DESK_PAGES == (ArbitragePage, TreasuryPage, RouterPage)
     assert ArbitragePage.key == "arbitrage" and ArbitragePage.title == "Arbitrage"
     assert TreasuryPage.key == "treasury" and TreasuryPage.title == "Treasury"
+    assert RouterPage.key == "router" and RouterPage.title == "Router"
 
 
 def test_clicking_a_tab_shows_its_page_and_only_the_page_shown_renders(desks):

@@ -7,8 +7,9 @@ selects the page at that place.
 from __future__ import annotations
 
 from octo_desktop.gui.pages.arbitrage import ArbitragePage
+from octo_desktop.gui.pages.router import RouterPage
 from octo_desktop.gui.pages.treasury import TreasuryPage
 
-DESK_PAGES = (ArbitragePage, TreasuryPage)
+DESK_PAGES = (ArbitragePage, TreasuryPage, RouterPage)
 
-__all__ = ["DESK_PAGES", "ArbitragePage", "TreasuryPage"]
+__all__ = ["DESK_PAGES", "ArbitragePage", "RouterPage", "TreasuryPage"]
