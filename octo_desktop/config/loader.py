@@ -300,9 +300,11 @@ def build(tree: dict, source: str) -> Config:
 
 def _router(tree: Mapping):
     """``[router]``: its keys, then each pool and OTC counterparty, missing keys at their defaults."""
+    for key in ("jupiter_url", "price_url"):
+        value = tree.get(key, "")
+        if not isinstance(value, str) or (value.strip() and not value.strip().startswith(("http://", "https://"))):
+            raise ConfigError(f"router.{key}: must be empty or start with http:// or https://, got {value!r}")
     url = tree.get("jupiter_url")
-    if not isinstance(url, str) or (url.strip() and not url.strip().startswith(("http://", "https://"))):
-        raise ConfigError(f"router.jupiter_url: must be empty or start with http:// or https://, got {url!r}")
     tables = {}
     for what, cls, rules in (("pools", PoolSpec, "pool"), ("otc", OtcSpec, "otc")):
         table = tree.get(what, {})
@@ -333,7 +335,8 @@ def _router(tree: Mapping):
     if not isinstance(wallet_tree, dict):
         raise ConfigError("router.wallet: must be a table of asset = amount")
     wallet = MappingProxyType({asset: _decimal(wallet_tree, asset, "router.wallet") for asset in wallet_tree})
-    return _section("router", dict(tree, jupiter_url=url.strip()), **tables, wallet=wallet)
+    return _section("router", dict(tree, jupiter_url=url.strip(), price_url=tree.get("price_url", "").strip()),
+                    **tables, wallet=wallet)
 
 
 def _markets(symbols_tree: Mapping) -> tuple[list[str], dict[str, SymbolMarket]]:

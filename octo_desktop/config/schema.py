@@ -299,6 +299,8 @@ class RouterConfig:
     token_account_rent_sol: float = 0.00203928  # opening an associated token account that is missing
     delay_risk_aversion: float = 1.0  # k in the delay risk price x volatility x sqrt(delay) x k
     jupiter_url: str = ""  # empty: Octo's own pools (no network); else e.g. https://api.jup.ag/swap/v1
+    price_url: str = ""  # a reference price when the books cannot give one: Jupiter's Price API v3, e.g.
+    #                      https://lite-api.jup.ag/price/v3 (empty: none, no network)
     quote_endpoint: bool = False  # serve Jupiter's /quote on 127.0.0.1 for other tools
     quote_port: int = 8787
     max_order_usdt: float = 250_000.0  # a parent order's notional at the reference price may not exceed this

@@ -57,3 +57,25 @@ def reference_price(mids: Iterable[tuple[str, float, float, bool]], http: Iterab
         return Reference(last.price, "last known", last.as_of, True)
     why = f"fewer than {min_books} fresh books, no fresh HTTP price and no earlier price"
     return Reference(math.nan, why, now, True)
+
+
+def price_api_prices(body: object, mints: dict[str, str]) -> tuple[dict[str, float], str]:
+    """Read a reply of Jupiter's Price API v3 (``GET /price/v3?ids=MINT,...``:
+    ``{"<mint>": {"usdPrice": 147.47, "blockId": ..., "decimals": 9, "priceChange24h": ...}, ...}``; a mint it
+    has no price for is left out). ``mints`` is asset -> mint. Return asset -> price, and one line on what was
+    wrong with the body ("" when nothing was): a body that is not an object, a price that is not a positive
+    finite number."""
+    if not isinstance(body, dict):
+        return {}, f"the price reply is {type(body).__name__}, not an object"
+    prices: dict[str, float] = {}
+    problems = []
+    for asset, mint in mints.items():
+        entry = body.get(mint)
+        if entry is None:
+            continue
+        price = entry.get("usdPrice") if isinstance(entry, dict) else None
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
+            problems.append(f"{asset}: usdPrice {price!r} is not a positive number")
+            continue
+        prices[asset] = float(price)
+    return prices, "; ".join(problems)

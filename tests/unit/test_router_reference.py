@@ -30,3 +30,16 @@ def test_the_last_known_price_with_its_age_then_nothing():
     assert (ref.price, ref.source, ref.fallback, ref.age(NOW)) == (150.2, "last known", True, 60.0)
     none = reference_price([], [], None, NOW)
     assert math.isnan(none.price) and none.describe(NOW).startswith("no reference price: fewer than 2 fresh books")
+
+
+def test_price_api_replies_are_read_and_bad_prices_named():
+    from octo_desktop.router.reference import price_api_prices
+
+    mints = {"SOL": "So1", "ETH": "Eth1", "BTC": "Btc1"}
+    body = {"So1": {"usdPrice": 147.47, "blockId": 348004023, "decimals": 9, "priceChange24h": 1.29},
+            "Eth1": {"usdPrice": float("nan")}, "Other": {"usdPrice": 1.0}}
+    prices, problem = price_api_prices(body, mints)
+    assert prices == {"SOL": 147.47}
+    assert problem == "ETH: usdPrice nan is not a positive number"
+    assert price_api_prices([1, 2], mints) == ({}, "the price reply is list, not an object")
+    assert price_api_prices({"So1": {"usdPrice": True}}, mints)[1].startswith("SOL: usdPrice True")

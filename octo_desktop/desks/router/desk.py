@@ -100,6 +100,11 @@ class RouterDesk:
 
             self.jupiter = JupiterSource(config.router.jupiter_url, services.spawn)
         self.sources = Sources(services, self.pools, self.jupiter)
+        self.prices = None
+        if config.router.price_url:
+            from octo_desktop.desks.router.price_feed import PriceFeed
+
+            self.prices = PriceFeed(config.router.price_url, services.spawn, services.clock.now)
         self.orders: dict[int, ParentOrder] = {}
         self.meta: dict[int, _Meta] = {}
         self.children: dict[str, dict[str, Any]] = {}
@@ -177,6 +182,8 @@ class RouterDesk:
         self.pools.step(now, mids)
         if self.jupiter is not None and self._accepting:
             self.jupiter.on_clock(now, mids)
+        if self.prices is not None and self._accepting:
+            self.prices.on_clock(now, self.sources.assets())
         if self._accepting and not self._services.risk.is_halted:
             for order_id, order in list(self.orders.items()):
                 if not order.is_final and order_id not in self._busy:
@@ -268,6 +275,8 @@ class RouterDesk:
         self._accepting = False
         if self.jupiter is not None:
             self._services.spawn(self.jupiter.close(), "router jupiter client close")
+        if self.prices is not None:
+            self._services.spawn(self.prices.close(), "router price feed close")
         if self.server is not None:
             server, self.server = self.server, None
             self._services.spawn(server.stop(), "router /quote endpoint stop")
@@ -412,11 +421,10 @@ class RouterDesk:
             book = market.books.get((venue, symbol))
             if book is not None:
                 mids.append((venue, book.mid, book.received_time, book.is_valid and market.status(book, now) == "live"))
-        if not mids:  # an asset only the pools trade: their mids stand in, as an HTTP price source would
+        http = self.prices.http(asset) if self.prices is not None else []
+        if not mids and not http:  # an asset only the pools trade: their mids stand in for a price source
             http = [(name, mid_price(pool, now), now) for name, pool in self.pools.pools.items()
                     if self.pools.specs[name].base == asset]
-        else:
-            http = []
         found = reference_price(mids, http, self._references.get(asset), now,
                                 max_age_s=max(30.0, self._services.rules.config.strategy.stale_after_s))
         if math.isfinite(found.price):
@@ -842,9 +850,12 @@ class RouterDesk:
         mids = self._exchange_mids(now)
         references = {}
         for asset in self.sources.assets():
-            found = self._references.get(asset)
-            if found is not None:
-                references[asset] = ReferenceView(asset, found.price, found.source, found.age(now), found.fallback)
+            found = self.reference(asset, now)
+            if math.isfinite(found.price):
+                source = found.source
+                if found.fallback and self.prices is not None and self.prices.error:
+                    source += f" ({self.prices.error})"
+                references[asset] = ReferenceView(asset, found.price, source, found.age(now), found.fallback)
         wallet = self._services.portfolio.ledger.balances().get(SOLANA, {})
         saved = sum(m.saving for m in self.meta.values() if math.isfinite(m.saving))
         server = self.server
