@@ -46,8 +46,16 @@ class ChartSlot:
         """Create the real chart in the slot and give it the last model it was sent."""
         if self.chart is not None:
             return
+        # matplotlib's Tk canvas takes the keyboard focus when it is created; the charts are built in the first
+        # seconds after a page is shown, when the trader may be typing in a ticket: the focus is given back.
+        try:
+            focused = self.widget.focus_get()
+        except (KeyError, tk.TclError):  # a menu's popup has it: nothing to give back
+            focused = None
         chart = getattr(charts_module, self.kind)(self.widget, *self.size)
         chart.widget.pack(fill="both", expand=True)
+        if focused is not None and focused.winfo_exists():
+            focused.focus_set()
         self.chart = chart
         for name, args in self._pending.items():
             getattr(chart, name)(*args)

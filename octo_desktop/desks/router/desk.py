@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 RECENT_ORDERS = 50
 BOOK_TIMEOUT_S = 10.0  # a book child not answered within this is treated as not executed
 TINY = 1e-9
+PREVIEW_WALL_S = 0.2  # real seconds between two live previews
 BOOKS_GRACE_S = 10.0  # an order waits this long for the exchange books before routing on a fallback reference
 
 
@@ -127,6 +128,7 @@ class RouterDesk:
             for asset, price in services.portfolio.marks.items() if math.isfinite(price) and price > 0}
         self._preview_request: PreviewRoute | None = None
         self._preview: RoutePlanView | None = None
+        self._preview_wall = -math.inf
         self._version = 0
         self._view: tuple[tuple, RouterView] | None = None
         self._otc_quotes: dict[str, Any] = {}
@@ -188,7 +190,11 @@ class RouterDesk:
             for order_id, order in list(self.orders.items()):
                 if not order.is_final and order_id not in self._busy:
                     self._evaluate(order_id, now)
-        if self._preview_request is not None:
+        # The live preview: four times per engine second, and at most PREVIEW_WALL_S apart in real time (a run
+        # faster than real time would otherwise spend itself on previews nobody can read that fast).
+        wall = time.monotonic()
+        if self._preview_request is not None and wall - self._preview_wall >= PREVIEW_WALL_S:
+            self._preview_wall = wall
             self._preview = self._plan_preview(self._preview_request, now)
             self._version += 1
         if self._quotes:

@@ -2,7 +2,7 @@
 
 ``canvas`` holds the blitting canvas and the shared axes style; ``heatmap`` the rasterised net-spread
 heatmap and its glyph cache; ``balances`` the treasury's balance heatmap (rasterised the same way); ``depth``
-and ``pnl`` the two line charts. The window loads this package only after its first frame, once matplotlib
+and ``pnl`` the two line charts; ``route`` the router's split bar, cost ladder and DLMM bin histogram. The window loads this package only after its first frame, once matplotlib
 has been imported on a background thread (``chart_slot``); ``ChartSlot`` builds a chart by its class name here.
 """
 
@@ -22,8 +22,9 @@ from octo_desktop.gui.charts.heatmap import (
     paste,
 )
 from octo_desktop.gui.charts.pnl import PnlChart
+from octo_desktop.gui.charts.route import BinHistogramChart, CostLadderChart, SplitBarChart
 
 __all__ = ["RESCALE_INTERVAL_S", "ZOOM_IN_INTERVAL_S", "BlitCanvas", "style_axes", "BalanceHeatmapChart",
            "BalanceRaster", "DepthChart", "HEATMAP_VMAX",
            "HEATMAP_VMIN", "GlyphCache", "HeatmapChart", "HeatmapRaster", "PixelImage", "heatmap_colours", "paste",
-           "PnlChart"]
+           "PnlChart", "BinHistogramChart", "CostLadderChart", "SplitBarChart"]
