@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from octo_desktop.domain.attribution import Attribution
+from octo_desktop.router.ladder import CostParts
 from octo_desktop.domain.model import USABLE_STATES, OnRoute, Route
 
 # Venue/book status values, shown as the status dot in the GUI.
@@ -335,19 +336,8 @@ class TreasuryView:
     networks: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True, slots=True)
-class CostPartsView:
-    """What a child or a plan costs beyond trading at the reference mid, in the quote asset (positive: a cost)."""
-
-    impact: float = 0.0
-    fees: float = 0.0
-    network: float = 0.0
-    delay_risk: float = 0.0
-    transfer: float = 0.0
-
-    @property
-    def total(self) -> float:
-        return self.impact + self.fees + self.network + self.delay_risk + self.transfer
+# What a child or a plan costs beyond trading at the reference mid (the router's own value: pure and frozen).
+CostPartsView = CostParts
 
 
 @dataclass(frozen=True, slots=True)

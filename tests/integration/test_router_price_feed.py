@@ -5,7 +5,6 @@ a failing API is one line, and the last known price carries on."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import pytest

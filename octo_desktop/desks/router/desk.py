@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from octo_desktop.config import QUOTE_ASSET, SOLANA, WALLET
-from octo_desktop.desks.router.sources import LAMPORTS_PER_SOL, PoolMarket, Source, Sources
+from octo_desktop.desks.router.sources import PoolMarket, Source, Sources
 from octo_desktop.domain.commands import CancelRoute, Command, PreviewRoute, QuoteRoute, RouteOrder, ShowPools
 from octo_desktop.domain.fills import IOC_LIMIT, FEE_QUANTUM, OrderRequest, floor_to_lot
 from octo_desktop.domain.ledger import InsufficientBalance
@@ -48,11 +48,11 @@ from octo_desktop.domain.snapshot import (
 )
 from octo_desktop.engine.portfolio import ROUTE_PURPOSE
 from octo_desktop.router import amm, dlmm
-from octo_desktop.router.ladder import BUY, SELL, marginal_price
+from octo_desktop.router.ladder import BUY, SELL
 from octo_desktop.router.orders import (
-    FINAL, REST_CANCEL, REST_WAIT, Condition, Observation, OrderType, ParentOrder, ParentState, due,
+    REST_CANCEL, REST_WAIT, Condition, Observation, OrderType, ParentOrder, ParentState, due,
 )
-from octo_desktop.router.pools import DECIMALS, mid_price
+from octo_desktop.router.pools import DECIMALS, fee_fraction, mid_price
 from octo_desktop.router.reference import Reference, reference_price
 from octo_desktop.router.split import Plan, split
 from octo_desktop.storage import StorageError
@@ -405,8 +405,6 @@ class RouterDesk:
         for name, pool in self.pools.pools.items():
             if self.pools.specs[name].base == order.asset:
                 mid = mid_price(pool, now)
-                fee = self.pools.specs[name]
-                from octo_desktop.router.pools import fee_fraction
                 f = fee_fraction(pool, now)
                 bids.append((name, mid * (1 - f)))
                 asks.append((name, mid * (1 + f)))
@@ -997,7 +995,6 @@ def plan_json(view: RoutePlanView, pools: PoolMarket | None = None, now: float =
             else:
                 state.update(base=amm.human_amount(pool.reserve_x, pool.decimals_x),
                              quote=amm.human_amount(pool.reserve_y, pool.decimals_y))
-            from octo_desktop.router.pools import fee_fraction
             state["fee_bps"] = round(fee_fraction(pool, now) * 10_000.0, 4)
             pool_states.append(state)
     return {
