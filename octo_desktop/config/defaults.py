@@ -117,10 +117,11 @@ ROUTER_POOLS = {
     "meteora_btc_usdc": {"kind": "dlmm", "base": "BTC", "quote": "USDC", "tvl": 3_000_000.0, "bin_step": 5,
                          "base_factor": 10_000, "bins_each_side": 60, "lag_s": 20.0},
 }
-# Simulated OTC counterparties (sizes in USDT): a tight one for mid-size blocks, a wider, deeper, slower one.
+# Simulated OTC counterparties (sizes in USDT), settled with the central wallet: a request-for-quote desk for
+# mid-size blocks (from 5,000), and a wider, deeper, slower block desk (from 100,000).
 ROUTER_OTC = {
     "otc_swift": {"base_spread_bps": 6.0, "size_slope_bps": 5.0, "reference_size_usdt": 250_000.0,
-                  "min_usdt": 25_000.0, "max_usdt": 2_000_000.0, "capacity_usdt": 5_000_000.0,
+                  "min_usdt": 5_000.0, "max_usdt": 2_000_000.0, "capacity_usdt": 5_000_000.0,
                   "refill_usdt_per_s": 500.0, "delay_s": 3.0, "tolerance_bps": 10.0},
     "otc_block": {"base_spread_bps": 10.0, "size_slope_bps": 3.0, "reference_size_usdt": 1_000_000.0,
                   "min_usdt": 100_000.0, "max_usdt": 10_000_000.0, "capacity_usdt": 20_000_000.0,

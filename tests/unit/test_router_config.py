@@ -17,7 +17,7 @@ def test_the_defaults_have_six_pools_two_otc_counterparties_and_no_network():
     for spec in router.pools.values():  # each builds at the market's price, with its own math
         assert mid_price(build_pool(spec, prices[spec.base])) == pytest.approx(prices[spec.base], rel=3e-3)
     swift = build_otc(router.otc["otc_swift"], "SOL", prices["SOL"], 0.0)
-    assert swift.min_quantity == pytest.approx(25_000 / prices["SOL"])
+    assert swift.min_quantity == pytest.approx(5_000 / prices["SOL"])  # a request-for-quote desk
 
 
 def test_a_pool_of_ones_own_and_changed_keys_load():

@@ -48,7 +48,7 @@ from octo_desktop.domain.snapshot import (
 )
 from octo_desktop.engine.portfolio import ROUTE_PURPOSE
 from octo_desktop.router import amm, dlmm
-from octo_desktop.router.ladder import BUY, SELL
+from octo_desktop.router.ladder import BUY, SELL, capped
 from octo_desktop.router.orders import (
     REST_CANCEL, REST_WAIT, Condition, Observation, OrderType, ParentOrder, ParentState, due,
 )
@@ -457,6 +457,7 @@ class RouterDesk:
                                                           if math.isfinite(limit_price) else ""))
         else:
             plan = split(curves, target, side, reference_price=reference.price)
+            plan, curves = self._within_budgets(plan, curves, sources, side, target, reference.price)
         books = [c for c in curves if c.kind == "book"]
         exchanges = math.nan
         if books and plan.filled > 0:
@@ -465,6 +466,33 @@ class RouterDesk:
                 exchanges = only.total
         view = _plan_view(plan, asset, reference, options, exchanges, now, (time.perf_counter() - started) * 1000.0)
         return plan, sources, view
+
+    def _within_budgets(self, plan: Plan, curves, sources: dict[str, Source], side: str, target: float,
+                        reference: float):
+        """Split again while sources that share an account (the Solana wallet's pools, the OTC desks on the
+        central wallet) together need more than it holds: each source is capped at its share of what is there."""
+        ledger = self._services.portfolio.ledger
+        for _ in range(3):
+            needs: dict[tuple[str, str], float] = {}
+            for child in plan.children:
+                source = sources[child.source]
+                token = (source.quote if side == BUY else source.symbol.split("/")[0])
+                need = abs(child.cost) if side == BUY else child.quantity
+                needs[(source.account, token)] = needs.get((source.account, token), 0.0) + need
+            over = {key: (need, float(ledger.available(*key))) for key, need in needs.items()
+                    if need > float(ledger.available(*key)) * (1 + 1e-9)}
+            if not over:
+                return plan, curves
+            caps = {}
+            for child in plan.children:
+                source = sources[child.source]
+                key = (source.account, source.quote if side == BUY else source.symbol.split("/")[0])
+                if key in over:
+                    need, available = over[key]
+                    caps[child.source] = child.quantity * max(available, 0.0) / need * (1 - 1e-6)
+            curves = [capped(c, caps[c.name]) if c.name in caps else c for c in curves]
+            plan = split(curves, target, side, reference_price=reference)
+        return plan, curves
 
     def _plan_preview(self, request: PreviewRoute, now: float) -> RoutePlanView | None:
         try:
@@ -532,15 +560,14 @@ class RouterDesk:
                     worst = min(worst, order.limit_price) if order.side == BUY else max(worst, order.limit_price)
             pay_token = source.quote if order.side == BUY else order.asset
             hold = (quantity * exact(worst) * Decimal("1.01")) if order.side == BUY else quantity
+            ledger = services.portfolio.ledger
+            if order.side == BUY:
+                hold = min(hold, max(ledger.available(source.account, pay_token), Decimal(0)))
             try:
-                services.portfolio.ledger.reserve(("route", child_id), source.account, pay_token, hold)
-            except InsufficientBalance:
-                try:
-                    available = services.portfolio.ledger.available(source.account, pay_token)
-                    services.portfolio.ledger.reserve(("route", child_id), source.account, pay_token,
-                                                      max(available, Decimal(0)))
-                except InsufficientBalance:
-                    continue
+                ledger.reserve(("route", child_id), source.account, pay_token, hold)
+            except InsufficientBalance:  # a sibling child took the account's funds: this one would fail on arrival
+                self._otc_quotes.pop(child_id, None)
+                continue
             parts = child.parts
             rows.append({"child_id": child_id, "order_id": order_id, "round": meta.rounds, "source": source.name,
                          "kind": source.kind, "account": source.account, "symbol": source.symbol,

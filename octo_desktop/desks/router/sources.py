@@ -36,7 +36,8 @@ SECONDS_PER_YEAR = 365.0 * 86400.0
 LAMPORTS_PER_SOL = 1_000_000_000
 BOOK_DEPTH = 50
 POOL_STEP_S = 1.0  # the world acts on the pools once per engine second
-RETAIL_SWAP_SHARE = 2e-5  # a random trader's swap, as a share of the pool's value (one standard deviation)
+RETAIL_SWAP_SHARE = 2e-5
+MIN_SWAP_USDT = 1.0  # a smaller pool child is dust: its integer rounding alone moves its price by a bp  # a random trader's swap, as a share of the pool's value (one standard deviation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +290,7 @@ class Sources:
                 options.append(SourceOptionView("jupiter", "jupiter", 0.0, math.nan, math.nan, note))
             else:
                 curve = function_curve("jupiter", "jupiter", side, amount, limit, fixed_cost=network, delay_s=delay,
+                                       min_quantity=min(limit, MIN_SWAP_USDT / reference) if reference > 0 else 0.0,
                                        risk_per_unit=delay_risk_per_unit(reference, sigma, delay, k))
                 add(curve, Source("jupiter", "jupiter", SOLANA, f"{asset}/USDC", "USDC", delay), "USDC", note)
         for name, pool in sorted(self.pools.pools.items() if self.jupiter is None else ()):
@@ -311,6 +313,7 @@ class Sources:
             kind = "dlmm" if module is dlmm else "amm"
             curve = function_curve(name, kind, side, amount, limit, fee_rate=fee_rate / (1 + fee_rate),
                                    fixed_cost=network + rent, delay_s=delay,
+                                   min_quantity=min(limit, MIN_SWAP_USDT / reference) if reference > 0 else 0.0,
                                    risk_per_unit=delay_risk_per_unit(reference, sigma, delay, k))
             note = "opens a token account" if rent else ""
             if available(SOLANA, "SOL") < self.network_fee_sol() + (router.token_account_rent_sol if rent else 0):
