@@ -489,7 +489,7 @@ class RouterDesk:
                 key = (source.account, source.quote if side == BUY else source.symbol.split("/")[0])
                 if key in over:
                     need, available = over[key]
-                    caps[child.source] = child.quantity * max(available, 0.0) / need * (1 - 1e-6)
+                    caps[child.source] = child.quantity * max(available, 0.0) / need
             curves = [capped(c, caps[c.name]) if c.name in caps else c for c in curves]
             plan = split(curves, target, side, reference_price=reference)
         return plan, curves
