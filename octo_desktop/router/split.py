@@ -258,9 +258,12 @@ class _Ladders:
                 qs = np.concatenate(([low], qs[keep]))
                 cs = np.concatenate(([cut], cs[keep]))
             widths = np.diff(qs)
+            costs = np.diff(cs)
+            keep = widths > 0  # a minimum size on a sample point leaves a segment of no width: nothing to take
+            widths, costs = widths[keep], costs[keep]
             if not len(widths):
                 continue
-            slopes.append(np.diff(cs) / widths + self.risk[v])
+            slopes.append(costs / widths + self.risk[v])
             sizes.append(widths)
             owners.append(np.full(len(widths), v))
         self.forced_cost = forced_cost

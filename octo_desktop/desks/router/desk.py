@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 RECENT_ORDERS = 50
 BOOK_TIMEOUT_S = 10.0  # a book child not answered within this is treated as not executed
 TINY = 1e-9
+SHORT_ROUND_PAUSE_S = 5.0  # engine seconds a resting limit order waits per round that fell short
 PREVIEW_WALL_S = 0.2  # real seconds between two live previews
 BOOKS_GRACE_S = 10.0  # an order waits this long for the exchange books before routing on a fallback reference
 
@@ -83,6 +84,7 @@ class _Meta:
     saving: float = math.nan
     exchanges_only_total: float = math.nan
     children: list[str] = field(default_factory=list)
+    next_try: float = -math.inf  # a resting limit order whose rounds fell short waits until then
 
 
 class RouterDesk:
@@ -357,6 +359,8 @@ class RouterDesk:
     # --- looking at a parent ----------------------------------------------------------------------------
     def _evaluate(self, order_id: int, now: float) -> None:
         order = self.orders[order_id]
+        if now < self.meta[order_id].next_try and now < order.expires_at:
+            return
         reference = self.reference(order.asset, now)
         has_books = f"{order.asset}/{QUOTE_ASSET}" in self._services.rules.config.symbols
         if (has_books and reference.fallback and now - order.created_at < BOOKS_GRACE_S
@@ -464,6 +468,11 @@ class RouterDesk:
             only = split(books, plan.filled, side, reference_price=reference.price)
             if only.filled >= plan.filled * (1 - 1e-9):
                 exchanges = only.total
+                if only.total < plan.total:
+                    # The splitter's choice of which gated sources to open is a local search: the books alone
+                    # are a split it could have made, so the plan is never worse than them.
+                    plan = replace(only, best_single=plan.best_single, best_single_total=plan.best_single_total,
+                                   saving=(plan.best_single_total - only.total) if plan.best_single else 0.0)
         view = _plan_view(plan, asset, reference, options, exchanges, now, (time.perf_counter() - started) * 1000.0)
         return plan, sources, view
 
@@ -478,6 +487,8 @@ class RouterDesk:
                 source = sources[child.source]
                 token = (source.quote if side == BUY else source.symbol.split("/")[0])
                 need = abs(child.cost) if side == BUY else child.quantity
+                if side == SELL and source.account == SOLANA and token == "SOL":  # each swap's fees, in SOL too
+                    need += self.sources.network_fee_sol() + self._services.rules.config.router.token_account_rent_sol
                 needs[(source.account, token)] = needs.get((source.account, token), 0.0) + need
             over = {key: (need, float(ledger.available(*key))) for key, need in needs.items()
                     if need > float(ledger.available(*key)) * (1 + 1e-9)}
@@ -591,8 +602,8 @@ class RouterDesk:
         services.spawn(self._dispatch(order_id, rows, plan), f"route {order_id} round {meta.rounds}")
 
     def _child_quantity(self, source: Source, quantity: float, asset: str) -> Decimal:
-        if source.kind == "book":
-            return floor_to_lot(quantity, source.lot)
+        if source.kind == "book":  # 43.87399999999999 is 43.874 lots' worth, not 43.873
+            return floor_to_lot(quantity * (1 + 1e-12), source.lot)
         if source.kind in ("amm", "dlmm", "jupiter"):  # whole raw units of the token, from the float's shortest form
             return exact(quantity).quantize(Decimal(1).scaleb(-DECIMALS[asset]), rounding="ROUND_FLOOR")
         return exact(quantity).quantize(FEE_QUANTUM, rounding="ROUND_FLOOR")
@@ -625,6 +636,14 @@ class RouterDesk:
         meta = self.meta[order_id]
         router = self._services.rules.config.router
         if order.is_final:
+            self._record(order_id)
+        elif meta.short_rounds > router.reroute_rounds and order.order_type == OrderType.LIMIT \
+                and order.rest == REST_WAIT:
+            # A resting limit order waits for the market instead: its next round after a pause that grows.
+            meta.next_try = now + SHORT_ROUND_PAUSE_S * meta.short_rounds
+            self.orders[order_id] = order.moved_to(ParentState.PENDING if order.state == ParentState.ROUTING
+                                                   else order.state, now,
+                                                   f"{meta.short_rounds} rounds fell short; waiting for the market")
             self._record(order_id)
         elif meta.short_rounds > router.reroute_rounds:
             self._close(order_id, ParentState.FAILED if order.filled <= 0 else ParentState.CANCELLED, now,
@@ -737,11 +756,18 @@ class RouterDesk:
         if worst is not None and ((child["side"] == BUY and float(price) > worst)
                                   or (child["side"] == SELL and float(price) < worst)):
             moved = (float(price) / child["expected_price"] - 1.0) * 10_000.0
+            order = self.orders[child["order_id"]]
+            if math.isfinite(order.limit_price) and ((child["side"] == BUY and float(price) > order.limit_price) or
+                                                    (child["side"] == SELL and float(price) < order.limit_price)):
+                return [], "failed", (f"limit: the pool's price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
+                                      f"beyond the order's limit {order.limit_price:g}")
             return [], "failed", (f"slippage: the pool's price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
                                   f"beyond the {router.slippage_bps:g} bps tolerance")
         ledger = services.portfolio.ledger
         pay = spec.quote if child["side"] == BUY else spec.base
         needed = notional if child["side"] == BUY else base
+        if pay == "SOL":
+            needed += Decimal(int(router.sol_base_fee_lamports + router.priority_fee_lamports)).scaleb(-9)
         if ledger.balance(SOLANA, pay) < needed:
             return [], "failed", f"the Solana wallet has {ledger.balance(SOLANA, pay):f} {pay}, the swap needs {needed:f}"
         lamports = int(router.sol_base_fee_lamports + router.priority_fee_lamports)
