@@ -410,6 +410,20 @@ class _Ladders:
                 break
             result[best_v] += lots[best_v]
             left -= lots[best_v]
+        if left > self.quantity * 1e-9:
+            # Still a remainder below every lot: a source without lots that was not open takes it, the cheapest
+            # one (its fixed costs included), when its minimum allows.
+            best_v, best_total = -1, math.inf
+            for v in np.flatnonzero(~(lots > 0) & (result <= 0)):
+                curve = self.curves[v]
+                if not curve.min_quantity <= left <= curve.max_quantity:
+                    continue
+                total = curve.total(left)
+                if math.isfinite(total) and total < best_total:
+                    best_v, best_total = v, total
+            if best_v >= 0:
+                result[best_v] = left
+                left = 0.0
         short = self.quantity - float(allocation.sum())  # what was short before any rounding
         reason = (f"{left - max(short, 0.0):g} is left below the sources' lot sizes"
                   if left - max(short, 0.0) > self.quantity * 1e-9 else "")

@@ -753,12 +753,15 @@ class RouterDesk:
         base = Decimal(base_got).scaleb(-dx)
         price = notional / base
         worst = child["worst_price"]
-        if worst is not None and ((child["side"] == BUY and float(price) > worst)
-                                  or (child["side"] == SELL and float(price) < worst)):
+        # The swap's integer rounding (one raw unit of the quote token) is no breach of a price.
+        rounding = 10.0 ** -dy / float(base)
+        if worst is not None and ((child["side"] == BUY and float(price) > worst + rounding)
+                                  or (child["side"] == SELL and float(price) < worst - rounding)):
             moved = (float(price) / child["expected_price"] - 1.0) * 10_000.0
             order = self.orders[child["order_id"]]
-            if math.isfinite(order.limit_price) and ((child["side"] == BUY and float(price) > order.limit_price) or
-                                                    (child["side"] == SELL and float(price) < order.limit_price)):
+            if math.isfinite(order.limit_price) and (
+                    (child["side"] == BUY and float(price) > order.limit_price + rounding)
+                    or (child["side"] == SELL and float(price) < order.limit_price - rounding)):
                 return [], "failed", (f"limit: the pool's price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
                                       f"beyond the order's limit {order.limit_price:g}")
             return [], "failed", (f"slippage: the pool's price at arrival was {float(price):.6f} ({moved:+.1f} bps), "

@@ -36,8 +36,8 @@ SECONDS_PER_YEAR = 365.0 * 86400.0
 LAMPORTS_PER_SOL = 1_000_000_000
 BOOK_DEPTH = 50
 POOL_STEP_S = 1.0  # the world acts on the pools once per engine second
-RETAIL_SWAP_SHARE = 2e-5
-MIN_SWAP_USDT = 1.0  # a smaller pool child is dust: its integer rounding alone moves its price by a bp  # a random trader's swap, as a share of the pool's value (one standard deviation)
+RETAIL_SWAP_SHARE = 2e-5  # a random trader's swap, as a share of the pool's value (one standard deviation)
+MIN_SWAP_USDT = 0.01  # a smaller pool child is dust: its integer rounding alone moves its price by bps
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,8 +280,11 @@ def preview_text(plan: RoutePlanView | None, waiting: str = "", quote: str = QUO
         headline = (f"{plan.side} {number(plan.quantity)} {asset}: no route", theme.RED)
     else:
         verb = "pays" if plan.side == "buy" else "receives"
-        done = f"{number(plan.quantity)}" if plan.filled >= plan.quantity * (1 - 1e-9) else \
-            f"{plan.filled:.{decimals}f} of {number(plan.quantity)}"
+        # Short by less than the asset's display precision (a remainder below every lot size, routed in the next
+        # round): shown as the whole quantity; the reason line says what is left.
+        whole = plan.filled >= plan.quantity * (1 - 1e-9) or \
+            f"{plan.filled:.{decimals}f}" == f"{plan.quantity:.{decimals}f}"
+        done = f"{number(plan.quantity)}" if whole else f"{plan.filled:.{decimals}f} of {number(plan.quantity)}"
         headline = (f"{plan.side} {done} {asset}: {verb} {_money(abs(plan.total), quote)} · average "
                     f"{format_price(plan.average_price, 4)}", theme.TEXT)
     p = plan.parts
