@@ -104,12 +104,15 @@ def test_a_typed_order_is_previewed_routed_filled_and_shown_with_its_children(se
     ladder = page.ladder_chart
 
     def ladder_is_the_preview():
+        # Read at one instant: the preview is recomputed several times a second and the page follows it.
         plan = page.shown_plan
-        return (ladder.built and not ladder.needs_redraw() and plan is not None
-                and ladder.shown == present.ladder_model(plan, present.source_colours(plan)))
+        if (ladder.built and not ladder.needs_redraw() and plan is not None
+                and ladder.shown == present.ladder_model(plan, present.source_colours(plan))):
+            return plan, ladder.shown, ladder.points.get_data()
+        return None
 
-    session.wait(ladder_is_the_preview, message="the ladder drawn from the page's preview")
-    plan, model = page.shown_plan, ladder.shown
+    plan, model, (dots_x, dots_y) = session.wait(ladder_is_the_preview,
+                                                 message="the ladder drawn from the page's preview")
     assert ladder.surface.full_draws >= 1
     with_ladders = [o for o in plan.options if o.ladder]
     assert [line.source for line in model.lines] == [o.source for o in with_ladders] and len(with_ladders) >= 5
@@ -120,7 +123,6 @@ def test_a_typed_order_is_previewed_routed_filled_and_shown_with_its_children(se
         assert list(xs) == pytest.approx([q for q, _ in option.ladder])
         assert list(ys) == pytest.approx([price for _, price in option.ladder])
         assert line.get_color() == present.source_colours(plan)[option.source]
-    dots_x, dots_y = ladder.points.get_data()
     assert sorted(dots_x) == pytest.approx(sorted(c.quantity for c in plan.children), rel=1e-6)
     ylow, yhigh = ladder.axes.get_ylim()
     assert all(ylow <= y <= yhigh for y in dots_y)  # every stop of the split is on the chart

@@ -31,24 +31,24 @@ import logging
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Iterable
 
 from octo_desktop.config import QUOTE_ASSET, SOLANA, WALLET
+from octo_desktop.desks.router.records import (
+    Meta, child_view, json_default, order_from_row, plan_json, plan_view, pools_json,
+)
 from octo_desktop.desks.router.sources import PoolMarket, Source, Sources
 from octo_desktop.domain.commands import CancelRoute, Command, PreviewRoute, QuoteRoute, RouteOrder, ShowPools
 from octo_desktop.domain.fills import IOC_LIMIT, FEE_QUANTUM, OrderRequest, floor_to_lot
 from octo_desktop.domain.ledger import InsufficientBalance
 from octo_desktop.domain.model import Fill
 from octo_desktop.domain.money import exact
-from octo_desktop.domain.snapshot import (
-    CostPartsView, ParentOrderView, PlannedChildView, ReferenceView, RouteChildView, RoutePlanView, RouterView,
-    frozen_mapping,
-)
+from octo_desktop.domain.snapshot import ParentOrderView, ReferenceView, RoutePlanView, RouterView, frozen_mapping
 from octo_desktop.engine.portfolio import ROUTE_PURPOSE
-from octo_desktop.router import amm, dlmm
-from octo_desktop.router.ladder import BUY, SELL, capped
+from octo_desktop.router import amm
+from octo_desktop.router.ladder import BUY, SELL, CostParts, capped
 from octo_desktop.router.orders import (
     REST_CANCEL, REST_WAIT, Condition, Observation, OrderType, ParentOrder, ParentState, due,
 )
@@ -69,22 +69,6 @@ BOOKS_GRACE_S = 10.0  # an order waits this long for the exchange books before r
 
 class RouteRefused(ValueError):
     """A parent order the router will not take, with one clear reason."""
-
-
-@dataclass
-class _Meta:
-    """What the desk keeps about a parent beside its ``ParentOrder``."""
-
-    rounds: int = 0
-    short_rounds: int = 0  # consecutive rounds that filled less than planned
-    first_plan: RoutePlanView | None = None
-    plan_json: str = ""
-    best_single: str = ""
-    best_single_total: float = math.nan
-    saving: float = math.nan
-    exchanges_only_total: float = math.nan
-    children: list[str] = field(default_factory=list)
-    next_try: float = -math.inf  # a resting limit order whose rounds fell short waits until then
 
 
 class RouterDesk:
@@ -109,10 +93,10 @@ class RouterDesk:
 
             self.prices = PriceFeed(config.router.price_url, services.spawn, services.clock.now)
         self.orders: dict[int, ParentOrder] = {}
-        self.meta: dict[int, _Meta] = {}
+        self.meta: dict[int, Meta] = {}
         self.children: dict[str, dict[str, Any]] = {}
         for row in getattr(state, "routes", ()):
-            order, meta = _order_from_row(row)
+            order, meta = order_from_row(row)
             self.orders[order.order_id] = order
             self.meta[order.order_id] = meta
         for row in getattr(state, "route_children", ()):
@@ -222,7 +206,7 @@ class RouterDesk:
                     reference.source if known else f"the router trades {', '.join(self.sources.assets())}")}
             if command.control_id is not None:
                 self._services.store.mark_control(command.control_id, now,
-                                                  json.dumps(answer, allow_nan=False, default=_json_nan))
+                                                  json.dumps(answer, allow_nan=False, default=json_default))
         self._quotes = waiting
 
     def handle(self, command: Command) -> bool:
@@ -237,7 +221,7 @@ class RouterDesk:
             if command.control_id is not None:
                 services.store.mark_control(command.control_id, now, json.dumps(
                     pools_json(self.pools, self._exchange_mids(now), now, self.sources.sigma), allow_nan=False,
-                    default=_json_nan))
+                    default=json_default))
             return True
         if isinstance(command, QuoteRoute):
             self._quotes.append((command, now))
@@ -330,7 +314,7 @@ class RouterDesk:
                             expires_at=now + command.expires_in_s, rest=command.rest)
         self.next_id += 1
         self.orders[order.order_id] = order
-        self.meta[order.order_id] = _Meta()
+        self.meta[order.order_id] = Meta()
         self._busy.add(order.order_id)  # until its row is durable
         self._version += 1
         self._services.spawn(self._open(order.order_id), f"route {order.order_id}")
@@ -456,7 +440,7 @@ class RouterDesk:
         capacity = sum(c.max_quantity for c in curves)
         target = min(quantity, capacity) if math.isfinite(limit_price) else quantity
         if not curves or target <= quantity * TINY:
-            plan = Plan(side, quantity, 0.0, reference.price, (), 0.0, _empty_parts(), None, math.nan, 0.0, "split",
+            plan = Plan(side, quantity, 0.0, reference.price, (), 0.0, CostParts(), None, math.nan, 0.0, "split",
                         "no source can take any of it" + (f" at or better than {limit_price:g}"
                                                           if math.isfinite(limit_price) else ""))
         else:
@@ -473,7 +457,7 @@ class RouterDesk:
                     # are a split it could have made, so the plan is never worse than them.
                     plan = replace(only, best_single=plan.best_single, best_single_total=plan.best_single_total,
                                    saving=(plan.best_single_total - only.total) if plan.best_single else 0.0)
-        view = _plan_view(plan, asset, reference, options, exchanges, now, (time.perf_counter() - started) * 1000.0)
+        view = plan_view(plan, asset, reference, options, exchanges, now, (time.perf_counter() - started) * 1000.0)
         return plan, sources, view
 
     def _within_budgets(self, plan: Plan, curves, sources: dict[str, Source], side: str, target: float,
@@ -539,7 +523,7 @@ class RouterDesk:
             meta.best_single_total = plan.best_single_total
             meta.saving = plan.saving if plan.best_single else math.nan  # no single source could do it
             meta.exchanges_only_total = view.exchanges_only_total
-        meta.plan_json = json.dumps(plan_json(view, self.pools, now), allow_nan=False, default=_json_nan)
+        meta.plan_json = json.dumps(plan_json(view, self.pools, now), allow_nan=False, default=json_default)
         rows = []
         router = services.rules.config.router
         slip = router.slippage_bps / 10_000.0
@@ -553,7 +537,7 @@ class RouterDesk:
             average = abs(child.cost) / child.quantity
             if source.kind == "book":
                 curve_price = child.average_price
-                worst = _book_limit(self.sources, source, order.side, child.quantity, order.limit_price, slip)
+                worst = self._book_limit(source, order.side, child.quantity, order.limit_price, slip)
                 expected = curve_price
             elif source.kind == "otc":
                 otc = self.pools.otc[(source.name, order.asset)]
@@ -587,7 +571,7 @@ class RouterDesk:
                          "filled": Decimal(0), "cost": Decimal(0), "fee": Decimal(0), "fee_asset": "",
                          "parts": json.dumps({"impact": parts.impact, "fees": parts.fees, "network": parts.network,
                                               "delay_risk": parts.delay_risk, "transfer": parts.transfer,
-                                              "delay_s": child.delay_s}, allow_nan=False, default=_json_nan),
+                                              "delay_s": child.delay_s}, allow_nan=False, default=json_default),
                          "note": f"{why}; expected {expected:.6g}, worst {worst:.6g}"})
             meta.children.append(child_id)
             self.children[child_id] = rows[-1]
@@ -600,6 +584,26 @@ class RouterDesk:
         services.activity.note(now, f"route #{order_id}: {len(rows)} children, " + ", ".join(
             f"{r['source']} {r['quantity']:f}" for r in rows), True)
         services.spawn(self._dispatch(order_id, rows, plan), f"route {order_id} round {meta.rounds}")
+
+    def _book_limit(self, source: Source, side: str, quantity: float, limit_price: float, slip: float) -> float:
+        """The IOC limit of a book child: the last level the plan takes, widened by the swap tolerance (and never
+        beyond the parent's limit, which is all-in: the venue's fee is taken out)."""
+        services = self._services
+        config = services.rules.config
+        fee = float(config.venues[source.name].taker_fee)
+        book = services.market.books[(source.name, source.symbol)]
+        prices, sizes = book.top_lists("ask" if side == BUY else "bid", 50)
+        done, last = 0.0, prices[0] if prices else math.nan
+        for price, size in zip(prices, sizes):
+            last = price
+            done += size
+            if done >= quantity * (1 - 1e-12):
+                break
+        worst = last * (1 + slip) if side == BUY else last * (1 - slip)
+        if math.isfinite(limit_price):
+            raw_limit = limit_price / (1 + fee) if side == BUY else limit_price / (1 - fee)
+            worst = min(worst, raw_limit) if side == BUY else max(worst, raw_limit)
+        return worst
 
     def _child_quantity(self, source: Source, quantity: float, asset: str) -> Decimal:
         if source.kind == "book":  # 43.87399999999999 is 43.874 lots' worth, not 43.873
@@ -751,37 +755,11 @@ class RouterDesk:
             return [], "failed", f"the pool refused the swap: {exc}"
         notional = Decimal(raw_quote).scaleb(-dy)
         base = Decimal(base_got).scaleb(-dx)
-        price = notional / base
-        worst = child["worst_price"]
-        # The swap's integer rounding (one raw unit of the quote token) is no breach of a price.
-        rounding = 10.0 ** -dy / float(base)
-        if worst is not None and ((child["side"] == BUY and float(price) > worst + rounding)
-                                  or (child["side"] == SELL and float(price) < worst - rounding)):
-            moved = (float(price) / child["expected_price"] - 1.0) * 10_000.0
-            order = self.orders[child["order_id"]]
-            if math.isfinite(order.limit_price) and (
-                    (child["side"] == BUY and float(price) > order.limit_price + rounding)
-                    or (child["side"] == SELL and float(price) < order.limit_price - rounding)):
-                return [], "failed", (f"limit: the pool's price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
-                                      f"beyond the order's limit {order.limit_price:g}")
-            return [], "failed", (f"slippage: the pool's price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
-                                  f"beyond the {router.slippage_bps:g} bps tolerance")
-        ledger = services.portfolio.ledger
-        pay = spec.quote if child["side"] == BUY else spec.base
-        needed = notional if child["side"] == BUY else base
-        if pay == "SOL":
-            needed += Decimal(int(router.sol_base_fee_lamports + router.priority_fee_lamports)).scaleb(-9)
-        if ledger.balance(SOLANA, pay) < needed:
-            return [], "failed", f"the Solana wallet has {ledger.balance(SOLANA, pay):f} {pay}, the swap needs {needed:f}"
-        lamports = int(router.sol_base_fee_lamports + router.priority_fee_lamports)
-        fee = Decimal(lamports).scaleb(-9)
-        received = spec.base if child["side"] == BUY else spec.quote
-        if received not in ledger.balances().get(SOLANA, {}):
-            fee += exact(router.token_account_rent_sol)
-        self.pools.replace_pool(name, after)
-        fill = Fill(-int(child["order_id"]), SOLANA, f"{spec.base}/{spec.quote}", child["side"], price, base, fee,
-                    "SOL", "taker", "swap", now, ROUTE_PURPOSE, child["child_id"])
-        return [fill], "filled", f"swap on {name}: {amm.human_amount(raw_quote, dy):.6f} {spec.quote}"
+        fills, state, note = self._swap_fill(child, base, notional, spec.quote, "the pool's", now)
+        if fills:
+            self.pools.replace_pool(name, after)
+            note = f"swap on {name}: {amm.human_amount(raw_quote, dy):.6f} {spec.quote}"
+        return fills, state, note
 
     async def _jupiter_child(self, child: dict[str, Any]):
         from octo_desktop.router.jupiter import JupiterError
@@ -801,24 +779,45 @@ class RouterDesk:
         notional = Decimal(raw_quote).scaleb(-DECIMALS[quote_token])
         if base <= 0:
             return [], "failed", "Jupiter quoted nothing"
+        fills, state, note = self._swap_fill(child, base, notional, quote_token, "Jupiter's", now)
+        if fills:
+            note = "Jupiter route: " + ", ".join(f"{s.swap_info.label} {s.share_bps / 100:g} %" for s in quote.route_plan)
+        return fills, state, note
+
+    def _swap_fill(self, child: dict[str, Any], base: Decimal, notional: Decimal, quote_token: str, whose: str,
+                   now: float):
+        """Check a Solana swap as it lands (its price against the child's tolerance and the order's limit, the
+        Solana wallet against what it pays, the fees in SOL included); return its fill, or why there is none."""
+        router = self._services.rules.config.router
+        side = child["side"]
         price = notional / base
+        # The swap's integer rounding (one raw unit of the quote token) is no breach of a price.
+        rounding = 10.0 ** -DECIMALS[quote_token] / float(base)
+
+        def beyond(level: float) -> bool:
+            return float(price) > level + rounding if side == BUY else float(price) < level - rounding
+
         worst = child["worst_price"]
-        if worst is not None and ((child["side"] == BUY and float(price) > worst)
-                                  or (child["side"] == SELL and float(price) < worst)):
-            return [], "failed", (f"slippage: Jupiter's price at arrival was {float(price):.6f}, beyond the "
-                                  f"{router.slippage_bps:g} bps tolerance")
-        ledger = services.portfolio.ledger
-        pay, needed = (quote_token, notional) if child["side"] == BUY else (asset, base)
+        if worst is not None and beyond(worst):
+            moved = (float(price) / child["expected_price"] - 1.0) * 10_000.0
+            limit = self.orders[child["order_id"]].limit_price
+            if math.isfinite(limit) and beyond(limit):
+                return [], "failed", (f"limit: {whose} price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
+                                      f"beyond the order's limit {limit:g}")
+            return [], "failed", (f"slippage: {whose} price at arrival was {float(price):.6f} ({moved:+.1f} bps), "
+                                  f"beyond the {router.slippage_bps:g} bps tolerance")
+        asset = child["symbol"].split("/")[0]
+        ledger = self._services.portfolio.ledger
+        fee = Decimal(int(router.sol_base_fee_lamports + router.priority_fee_lamports)).scaleb(-9)
+        if (asset if side == BUY else quote_token) not in ledger.balances().get(SOLANA, {}):
+            fee += exact(router.token_account_rent_sol)  # the token account it receives into is opened first
+        pay, needed = (quote_token, notional) if side == BUY else (asset, base)
+        if pay == "SOL":
+            needed += fee
         if ledger.balance(SOLANA, pay) < needed:
             return [], "failed", f"the Solana wallet has {ledger.balance(SOLANA, pay):f} {pay}, the swap needs {needed:f}"
-        fee = Decimal(int(router.sol_base_fee_lamports + router.priority_fee_lamports)).scaleb(-9)
-        received = asset if child["side"] == BUY else quote_token
-        if received not in ledger.balances().get(SOLANA, {}):
-            fee += exact(router.token_account_rent_sol)
-        fill = Fill(-int(child["order_id"]), SOLANA, child["symbol"], child["side"], price, base, fee, "SOL", "taker",
-                    "swap", now, ROUTE_PURPOSE, child["child_id"])
-        route = ", ".join(f"{s.swap_info.label} {s.share_bps / 100:g} %" for s in quote.route_plan)
-        return [fill], "filled", f"Jupiter route: {route}"
+        return [Fill(-int(child["order_id"]), SOLANA, child["symbol"], side, price, base, fee, "SOL", "taker", "swap",
+                     now, ROUTE_PURPOSE, child["child_id"])], "filled", ""
 
     async def _otc_child(self, child: dict[str, Any]):
         services = self._services
@@ -831,7 +830,9 @@ class RouterDesk:
         key = (child["source"], asset)
         pool = self.pools.otc.get(key)
         mid = self.reference(asset, now).price
-        if pool is None or not pool.still_valid(quote, mid):
+        if pool is None:
+            return [], "failed", f"the OTC counterparty {child['source']} is gone"
+        if not pool.still_valid(quote, mid):
             moved = (mid / quote.mid - 1.0) * 10_000.0 if math.isfinite(mid) else math.nan
             return [], "failed", f"quote withdrawn: the market moved {moved:+.1f} bps during the {pool.delay_s:g} s delay"
         quantity = Decimal(child["quantity"])
@@ -926,7 +927,7 @@ class RouterDesk:
 
     def _order_view(self, order: ParentOrder) -> ParentOrderView:
         meta = self.meta[order.order_id]
-        children = tuple(_child_view(self.children[c]) for c in meta.children if c in self.children)
+        children = tuple(child_view(self.children[c]) for c in meta.children if c in self.children)
         condition = order.condition.describe() if order.condition is not None else ""
         return ParentOrderView(order.order_id, order.side, order.asset, order.quantity, str(order.order_type),
                                str(order.state), order.filled, order.average_price, order.limit_price, condition,
@@ -960,148 +961,3 @@ def describe(order: ParentOrder) -> str:
     if math.isfinite(order.expires_at):
         text += f", expires in {order.expires_at - order.created_at:g} s"
     return text
-
-
-def _book_limit(sources: Sources, source: Source, side: str, quantity: float, limit_price: float, slip: float) -> float:
-    """The IOC limit of a book child: the last level the plan takes, widened by the swap tolerance (and never
-    beyond the parent's limit, which is all-in: the venue's fee is taken out)."""
-    services = sources._services
-    config = services.rules.config
-    fee = float(config.venues[source.name].taker_fee)
-    book = services.market.books[(source.name, source.symbol)]
-    prices, sizes = book.top_lists("ask" if side == BUY else "bid", 50)
-    done, last = 0.0, prices[0] if prices else math.nan
-    for price, size in zip(prices, sizes):
-        last = price
-        done += size
-        if done >= quantity * (1 - 1e-12):
-            break
-    worst = last * (1 + slip) if side == BUY else last * (1 - slip)
-    if math.isfinite(limit_price):
-        raw_limit = limit_price / (1 + fee) if side == BUY else limit_price / (1 - fee)
-        worst = min(worst, raw_limit) if side == BUY else max(worst, raw_limit)
-    return worst
-
-
-def _empty_parts():
-    from octo_desktop.router.ladder import CostParts
-
-    return CostParts()
-
-
-def _parts_view(parts) -> CostPartsView:
-    return CostPartsView(parts.impact, parts.fees, parts.network, parts.delay_risk, parts.transfer)
-
-
-def _plan_view(plan: Plan, asset: str, reference: Reference, options, exchanges_only: float, now: float,
-               ms: float) -> RoutePlanView:
-    children = tuple(PlannedChildView(c.source, c.kind, c.quantity, c.average_price, c.total, _parts_view(c.parts),
-                                      c.delay_s) for c in plan.children)
-    return RoutePlanView(plan.side, asset, plan.quantity, plan.filled, plan.reference_price, reference.source,
-                         reference.fallback, children, plan.total, _parts_view(plan.parts), plan.best_single or "",
-                         plan.best_single_total, plan.saving, exchanges_only, plan.chosen, plan.reason,
-                         tuple(options), now, ms)
-
-
-def _child_view(child: dict[str, Any]) -> RouteChildView:
-    filled = float(child["filled"])
-    average = float(child["cost"]) / filled if filled > 0 else math.nan
-    fee = f"{child['fee']:f} {child['fee_asset']}" if child.get("fee_asset") else ""
-    return RouteChildView(child["child_id"], child["round"], child["source"], child["kind"], child["side"],
-                          float(child["quantity"]), _nan(child.get("expected_price")), child["state"], filled, average,
-                          fee, child["sent_at"], _nan(child.get("done_at")), child.get("note", ""))
-
-
-def _nan(value) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _json_nan(value):
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"not JSON: {value!r}")
-
-
-def _finite_or_none(value: float):
-    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
-
-
-def plan_json(view: RoutePlanView, pools: PoolMarket | None = None, now: float = 0.0) -> dict[str, Any]:
-    """A route decision as JSON: the plan, each child's source, quantity, expected price and cost parts, every
-    alternative with what it alone would cost, and the state of each pool it used."""
-    def parts(p: CostPartsView) -> dict[str, float]:
-        return {"impact": round(p.impact, 6), "fees": round(p.fees, 6), "network": round(p.network, 6),
-                "delay_risk": round(p.delay_risk, 6), "transfer": round(p.transfer, 6), "total": round(p.total, 6)}
-
-    used = {c.source for c in view.children}
-    pool_states = []
-    if pools is not None:
-        for name, pool in sorted(pools.pools.items()):
-            if name not in used:
-                continue
-            spec = pools.specs[name]
-            state: dict[str, Any] = {"pool": name, "kind": spec.kind, "pair": spec.pair,
-                                     "mid": _finite_or_none(mid_price(pool, now))}
-            if isinstance(pool, dlmm.DlmmPair):
-                state.update(active_bin=pool.active_id, bin_step=pool.bin_step, bins=len(pool.bins),
-                             base=amm.human_amount(pool.amount_x, pool.decimals_x),
-                             quote=amm.human_amount(pool.amount_y, pool.decimals_y),
-                             volatility_accumulator=pool.volatility.accumulator
-                             if hasattr(pool.volatility, "accumulator") else None)
-            else:
-                state.update(base=amm.human_amount(pool.reserve_x, pool.decimals_x),
-                             quote=amm.human_amount(pool.reserve_y, pool.decimals_y))
-            state["fee_bps"] = round(fee_fraction(pool, now) * 10_000.0, 4)
-            pool_states.append(state)
-    return {
-        "side": view.side, "asset": view.asset, "quantity": view.quantity, "planned": view.filled,
-        "reference_price": _finite_or_none(view.reference_price), "reference_source": view.reference_source,
-        "reference_fallback": view.fallback, "chosen": view.chosen, "reason": view.reason,
-        "total": round(view.total, 6), "average_price": _finite_or_none(view.average_price), "parts": parts(view.parts),
-        "children": [{"source": c.source, "kind": c.kind, "quantity": c.quantity,
-                      "expected_price": _finite_or_none(c.average_price), "total": round(c.total, 6),
-                      "delay_s": c.delay_s, "parts": parts(c.parts)} for c in view.children],
-        "best_single": view.best_single or None, "best_single_total": _finite_or_none(view.best_single_total),
-        "saving_vs_best_single": _finite_or_none(view.saving) if view.best_single else None,
-        "exchanges_only_total": _finite_or_none(view.exchanges_only_total),
-        "saving_vs_exchanges": _finite_or_none(view.saving_vs_exchanges),
-        "alternatives": [{"source": o.source, "kind": o.kind, "capacity": o.capacity, "touch": _finite_or_none(o.touch),
-                          "alone_total": _finite_or_none(o.alone_total), "note": o.note} for o in view.options],
-        "pools": pool_states, "compute_ms": round(view.compute_ms, 3),
-    }
-
-
-def _order_from_row(row: dict[str, Any]) -> tuple[ParentOrder, _Meta]:
-    condition = None
-    if row.get("condition"):
-        data = json.loads(row["condition"])
-        condition = Condition(data["kind"], float(data["level"]), float(data.get("quantity", 0.0)))
-    order = ParentOrder(int(row["order_id"]), row["side"], row["asset"], float(row["quantity"]),
-                        OrderType(row["order_type"]), float(row["created_at"]),
-                        limit_price=_nan(row.get("limit_price")), condition=condition,
-                        expires_at=math.inf if row.get("expires_at") is None else float(row["expires_at"]),
-                        rest=row["rest"], state=ParentState(row["state"]), filled=float(row["filled"]),
-                        cost=float(row["cost"]), triggered_at=_nan(row.get("triggered_at")),
-                        closed_at=_nan(row.get("closed_at")), reason=row.get("reason", ""))
-    meta = _Meta(rounds=int(row.get("rounds") or 0), plan_json=row.get("plan", ""),
-                 best_single=row.get("best_single", ""), best_single_total=_nan(row.get("best_single_total")),
-                 saving=_nan(row.get("saving")), exchanges_only_total=_nan(row.get("exchanges_only_total")))
-    return order, meta
-
-
-def pools_json(pools: PoolMarket, mids, now: float, sigma) -> dict[str, Any]:
-    """Every pool's state (reserves or bins, fee, mid against the exchanges) and every OTC counterparty's terms."""
-    out = []
-    for view in pools.pool_views(now, mids):
-        item = {"pool": view.name, "kind": view.kind, "pair": f"{view.base}/{view.quote}",
-                "mid": _finite_or_none(view.mid), "exchange_mid": _finite_or_none(view.exchange_mid),
-                "gap_bps": _finite_or_none(view.gap_bps), "fee_bps": _finite_or_none(view.fee_bps),
-                "reserve_base": view.reserve_base, "reserve_quote": view.reserve_quote}
-        if view.kind == "dlmm":
-            item.update(active_bin=view.active_bin, bin_step=view.bin_step,
-                        bins=[{"price": p, "liquidity_quote": q} for p, q in view.bins])
-        out.append(item)
-    otc = [{"counterparty": v.name, "asset": v.asset, "available": v.available, "min": v.min_quantity,
-            "max": v.max_quantity, "spread_bps_min_block": _finite_or_none(v.spread_bps), "delay_s": v.delay_s}
-           for v in pools.otc_views(now, sigma)]
-    return {"time": now, "pools": out, "otc": otc}

@@ -284,6 +284,7 @@ class Sources:
         # 2. The Solana pools: Jupiter's routes over them when a Jupiter is configured, else Octo's own.
         network = self.network_fee_sol() * self.sol_price()
         delay = router.dex_latency_ms / 1000.0
+        opened = set(ledger.balances().get(SOLANA, {}))  # the Solana wallet's token accounts
         if self.jupiter is not None:
             amount, limit, note = self.jupiter.curve(asset, side, now)
             if amount is None:
@@ -307,7 +308,7 @@ class Sources:
                 limit = module.max_sell_quantity(pool, True, *extra)
             received = asset if side == BUY else spec.quote
             rent = 0.0
-            if received not in ledger.balances().get(SOLANA, {}):
+            if received not in opened:
                 rent = router.token_account_rent_sol * self.sol_price()  # its token account is opened first
             fee_rate = fee_fraction(pool, now)
             kind = "dlmm" if module is dlmm else "amm"

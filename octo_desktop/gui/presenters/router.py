@@ -458,7 +458,9 @@ class LadderModel:
 
 def marginal_at(quantities: Sequence[float], prices: Sequence[float], quantity: float) -> float:
     """The ladder's marginal price at ``quantity`` (linear between its points; NaN off its ends)."""
-    if not quantities or quantity < quantities[0] - 1e-12 or quantity > quantities[-1] * (1 + 1e-9) + 1e-12:
+    # The last point is the source's capacity, rounded like the quantity: a child that takes it all may sit a
+    # rounding step beyond it.
+    if not quantities or quantity < quantities[0] - 1e-12 or quantity > quantities[-1] * (1 + 1e-6) + 1e-12:
         return math.nan
     for i in range(1, len(quantities)):
         if quantity <= quantities[i]:
